@@ -1,0 +1,57 @@
+//! Login, logout and "who am I".
+
+use leptos::prelude::*;
+
+use super::respond;
+use crate::dto::*;
+use crate::error::AppError;
+
+#[server(prefix = "/api", endpoint = "login_options")]
+pub async fn login_options() -> Result<LoginChoices, AppError> {
+    respond(async move { crate::backend::backend()?.login_options().await }.await)
+}
+
+/// Logs in with a Vault auth method. Works as a plain HTML form too (no JavaScript needed).
+#[server(prefix = "/api", endpoint = "login")]
+pub async fn login(
+    method: String,
+    mount: String,
+    username: Option<String>,
+    secret: String,
+) -> Result<UserInfo, AppError> {
+    respond(
+        async move {
+            let kind = LoginKind::parse(&method)
+                .ok_or_else(|| AppError::Invalid(format!("Unknown login method \"{method}\".")))?;
+            let mount = mount.trim().trim_matches('/').to_string();
+            let mount = if mount.is_empty() {
+                kind.as_str().to_string()
+            } else {
+                mount
+            };
+            let user = crate::backend::backend()?
+                .login(kind, mount, username.unwrap_or_default(), secret)
+                .await?;
+            leptos_axum::redirect("/");
+            Ok(user)
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api", endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    respond(
+        async move {
+            crate::backend::backend()?.logout().await?;
+            leptos_axum::redirect("/login");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api", endpoint = "whoami")]
+pub async fn whoami() -> Result<Option<UserInfo>, AppError> {
+    respond(async move { crate::backend::backend()?.whoami().await }.await)
+}

@@ -1,0 +1,48 @@
+//! The header every page shares: product name, who is logged in, log out.
+
+use leptos::prelude::*;
+use leptos_router::{components::A, hooks::use_location};
+
+use crate::api::auth::{whoami, Logout};
+
+#[component]
+pub fn Header() -> impl IntoView {
+    let location = use_location();
+    // Re-asked on every navigation, so the header follows logins and logouts.
+    let user = Resource::new(move || location.pathname.get(), |_| whoami());
+    let logout = ServerAction::<Logout>::new();
+    view! {
+        <header class="border-b border-slate-200 bg-white">
+            <div class="mx-auto flex max-w-5xl items-center justify-between px-4 py-3">
+                <A href="/" attr:class="flex items-center gap-2 text-lg font-semibold text-slate-900">
+                    <span class="inline-block h-6 w-6 rounded bg-indigo-600 text-center text-sm leading-6 text-white">"K"</span>
+                    "Keyway"
+                </A>
+                <Transition fallback=|| ()>
+                    {move || {
+                        user.get()
+                            .and_then(|r| r.ok().flatten())
+                            .map(|u| {
+                                view! {
+                                    <div class="flex items-center gap-3 text-sm">
+                                        <span class="text-slate-600" data-testid="whoami">
+                                            {u.display_name}
+                                        </span>
+                                        <ActionForm action=logout>
+                                            <button
+                                                type="submit"
+                                                class="btn-secondary"
+                                                data-testid="logout"
+                                            >
+                                                "Log out"
+                                            </button>
+                                        </ActionForm>
+                                    </div>
+                                }
+                            })
+                    }}
+                </Transition>
+            </div>
+        </header>
+    }
+}

@@ -1,0 +1,244 @@
+//! The data exchanged between the browser and the server functions.
+//!
+//! Types here are deliberately plain: names, versions, capabilities. Secret values only appear in
+//! [`Revealed`] and [`Changes::set`], which travel only in `no-store` responses and POST bodies.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Who is logged in, as Vault sees them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserInfo {
+    pub display_name: String,
+    pub entity_id: String,
+    pub policies: Vec<String>,
+    /// Seconds until the Vault token expires; `None` for tokens that never expire.
+    pub expires_in_secs: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LoginKind {
+    Token,
+    Userpass,
+    Ldap,
+}
+
+impl LoginKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoginKind::Token => "token",
+            LoginKind::Userpass => "userpass",
+            LoginKind::Ldap => "ldap",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "token" => Some(LoginKind::Token),
+            "userpass" => Some(LoginKind::Userpass),
+            "ldap" => Some(LoginKind::Ldap),
+            _ => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            LoginKind::Token => "Token",
+            LoginKind::Userpass => "Username & password",
+            LoginKind::Ldap => "LDAP",
+        }
+    }
+}
+
+/// A login method offered on the login page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoginMethod {
+    pub kind: LoginKind,
+    /// Auth mount path without slashes, e.g. `userpass`.
+    pub mount: String,
+    pub description: String,
+}
+
+/// What the login page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoginChoices {
+    pub methods: Vec<LoginMethod>,
+    /// True when Vault listed no method and Keyway fell back to token + userpass.
+    pub fallback: bool,
+}
+
+/// An environment: today a kv-v2 mount the user's token can see.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Environment {
+    pub name: String,
+    pub description: String,
+    pub apps: Vec<AppSummary>,
+    /// Set when the user may not list this environment's apps, with the reason.
+    pub note: Option<String>,
+}
+
+/// An app: a secret path under an environment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppSummary {
+    pub env: String,
+    pub app: String,
+    pub can_edit: bool,
+}
+
+/// What the user may do with one app's secret, decided by `sys/capabilities-self`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Caps {
+    pub read: bool,
+    pub create: bool,
+    pub update: bool,
+    pub delete: bool,
+    pub undelete: bool,
+    pub history: bool,
+    pub subkeys: bool,
+}
+
+impl Caps {
+    pub fn can_write(&self, exists: bool) -> bool {
+        if exists {
+            self.update
+        } else {
+            self.create
+        }
+    }
+}
+
+/// One app's secret, values masked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SecretView {
+    pub env: String,
+    pub app: String,
+    /// The current version in Vault; 0 when the secret does not exist yet.
+    pub version: u64,
+    pub created_time: Option<String>,
+    /// The current version was soft-deleted: no data until undeleted.
+    pub deleted: bool,
+    pub destroyed: bool,
+    pub keys: Vec<String>,
+    pub caps: Caps,
+}
+
+/// Values revealed on request. Travels only in a `no-store` response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Revealed {
+    pub version: u64,
+    pub values: BTreeMap<String, String>,
+}
+
+/// A draft's edits, applied by the server onto the version the user started from, so values the
+/// browser never saw are kept as they are.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Changes {
+    /// New or changed values.
+    pub set: BTreeMap<String, String>,
+    /// Keys to remove.
+    pub remove: Vec<String>,
+    /// `(from, to)` renames; the value moves with the key unless `set` also names `to`.
+    pub rename: Vec<(String, String)>,
+}
+
+impl Changes {
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty() && self.remove.is_empty() && self.rename.is_empty()
+    }
+
+    /// Every key this draft touches (both sides of a rename).
+    pub fn touched(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self.set.keys().cloned().collect();
+        keys.extend(self.remove.iter().cloned());
+        for (from, to) in &self.rename {
+            keys.push(from.clone());
+            keys.push(to.clone());
+        }
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+}
+
+/// Key names added, changed and removed between two versions. Never values.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct KeyChanges {
+    pub added: Vec<String>,
+    pub changed: Vec<String>,
+    pub removed: Vec<String>,
+}
+
+impl KeyChanges {
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.changed.is_empty() && self.removed.is_empty()
+    }
+
+    pub fn all(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self
+            .added
+            .iter()
+            .chain(&self.changed)
+            .chain(&self.removed)
+            .cloned()
+            .collect();
+        keys.sort();
+        keys
+    }
+}
+
+/// A save landed as a new version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Saved {
+    pub version: u64,
+    pub changes: KeyChanges,
+}
+
+/// What a check-and-set conflict tells the user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConflictInfo {
+    pub base_version: u64,
+    pub current_version: u64,
+    /// What the other save(s) changed between the two versions.
+    pub theirs: KeyChanges,
+    /// Keys both sides touched: the user picks a side for each.
+    pub overlapping: Vec<String>,
+}
+
+/// One row of the version list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionRow {
+    pub version: u64,
+    pub created_time: String,
+    pub deleted: bool,
+    pub destroyed: bool,
+    /// Who saved it through Keyway; `None` means it was changed outside Keyway.
+    pub author: Option<String>,
+    pub current: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DiffKind {
+    Added,
+    Changed,
+    Removed,
+    Same,
+}
+
+/// One key in a masked diff between two versions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyDiff {
+    pub key: String,
+    pub kind: DiffKind,
+}
+
+/// Why values are being revealed; recorded in the audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RevealPurpose {
+    /// Shown on screen.
+    Show,
+    /// Copied to the clipboard without being shown.
+    Copy,
+    /// Loaded into the editor to be changed.
+    Edit,
+}

@@ -1,0 +1,74 @@
+//! The one error type the UI sees.
+//!
+//! Every server function returns `Result<T, AppError>`. Each variant carries a plain sentence a
+//! developer can act on; internals (Vault responses, SQL errors) are logged on the server and
+//! never travel to the browser.
+
+use leptos::server_fn::{
+    codec::JsonEncoding,
+    error::{FromServerFnError, ServerFnErrorErr},
+};
+use serde::{Deserialize, Serialize};
+
+use crate::dto::ConflictInfo;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// No session, or the Vault token behind it expired or was revoked.
+    #[error("Your session has ended. Log in again.")]
+    Unauthenticated,
+    /// Wrong credentials; deliberately silent about whether the user exists.
+    #[error("Those credentials were not accepted. Check them and try again.")]
+    BadCredentials,
+    /// Vault (or a Keyway rule that asked Vault) refused the action.
+    #[error("{0}")]
+    Denied(String),
+    /// The input was refused before anything was written; the text says what to fix.
+    #[error("{0}")]
+    Invalid(String),
+    /// Check-and-set failed: someone saved in between. Carries what changed meanwhile.
+    #[error("Someone saved version {} while you were editing version {}. Nothing was overwritten.", .0.current_version, .0.base_version)]
+    Conflict(Box<ConflictInfo>),
+    #[error("{0}")]
+    NotFound(String),
+    /// Vault sealed or unreachable, audit store down: retry later.
+    #[error("{0}")]
+    Unavailable(String),
+    /// A cross-site request or a request without a valid origin.
+    #[error("This request did not come from Keyway's own pages and was refused.")]
+    Forbidden,
+    #[error("Something went wrong on the server. It has been logged; try again.")]
+    Internal,
+    /// Transport-level failure between browser and server.
+    #[error("Keyway could not be reached: {0}")]
+    Transport(String),
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Request(msg) => AppError::Transport(msg),
+            ServerFnErrorErr::Args(msg) | ServerFnErrorErr::MissingArg(msg) => {
+                AppError::Invalid(format!("The request was malformed: {msg}"))
+            }
+            other => AppError::Transport(other.to_string()),
+        }
+    }
+}
+
+impl AppError {
+    /// The HTTP status a server-rendered page or an API caller should see.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::Unauthenticated | AppError::BadCredentials => 401,
+            AppError::Denied(_) | AppError::Forbidden => 403,
+            AppError::Invalid(_) => 422,
+            AppError::Conflict(_) => 409,
+            AppError::NotFound(_) => 404,
+            AppError::Unavailable(_) => 503,
+            AppError::Internal | AppError::Transport(_) => 500,
+        }
+    }
+}

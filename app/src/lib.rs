@@ -1,0 +1,80 @@
+//! Keyway's UI: the pages a developer sees, the server functions they call, and the types both
+//! sides share. Compiled twice: with `ssr` into the server binary, with `hydrate` into wasm.
+#![recursion_limit = "256"]
+
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod backend;
+pub mod browser;
+pub mod components;
+pub mod dto;
+pub mod error;
+pub mod logic;
+pub mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    set_security_headers();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body class="min-h-screen bg-slate-50 text-slate-900 antialiased">
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// A CSP that allows exactly our own scripts (by nonce), our wasm and our stylesheet.
+#[cfg(feature = "ssr")]
+fn set_security_headers() {
+    use http::header::{HeaderName, HeaderValue};
+    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
+        return;
+    };
+    let nonce = leptos::nonce::use_nonce()
+        .map(|n| format!(" 'nonce-{n}'"))
+        .unwrap_or_default();
+    let csp = format!(
+        "default-src 'self'; script-src 'self'{nonce} 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; connect-src 'self' ws://127.0.0.1:* ws://localhost:*; \
+         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    );
+    if let Ok(value) = HeaderValue::from_str(&csp) {
+        response.insert_header(HeaderName::from_static("content-security-policy"), value);
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/keyway.css" />
+        <Title text="Keyway" />
+        <Router>
+            <components::layout::Header />
+            <main class="mx-auto max-w-5xl px-4 py-6">
+                <Routes fallback=|| view! { <pages::NotFound /> }>
+                    <Route path=path!("/") view=pages::home::HomePage />
+                    <Route path=path!("/login") view=pages::login::LoginPage />
+                    <Route path=path!("/env/:env/app/*app") view=pages::secret::SecretPage />
+                </Routes>
+            </main>
+        </Router>
+    }
+}

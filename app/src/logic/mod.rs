@@ -1,0 +1,5 @@
+//! Pure rules shared by the browser (instant feedback) and the server (the check that counts).
+
+pub mod diff;
+pub mod dotenv;
+pub mod keys;

@@ -1,0 +1,73 @@
+//! Environments and their apps: what the user's Vault policies let them see.
+
+use leptos::prelude::*;
+use leptos_router::components::{Redirect, A};
+
+use crate::api::secrets::environments;
+use crate::components::ui::{Badge, ErrorBox};
+use crate::dto::Environment;
+use crate::error::AppError;
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let envs = Resource::new(|| (), |_| environments());
+    view! {
+        <h1 class="text-2xl font-semibold">"Your environments"</h1>
+        <Suspense fallback=|| view! { <p class="mt-4 text-slate-500">"Loading…"</p> }>
+            {move || {
+                envs.get()
+                    .map(|r| match r {
+                        Err(AppError::Unauthenticated) => view! { <Redirect path="/login" /> }.into_any(),
+                        Err(e) => view! { <div class="mt-4"><ErrorBox error=e /></div> }.into_any(),
+                        Ok(list) if list.is_empty() => {
+                            view! {
+                                <p class="mt-4 text-slate-600">
+                                    "Your Vault policies give you no environment yet. Ask your platform team for access."
+                                </p>
+                            }
+                                .into_any()
+                        }
+                        Ok(list) => {
+                            view! {
+                                <div class="mt-4 grid gap-4 md:grid-cols-2">
+                                    {list.into_iter().map(|e| view! { <EnvCard env=e /> }).collect_view()}
+                                </div>
+                            }
+                                .into_any()
+                        }
+                    })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+fn EnvCard(env: Environment) -> impl IntoView {
+    let name = env.name.clone();
+    view! {
+        <section class="card" data-testid=format!("env-{name}")>
+            <div class="flex items-baseline justify-between">
+                <h2 class="text-lg font-semibold">{env.name.clone()}</h2>
+                <span class="text-xs text-slate-500">{env.description.clone()}</span>
+            </div>
+            {env.note.clone().map(|n| view! { <p class="mt-2 text-sm text-amber-700">{n}</p> })}
+            <ul class="mt-3 divide-y divide-slate-100">
+                {env
+                    .apps
+                    .into_iter()
+                    .map(|a| {
+                        let href = format!("/env/{}/app/{}", a.env, a.app);
+                        view! {
+                            <li class="flex items-center justify-between py-2">
+                                <A href=href attr:class="font-medium text-indigo-700 hover:underline">
+                                    {a.app.clone()}
+                                </A>
+                                {(!a.can_edit).then(|| view! { <Badge text="read-only" /> })}
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        </section>
+    }
+}

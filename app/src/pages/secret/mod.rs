@@ -1,0 +1,127 @@
+//! One app's secret: keys with masked values, reveal and copy, export, the draft editor and the
+//! version history.
+
+mod draft;
+mod keys;
+
+use leptos::prelude::*;
+use leptos_router::{
+    components::{Redirect, A},
+    hooks::use_params_map,
+};
+
+use crate::api::secrets::secret;
+use crate::components::ui::{Badge, ErrorBox, Notice};
+use crate::error::AppError;
+use crate::pages::history::History;
+
+/// What the page is showing.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Keys,
+    Edit,
+    History,
+}
+
+/// Signals the parts of the page share.
+#[derive(Clone, Copy)]
+pub struct PageCtx {
+    pub env: Signal<String>,
+    pub app: Signal<String>,
+    /// Bumped to reload the secret after a change.
+    pub reload: RwSignal<u32>,
+    pub tab: RwSignal<Tab>,
+    pub notice: RwSignal<Option<String>>,
+    pub error: RwSignal<Option<AppError>>,
+}
+
+impl PageCtx {
+    /// Shows a confirmation and reloads everything from Vault.
+    pub fn done(&self, text: String) {
+        self.error.set(None);
+        self.notice.set(Some(text));
+        self.tab.set(Tab::Keys);
+        self.reload.update(|n| *n += 1);
+    }
+
+    pub fn fail(&self, e: AppError) {
+        self.notice.set(None);
+        self.error.set(Some(e));
+    }
+}
+
+#[component]
+pub fn SecretPage() -> impl IntoView {
+    let params = use_params_map();
+    let env = Signal::derive(move || params.read().get("env").unwrap_or_default());
+    let app = Signal::derive(move || params.read().get("app").unwrap_or_default());
+    let ctx = PageCtx {
+        env,
+        app,
+        reload: RwSignal::new(0),
+        tab: RwSignal::new(Tab::Keys),
+        notice: RwSignal::new(None),
+        error: RwSignal::new(None),
+    };
+    let view_res = Resource::new(
+        move || (env.get(), app.get(), ctx.reload.get()),
+        |(e, a, _)| secret(e, a),
+    );
+    let tab_class = move |t: Tab| {
+        move || {
+            if ctx.tab.get() == t {
+                "tab tab-active"
+            } else {
+                "tab"
+            }
+        }
+    };
+    view! {
+        <nav class="text-sm text-slate-500">
+            <A href="/" attr:class="hover:underline">"Environments"</A>
+            " / " {move || env.get()} " / "
+            <span class="font-medium text-slate-800">{move || app.get()}</span>
+        </nav>
+        <div class="mt-2 flex items-center justify-between">
+            <h1 class="text-2xl font-semibold" data-testid="app-title">{move || app.get()}</h1>
+            <div class="flex gap-2" role="tablist">
+                <button type="button" role="tab" class=tab_class(Tab::Keys) on:click=move |_| ctx.tab.set(Tab::Keys)>"Keys"</button>
+                <button type="button" role="tab" class=tab_class(Tab::History) on:click=move |_| ctx.tab.set(Tab::History) data-testid="tab-history">"History"</button>
+            </div>
+        </div>
+        <div class="mt-3 space-y-2">
+            {move || ctx.notice.get().map(|n| view! { <Notice text=n /> })}
+            {move || ctx.error.get().map(|e| view! { <ErrorBox error=e /> })}
+        </div>
+        <Transition fallback=|| view! { <p class="mt-4 text-slate-500">"Loading…"</p> }>
+            {move || {
+                view_res
+                    .get()
+                    .map(|r| match r {
+                        Err(AppError::Unauthenticated) => view! { <Redirect path="/login" /> }.into_any(),
+                        Err(e) => view! { <div class="mt-4"><ErrorBox error=e /></div> }.into_any(),
+                        Ok(v) => {
+                            let v = StoredValue::new(v);
+                            view! {
+                                <div class="mt-4 flex flex-wrap items-center gap-2 text-sm text-slate-600">
+                                    {move || v.with_value(|v| if v.version == 0 {
+                                        view! { <Badge text="not created yet" /> }.into_any()
+                                    } else {
+                                        view! { <span data-testid="version">"Version " {v.version}</span> }.into_any()
+                                    })}
+                                    {move || v.with_value(|v| v.deleted.then(|| view! { <Badge text="latest version deleted" tone="bad" /> }))}
+                                    {move || v.with_value(|v| v.created_time.clone().map(|t| view! { <span>"saved " {crate::pages::history::short_time(&t)}</span> }))}
+                                </div>
+                                {move || match ctx.tab.get() {
+                                    Tab::Keys => view! { <keys::KeysView ctx view=v.get_value() /> }.into_any(),
+                                    Tab::Edit => view! { <draft::Editor ctx view=v.get_value() /> }.into_any(),
+                                    Tab::History => view! { <History ctx view=v.get_value() /> }.into_any(),
+                                }}
+                            }
+                                .into_any()
+                        }
+                    })
+            }}
+        </Transition>
+    }
+}

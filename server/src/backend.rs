@@ -1,0 +1,291 @@
+//! The per-request implementation of the UI's [`Backend`] trait.
+//!
+//! Built for every request from its session and metadata, it turns the session into a
+//! [`Caller`] (opening the sealed Vault token, ending sessions whose token expired, renewing
+//! tokens that are half-way through their TTL) and hands the work to [`Core`]. A Vault answer
+//! that the token is dead ends the session too.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use keyway_app::backend::Backend;
+use keyway_app::dto::*;
+use keyway_app::error::AppError;
+use keyway_vault::{SecretString, VaultError};
+use tower_sessions::Session;
+
+use crate::sealing::Sealer;
+use crate::service::{Caller, Core, RequestMeta};
+use crate::sessions::{StoredUser, USER_KEY};
+
+pub struct RequestBackend {
+    pub core: Arc<Core>,
+    pub sealer: Sealer,
+    pub session: Option<Session>,
+    pub meta: RequestMeta,
+}
+
+fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+fn session_error(e: tower_sessions::session::Error) -> AppError {
+    tracing::error!(error = %e, "session store failed");
+    AppError::Unavailable("Your session could not be read. Try again in a moment.".into())
+}
+
+impl RequestBackend {
+    fn session(&self) -> Result<&Session, AppError> {
+        self.session.as_ref().ok_or(AppError::Unauthenticated)
+    }
+
+    async fn stored(&self) -> Result<Option<StoredUser>, AppError> {
+        let Some(session) = &self.session else {
+            return Ok(None);
+        };
+        session
+            .get::<StoredUser>(USER_KEY)
+            .await
+            .map_err(session_error)
+    }
+
+    /// The logged-in caller, or `Unauthenticated`.
+    async fn caller(&self) -> Result<Caller, AppError> {
+        let session = self.session()?;
+        let mut user = self.stored().await?.ok_or(AppError::Unauthenticated)?;
+        let now = now();
+        if user.expired(now) {
+            let _ = session.flush().await;
+            return Err(AppError::Unauthenticated);
+        }
+        let binding = StoredUser::binding(&user.display_name, &user.entity_id);
+        let Some(token) = self.sealer.open(&user.sealed_token, &binding) else {
+            tracing::warn!("a session token could not be opened (key changed?); session ended");
+            let _ = session.flush().await;
+            return Err(AppError::Unauthenticated);
+        };
+        if user.wants_renewal(now) {
+            match self.core.vault.renew_self(&token, user.ttl_secs).await {
+                Ok(r) => {
+                    user.expires_at = (r.lease_duration > 0).then(|| now + r.lease_duration as i64);
+                    user.renewable = r.renewable;
+                    session
+                        .insert(USER_KEY, &user)
+                        .await
+                        .map_err(session_error)?;
+                }
+                Err(VaultError::InvalidToken) => {
+                    let _ = session.flush().await;
+                    return Err(AppError::Unauthenticated);
+                }
+                Err(e) => tracing::warn!(error = %e, "token renewal failed; will retry"),
+            }
+        }
+        Ok(Caller {
+            token,
+            display_name: user.display_name,
+            entity_id: user.entity_id,
+            meta: self.meta.clone(),
+        })
+    }
+
+    /// Ends the session when Vault says the token is dead.
+    async fn end_if_dead<T>(&self, result: Result<T, AppError>) -> Result<T, AppError> {
+        if matches!(result, Err(AppError::Unauthenticated)) {
+            if let Some(s) = &self.session {
+                let _ = s.flush().await;
+            }
+        }
+        result
+    }
+}
+
+#[async_trait]
+impl Backend for RequestBackend {
+    async fn login_options(&self) -> Result<LoginChoices, AppError> {
+        self.core.login_choices().await
+    }
+
+    async fn login(
+        &self,
+        kind: LoginKind,
+        mount: String,
+        username: String,
+        secret: String,
+    ) -> Result<UserInfo, AppError> {
+        let session = self.session()?;
+        if secret.is_empty() {
+            return Err(AppError::Invalid(match kind {
+                LoginKind::Token => "Enter your Vault token.".into(),
+                _ => "Enter your password.".into(),
+            }));
+        }
+        let logged_in = self
+            .core
+            .login(
+                kind,
+                &mount,
+                &username,
+                SecretString::from(secret),
+                &self.meta,
+            )
+            .await?;
+        let user = &logged_in.user;
+        let stored = StoredUser {
+            sealed_token: self.sealer.seal(
+                &logged_in.token,
+                &StoredUser::binding(&user.display_name, &user.entity_id),
+            ),
+            display_name: user.display_name.clone(),
+            entity_id: user.entity_id.clone(),
+            policies: user.policies.clone(),
+            expires_at: (logged_in.ttl_secs > 0).then(|| now() + logged_in.ttl_secs as i64),
+            renewable: logged_in.renewable,
+            ttl_secs: logged_in.ttl_secs,
+        };
+        // A fresh id at login: a session id planted before login is worth nothing after it.
+        let stored_ok = async {
+            session.cycle_id().await?;
+            session.insert(USER_KEY, &stored).await
+        }
+        .await;
+        if let Err(e) = stored_ok {
+            let _ = self.core.vault.revoke_self(&logged_in.token).await;
+            return Err(session_error(e));
+        }
+        Ok(logged_in.user)
+    }
+
+    async fn logout(&self) -> Result<(), AppError> {
+        if let Ok(caller) = self.caller().await {
+            self.core.logout(&caller).await?;
+        }
+        if let Some(s) = &self.session {
+            s.flush().await.map_err(session_error)?;
+        }
+        Ok(())
+    }
+
+    async fn whoami(&self) -> Result<Option<UserInfo>, AppError> {
+        match self.caller().await {
+            Ok(c) => {
+                let user = self.stored().await?;
+                Ok(user.map(|u| UserInfo {
+                    display_name: c.display_name,
+                    entity_id: c.entity_id,
+                    policies: u.policies,
+                    expires_in_secs: u.expires_at.map(|t| (t - now()).max(0) as u64),
+                }))
+            }
+            Err(AppError::Unauthenticated) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn environments(&self) -> Result<Vec<Environment>, AppError> {
+        let r = async { self.core.environments(&self.caller().await?).await }.await;
+        self.end_if_dead(r).await
+    }
+
+    async fn secret(&self, env: &str, app: &str) -> Result<SecretView, AppError> {
+        let r = async { self.core.secret_view(&self.caller().await?, env, app).await }.await;
+        self.end_if_dead(r).await
+    }
+
+    async fn reveal(
+        &self,
+        env: &str,
+        app: &str,
+        version: u64,
+        keys: Vec<String>,
+        purpose: RevealPurpose,
+    ) -> Result<Revealed, AppError> {
+        let r = async {
+            let c = self.caller().await?;
+            self.core.reveal(&c, env, app, version, keys, purpose).await
+        }
+        .await;
+        self.end_if_dead(r).await
+    }
+
+    async fn save(
+        &self,
+        env: &str,
+        app: &str,
+        base_version: u64,
+        changes: Changes,
+    ) -> Result<Saved, AppError> {
+        let r = async {
+            let c = self.caller().await?;
+            self.core.save(&c, env, app, base_version, changes).await
+        }
+        .await;
+        self.end_if_dead(r).await
+    }
+
+    async fn export_env(&self, env: &str, app: &str, version: u64) -> Result<String, AppError> {
+        let r = async {
+            let c = self.caller().await?;
+            self.core.export_env(&c, env, app, version).await
+        }
+        .await;
+        self.end_if_dead(r).await
+    }
+
+    async fn versions(&self, env: &str, app: &str) -> Result<Vec<VersionRow>, AppError> {
+        let r = async { self.core.versions(&self.caller().await?, env, app).await }.await;
+        self.end_if_dead(r).await
+    }
+
+    async fn diff(
+        &self,
+        env: &str,
+        app: &str,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<KeyDiff>, AppError> {
+        let r = async {
+            self.core
+                .diff(&self.caller().await?, env, app, from, to)
+                .await
+        }
+        .await;
+        self.end_if_dead(r).await
+    }
+
+    async fn rollback(
+        &self,
+        env: &str,
+        app: &str,
+        to_version: u64,
+        base_version: u64,
+    ) -> Result<Saved, AppError> {
+        let r = async {
+            let c = self.caller().await?;
+            self.core
+                .rollback(&c, env, app, to_version, base_version)
+                .await
+        }
+        .await;
+        self.end_if_dead(r).await
+    }
+
+    async fn undelete(&self, env: &str, app: &str, version: u64) -> Result<(), AppError> {
+        let r = async {
+            self.core
+                .undelete(&self.caller().await?, env, app, version)
+                .await
+        }
+        .await;
+        self.end_if_dead(r).await
+    }
+
+    async fn delete_latest(&self, env: &str, app: &str, version: u64) -> Result<(), AppError> {
+        let r = async {
+            let c = self.caller().await?;
+            self.core.delete_latest(&c, env, app, version).await
+        }
+        .await;
+        self.end_if_dead(r).await
+    }
+}

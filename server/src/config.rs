@@ -1,0 +1,184 @@
+//! Keyway's configuration: one typed struct, read once at boot from flags or environment.
+//!
+//! Boot fails fast on a bad value. Outside dev mode the session key is required and is never
+//! generated at boot: a generated key would log everyone out on each deploy and break a second
+//! replica. Every variable is documented in the README with its default.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use url::Url;
+
+/// A fixed, public key used only in dev mode, so a local restart keeps sessions. Never secure.
+const DEV_SESSION_KEY: &str = "6b657977617920646576206b6579202d206e6f7420666f722070726f64756374";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "keyway",
+    version,
+    about = "Keyway: edit your app's secrets, see them go live."
+)]
+pub struct Config {
+    /// Address and port to listen on.
+    #[arg(long, env = "KEYWAY_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+    /// The URL users open (scheme, host, port). Requests whose Origin differs are refused, and
+    /// cookies are marked Secure when it is https. Defaults to http://<listen>.
+    #[arg(long, env = "KEYWAY_PUBLIC_URL")]
+    pub public_url: Option<Url>,
+    /// Vault or OpenBao address.
+    #[arg(
+        long,
+        env = "KEYWAY_VAULT_ADDR",
+        default_value = "http://127.0.0.1:8200"
+    )]
+    pub vault_addr: Url,
+    /// PEM file of the CA that signed Vault's certificate (a private CA).
+    #[arg(long, env = "KEYWAY_VAULT_CACERT")]
+    pub vault_cacert: Option<PathBuf>,
+    /// PEM client certificate, when Vault asks for one.
+    #[arg(long, env = "KEYWAY_VAULT_CLIENT_CERT", requires = "vault_client_key")]
+    pub vault_client_cert: Option<PathBuf>,
+    /// PEM private key of the client certificate.
+    #[arg(long, env = "KEYWAY_VAULT_CLIENT_KEY", requires = "vault_client_cert")]
+    pub vault_client_key: Option<PathBuf>,
+    /// Seconds to wait for Vault before telling the user it cannot be reached.
+    #[arg(long, env = "KEYWAY_VAULT_TIMEOUT_SECS", default_value_t = 10)]
+    pub vault_timeout_secs: u64,
+    /// Database for sessions and the audit log: sqlite://FILE?mode=rwc or postgres://…
+    #[arg(
+        long,
+        env = "KEYWAY_DATABASE_URL",
+        default_value = "sqlite://keyway.db?mode=rwc"
+    )]
+    pub database_url: String,
+    /// 32 bytes as 64 hex characters; encrypts Vault tokens in the session store. Required
+    /// unless KEYWAY_DEV is true. All replicas must share it.
+    #[arg(long, env = "KEYWAY_SESSION_KEY", hide_env_values = true)]
+    pub session_key: Option<String>,
+    /// Minutes of inactivity after which a session ends (it also ends when the Vault token
+    /// expires).
+    #[arg(long, env = "KEYWAY_SESSION_IDLE_MINUTES", default_value_t = 30)]
+    pub session_idle_minutes: u32,
+    /// Dev mode: a fixed, public session key when none is given, and relaxed cookie rules.
+    #[arg(long, env = "KEYWAY_DEV", default_value_t = false)]
+    pub dev: bool,
+    /// Where the built site (pkg/ with wasm, js and css) is.
+    #[arg(long, env = "KEYWAY_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+    /// Log format: text for people, json for log pipelines.
+    #[arg(long, env = "KEYWAY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// Settings derived and checked once at boot.
+#[derive(Clone)]
+pub struct Checked {
+    pub session_key: [u8; 32],
+    pub public_origin: String,
+    pub secure_cookies: bool,
+    pub idle: Duration,
+}
+
+impl Config {
+    pub fn check(&self) -> Result<Checked, String> {
+        let key_hex = match (&self.session_key, self.dev) {
+            (Some(k), _) => k.trim().to_string(),
+            (None, true) => DEV_SESSION_KEY.to_string(),
+            (None, false) => {
+                return Err("KEYWAY_SESSION_KEY is required outside dev mode: 64 hex characters (for example from `openssl rand -hex 32`), the same on every replica.".into())
+            }
+        };
+        let bytes = hex::decode(&key_hex)
+            .map_err(|_| "KEYWAY_SESSION_KEY must be 64 hex characters.".to_string())?;
+        let session_key: [u8; 32] = bytes.try_into().map_err(|_| {
+            "KEYWAY_SESSION_KEY must be exactly 32 bytes (64 hex characters).".to_string()
+        })?;
+        let public = match &self.public_url {
+            Some(u) => u.clone(),
+            None => Url::parse(&format!("http://{}", self.listen))
+                .map_err(|e| format!("cannot derive KEYWAY_PUBLIC_URL from KEYWAY_LISTEN: {e}"))?,
+        };
+        let public_origin = public.origin().ascii_serialization();
+        let secure_cookies = public.scheme() == "https";
+        if !secure_cookies && !self.dev && !is_loopback(&public) {
+            return Err(format!(
+                "KEYWAY_PUBLIC_URL is {public}, plain http on a non-local host: session cookies would travel unencrypted. Serve Keyway over https, or set KEYWAY_DEV=true for a local trial."
+            ));
+        }
+        if self.session_idle_minutes == 0 {
+            return Err("KEYWAY_SESSION_IDLE_MINUTES must be at least 1.".into());
+        }
+        Ok(Checked {
+            session_key,
+            public_origin,
+            secure_cookies,
+            idle: Duration::from_secs(u64::from(self.session_idle_minutes) * 60),
+        })
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    matches!(
+        url.host_str(),
+        Some("127.0.0.1") | Some("localhost") | Some("[::1]")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Config {
+        let mut all = vec!["keyway"];
+        all.extend_from_slice(args);
+        Config::try_parse_from(all).unwrap()
+    }
+
+    #[test]
+    fn the_session_key_is_required_outside_dev_mode() {
+        let err = parse(&[]).check().err().unwrap();
+        assert!(err.contains("KEYWAY_SESSION_KEY is required"), "{err}");
+        assert!(parse(&["--dev"]).check().is_ok());
+    }
+
+    #[test]
+    fn a_malformed_session_key_is_refused() {
+        assert!(parse(&["--session-key", "abc"]).check().is_err());
+        assert!(parse(&["--session-key", &"zz".repeat(32)]).check().is_err());
+        assert!(parse(&["--session-key", &"ab".repeat(32)]).check().is_ok());
+    }
+
+    #[test]
+    fn plain_http_on_a_public_host_is_refused_outside_dev_mode() {
+        let key = "ab".repeat(32);
+        let err = parse(&[
+            "--session-key",
+            &key,
+            "--public-url",
+            "http://keyway.example.com",
+        ])
+        .check()
+        .err()
+        .unwrap();
+        assert!(err.contains("https"), "{err}");
+        let ok = parse(&[
+            "--session-key",
+            &key,
+            "--public-url",
+            "https://keyway.example.com",
+        ])
+        .check()
+        .unwrap();
+        assert!(ok.secure_cookies);
+        assert_eq!(ok.public_origin, "https://keyway.example.com");
+    }
+}

@@ -1,0 +1,195 @@
+//! The axum router and the middleware every response passes through.
+//!
+//! - a request id on every request (logged, audited, echoed as `x-request-id`);
+//! - cross-site protection: a state-changing request must come from Keyway's own origin;
+//! - security headers, and `Cache-Control: no-store` on everything but the static bundle, so no
+//!   page or server-function answer that may carry a value is kept by a browser or proxy.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::{
+    body::Body,
+    extract::{ConnectInfo, FromRef, State},
+    http::{header, HeaderValue, Method, Request, StatusCode},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::get,
+    Router,
+};
+use keyway_app::backend::BackendHandle;
+use keyway_app::{shell, App};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_sessions::{cookie::SameSite, Expiry, Session, SessionManagerLayer};
+
+use crate::backend::RequestBackend;
+use crate::sealing::Sealer;
+use crate::service::{Core, RequestMeta};
+use crate::sessions::AnyStore;
+
+/// Everything a request handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub core: Arc<Core>,
+    pub sealer: Sealer,
+    pub leptos: LeptosOptions,
+    pub db: keyway_store::Db,
+    /// `scheme://host[:port]` that browsers must send as Origin.
+    pub public_origin: String,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos.clone()
+    }
+}
+
+/// The id of one request.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+/// Cookie settings for the session layer.
+pub struct CookiePolicy {
+    pub secure: bool,
+    pub idle: std::time::Duration,
+}
+
+pub fn router(state: AppState, store: AnyStore, cookies: CookiePolicy) -> Router {
+    let routes = generate_route_list(App);
+    let context = {
+        let state = state.clone();
+        move || provide_backend(&state)
+    };
+    let leptos_options = state.leptos.clone();
+    let idle = time::Duration::try_from(cookies.idle).unwrap_or(time::Duration::minutes(30));
+    let sessions = SessionManagerLayer::new(store)
+        .with_name("keyway_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(cookies.secure)
+        .with_expiry(Expiry::OnInactivity(idle));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .leptos_routes_with_context(&state, routes, context.clone(), move || {
+            shell(leptos_options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, shell))
+        .layer(sessions)
+        .layer(middleware::from_fn_with_state(state.clone(), guard))
+        .layer(middleware::from_fn(request_id))
+        .with_state(state)
+}
+
+/// Provides the per-request backend to the Leptos render or server function.
+fn provide_backend(state: &AppState) {
+    let parts = use_context::<axum::http::request::Parts>();
+    let session = parts
+        .as_ref()
+        .and_then(|p| p.extensions.get::<Session>().cloned());
+    let meta = RequestMeta {
+        request_id: parts
+            .as_ref()
+            .and_then(|p| p.extensions.get::<RequestId>())
+            .map(|r| r.0.clone())
+            .unwrap_or_default(),
+        client_addr: parts
+            .as_ref()
+            .and_then(|p| p.extensions.get::<ConnectInfo<SocketAddr>>())
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_default(),
+    };
+    provide_context(BackendHandle(Arc::new(RequestBackend {
+        core: state.core.clone(),
+        sealer: state.sealer.clone(),
+        session,
+        meta,
+    })));
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ok").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+        }
+    }
+}
+
+async fn request_id(mut req: Request<Body>, next: Next) -> Response {
+    let id = uuid::Uuid::new_v4().to_string();
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
+    let mut res = {
+        let _enter = span.enter();
+        tracing::debug!("started");
+        drop(_enter);
+        use tracing::Instrument;
+        next.run(req).instrument(span.clone()).await
+    };
+    span.in_scope(|| tracing::info!(status = res.status().as_u16(), "finished"));
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert("x-request-id", v);
+    }
+    res
+}
+
+/// True when a state-changing request carries proof it came from our own pages.
+pub fn same_origin(req: &Request<Body>, public_origin: &str) -> bool {
+    let h = req.headers();
+    if h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site") {
+        return false;
+    }
+    if let Some(origin) = h.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        return origin == public_origin;
+    }
+    match h.get(header::REFERER).and_then(|v| v.to_str().ok()) {
+        Some(r) => r == public_origin || r.starts_with(&format!("{public_origin}/")),
+        None => false,
+    }
+}
+
+async fn guard(State(state): State<AppState>, req: Request<Body>, next: Next) -> Response {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe && !same_origin(&req, &state.public_origin) {
+        tracing::warn!(path = %req.uri().path(), "cross-site request refused");
+        return (
+            StatusCode::FORBIDDEN,
+            "This request did not come from Keyway's own pages and was refused.",
+        )
+            .into_response();
+    }
+    let is_static = req.uri().path().starts_with("/pkg/");
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    let set = |h: &mut axum::http::HeaderMap, k: &'static str, v: &'static str| {
+        h.insert(k, HeaderValue::from_static(v));
+    };
+    set(h, "x-content-type-options", "nosniff");
+    set(h, "referrer-policy", "no-referrer");
+    set(h, "x-frame-options", "DENY");
+    set(h, "cross-origin-opener-policy", "same-origin");
+    set(
+        h,
+        "permissions-policy",
+        "camera=(), microphone=(), geolocation=()",
+    );
+    if is_static {
+        set(h, "cache-control", "no-cache");
+    } else {
+        set(h, "cache-control", "no-store");
+        set(h, "pragma", "no-cache");
+    }
+    if !h.contains_key("content-security-policy") {
+        set(
+            h,
+            "content-security-policy",
+            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+        );
+    }
+    res
+}

@@ -1,0 +1,109 @@
+//! The Keyway server: configuration, the Vault-backed services, sessions, and the HTTP surface.
+//!
+//! `main.rs` only parses the config and calls [`run`]; tests call [`build`] to get a router
+//! wired to real OpenBao and a real database.
+
+pub mod backend;
+pub mod config;
+pub mod http;
+pub mod sealing;
+pub mod service;
+pub mod sessions;
+pub mod telemetry;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use keyway_store::{AuditLog, Db};
+use keyway_vault::{Vault, VaultConfig};
+use leptos::prelude::LeptosOptions;
+
+use crate::config::Config;
+use crate::http::{AppState, CookiePolicy};
+use crate::sealing::Sealer;
+use crate::service::Core;
+use crate::sessions::AnyStore;
+
+/// Builds the router from a checked config: connects the database (running migrations), the
+/// session store and the Vault client.
+pub async fn build(cfg: &Config) -> Result<(axum::Router, AppState), String> {
+    let checked = cfg.check()?;
+    let mut vault_cfg = VaultConfig::new(cfg.vault_addr.clone());
+    vault_cfg.ca_cert = cfg.vault_cacert.clone();
+    vault_cfg.client_cert = cfg.vault_client_cert.clone();
+    vault_cfg.client_key = cfg.vault_client_key.clone();
+    vault_cfg.timeout = Duration::from_secs(cfg.vault_timeout_secs);
+    let vault = Vault::new(&vault_cfg).map_err(|e| e.to_string())?;
+    let db = Db::connect(&cfg.database_url)
+        .await
+        .map_err(|e| format!("database: {e}"))?;
+    let store = AnyStore::new(&db).await?;
+    store.spawn_cleanup();
+    let audit = AuditLog::new(db.clone());
+    match audit.pending_intents().await {
+        Ok(p) if !p.is_empty() => tracing::warn!(
+            count = p.len(),
+            "audit log has actions whose outcome was never recorded (Keyway stopped mid-way)"
+        ),
+        Ok(_) => {}
+        Err(e) => return Err(format!("audit log: {e}")),
+    }
+    let leptos = LeptosOptions::builder()
+        .output_name("keyway")
+        .site_root(cfg.site_root.to_string_lossy().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(cfg.listen)
+        .build();
+    let state = AppState {
+        core: Arc::new(Core { vault, audit }),
+        sealer: Sealer::new(&checked.session_key),
+        leptos,
+        db,
+        public_origin: checked.public_origin.clone(),
+    };
+    let router = http::router(
+        state.clone(),
+        store,
+        CookiePolicy {
+            secure: checked.secure_cookies,
+            idle: checked.idle,
+        },
+    );
+    Ok((router, state))
+}
+
+/// Serves until SIGTERM or Ctrl-C, then drains in-flight requests.
+pub async fn run(cfg: Config) -> Result<(), String> {
+    let (router, state) = build(&cfg).await?;
+    let listener = tokio::net::TcpListener::bind(cfg.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", cfg.listen))?;
+    tracing::info!(addr = %cfg.listen, vault = %cfg.vault_addr, "Keyway is listening");
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await
+    .map_err(|e| e.to_string())?;
+    state.db.close().await;
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,159 @@
+//! Login, logout, and the login methods Vault offers.
+
+use keyway_app::dto::{LoginChoices, LoginKind, LoginMethod, UserInfo};
+use keyway_app::error::AppError;
+use keyway_store::{action, NewEvent, Outcome};
+use keyway_vault::{SecretString, VaultError};
+
+use super::{audit_error, vault_error, Caller, Core, RequestMeta};
+
+/// A successful login: the token and who it belongs to.
+pub struct LoggedIn {
+    pub token: SecretString,
+    pub user: UserInfo,
+    pub renewable: bool,
+    pub ttl_secs: u64,
+}
+
+impl Core {
+    /// The methods tuned `listing_visibility=unauth`; token and userpass when there are none.
+    pub async fn login_choices(&self) -> Result<LoginChoices, AppError> {
+        let listed = self
+            .vault
+            .login_methods()
+            .await
+            .map_err(|e| vault_error(e, "list login methods"))?;
+        let methods: Vec<LoginMethod> = listed
+            .into_iter()
+            .filter_map(|m| {
+                LoginKind::parse(&m.kind).map(|kind| LoginMethod {
+                    kind,
+                    mount: m.path,
+                    description: m.description,
+                })
+            })
+            .collect();
+        if methods.is_empty() {
+            return Ok(LoginChoices {
+                methods: vec![
+                    LoginMethod {
+                        kind: LoginKind::Userpass,
+                        mount: "userpass".into(),
+                        description: String::new(),
+                    },
+                    LoginMethod {
+                        kind: LoginKind::Token,
+                        mount: "token".into(),
+                        description: String::new(),
+                    },
+                ],
+                fallback: true,
+            });
+        }
+        Ok(LoginChoices {
+            methods,
+            fallback: false,
+        })
+    }
+
+    /// Logs in and audits the attempt. A login that cannot be audited is undone and refused.
+    pub async fn login(
+        &self,
+        kind: LoginKind,
+        mount: &str,
+        username: &str,
+        secret: SecretString,
+        meta: &RequestMeta,
+    ) -> Result<LoggedIn, AppError> {
+        use secrecy::ExposeSecret;
+        let attempt = match kind {
+            LoginKind::Token => match self.vault.lookup_self(&secret).await {
+                Ok(info) => Ok(LoggedIn {
+                    token: secret,
+                    renewable: info.renewable,
+                    ttl_secs: info.ttl,
+                    user: UserInfo {
+                        display_name: info.display_name,
+                        entity_id: info.entity_id,
+                        policies: info.policies,
+                        expires_in_secs: (info.ttl > 0).then_some(info.ttl),
+                    },
+                }),
+                Err(VaultError::InvalidToken | VaultError::PermissionDenied) => {
+                    Err(VaultError::InvalidCredentials)
+                }
+                Err(e) => Err(e),
+            },
+            LoginKind::Userpass | LoginKind::Ldap => {
+                if username.trim().is_empty() {
+                    return Err(AppError::Invalid("Enter your username.".into()));
+                }
+                let result = if kind == LoginKind::Ldap {
+                    self.vault
+                        .login_ldap(mount, username.trim(), secret.expose_secret())
+                        .await
+                } else {
+                    self.vault
+                        .login_userpass(mount, username.trim(), secret.expose_secret())
+                        .await
+                };
+                result.map(|l| LoggedIn {
+                    renewable: l.renewable,
+                    ttl_secs: l.lease_duration,
+                    user: UserInfo {
+                        display_name: l.display_name,
+                        entity_id: l.entity_id,
+                        policies: l.policies,
+                        expires_in_secs: (l.lease_duration > 0).then_some(l.lease_duration),
+                    },
+                    token: l.token,
+                })
+            }
+        };
+        match attempt {
+            Ok(logged_in) => {
+                let event = NewEvent::new(&logged_in.user.display_name, action::LOGIN)
+                    .entity(&logged_in.user.entity_id)
+                    .detail(format!("{} at {mount}", kind.as_str()))
+                    .request(&meta.request_id, &meta.client_addr);
+                if let Err(e) = self.audit.record(event).await {
+                    let _ = self.vault.revoke_self(&logged_in.token).await;
+                    return Err(audit_error(e));
+                }
+                tracing::info!(user = %logged_in.user.display_name, "login");
+                Ok(logged_in)
+            }
+            Err(VaultError::InvalidCredentials) => {
+                let who = if kind == LoginKind::Token {
+                    "(token)".to_string()
+                } else {
+                    username.trim().chars().take(128).collect()
+                };
+                let event = NewEvent::new(who, action::LOGIN_FAILED)
+                    .outcome(Outcome::Denied)
+                    .detail(format!("{} at {mount}", kind.as_str()))
+                    .request(&meta.request_id, &meta.client_addr);
+                if let Err(e) = self.audit.record(event).await {
+                    tracing::error!(error = %e, "could not audit a failed login");
+                }
+                Err(AppError::BadCredentials)
+            }
+            Err(e) => Err(vault_error(e, "log in")),
+        }
+    }
+
+    /// Revokes the token (it may already be dead) and audits the logout.
+    pub async fn logout(&self, caller: &Caller) -> Result<(), AppError> {
+        match self.vault.revoke_self(&caller.token).await {
+            Ok(()) | Err(VaultError::InvalidToken) => {}
+            Err(e) => tracing::warn!(error = %e, "token revoke failed at logout"),
+        }
+        let event = NewEvent::new(&caller.display_name, action::LOGOUT)
+            .entity(&caller.entity_id)
+            .request(&caller.meta.request_id, &caller.meta.client_addr);
+        if let Err(e) = self.audit.record(event).await {
+            tracing::error!(error = %e, "could not audit a logout");
+        }
+        Ok(())
+    }
+}

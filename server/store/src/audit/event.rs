@@ -1,0 +1,275 @@
+//! What callers hand to the audit log, and what they get back.
+//!
+//! `NewEvent` has no field for a secret value, so no value can reach a row: that is the whole of
+//! "values never appear in the audit log" on the writing side.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use super::row::Row;
+
+/// The action names Keyway writes. `action` is free text in the table so that new actions need no
+/// migration; these constants keep the spelling in one place.
+pub mod action {
+    pub const LOGIN: &str = "login";
+    pub const LOGIN_FAILED: &str = "login_failed";
+    pub const LOGOUT: &str = "logout";
+    pub const SECRET_REVEAL: &str = "secret.reveal";
+    pub const SECRET_EXPORT: &str = "secret.export";
+    pub const SECRET_SAVE: &str = "secret.save";
+    pub const SECRET_IMPORT: &str = "secret.import";
+    pub const SECRET_ROLLBACK: &str = "secret.rollback";
+    pub const SECRET_DELETE: &str = "secret.delete";
+    pub const SECRET_UNDELETE: &str = "secret.undelete";
+
+    /// Actions whose successful outcome creates a new kv-v2 version (`version_after`).
+    pub const CREATES_VERSION: &[&str] = &[SECRET_SAVE, SECRET_ROLLBACK, SECRET_IMPORT];
+}
+
+/// How an action ended. `Pending` marks an intent row: the action was about to be attempted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Pending,
+    #[default]
+    Ok,
+    Denied,
+    Conflict,
+    Error,
+}
+
+impl Outcome {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Pending => "pending",
+            Outcome::Ok => "ok",
+            Outcome::Denied => "denied",
+            Outcome::Conflict => "conflict",
+            Outcome::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Outcome {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        Ok(match s {
+            "pending" => Outcome::Pending,
+            "ok" => Outcome::Ok,
+            "denied" => Outcome::Denied,
+            "conflict" => Outcome::Conflict,
+            "error" => Outcome::Error,
+            _ => return Err(()),
+        })
+    }
+}
+
+/// One event to append. Build with [`NewEvent::new`] and the chained setters.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NewEvent {
+    /// Vault display name of the person acting (what they typed, for `login_failed`).
+    pub actor_name: String,
+    /// Vault entity id; empty when unknown.
+    pub actor_entity: String,
+    /// One of [`action`], or another dotted name.
+    pub action: String,
+    /// kv-v2 mount; empty for actions not about a secret (login, logout).
+    pub mount: String,
+    /// Secret path inside the mount; empty with `mount`.
+    pub path: String,
+    pub version_before: Option<i64>,
+    pub version_after: Option<i64>,
+    /// Key NAMES only. Stored sorted and without duplicates.
+    pub keys_added: Vec<String>,
+    pub keys_changed: Vec<String>,
+    pub keys_removed: Vec<String>,
+    /// Used by `record()`; `begin()` always writes `pending`, `finish()` takes its own.
+    pub outcome: Outcome,
+    /// Short plain text (why it was denied, which conflict); never a value. Cut at 500 chars.
+    pub detail: Option<String>,
+    pub request_id: Option<String>,
+    pub client_addr: Option<String>,
+}
+
+/// Longest `detail` kept, in characters; the rest is cut so a stray error body cannot bloat a row.
+pub(crate) const DETAIL_MAX_CHARS: usize = 500;
+
+impl NewEvent {
+    pub fn new(actor_name: impl Into<String>, action: impl Into<String>) -> Self {
+        NewEvent {
+            actor_name: actor_name.into(),
+            action: action.into(),
+            ..NewEvent::default()
+        }
+    }
+
+    pub fn entity(mut self, entity_id: impl Into<String>) -> Self {
+        self.actor_entity = entity_id.into();
+        self
+    }
+
+    /// The secret this event is about.
+    pub fn secret(mut self, mount: impl Into<String>, path: impl Into<String>) -> Self {
+        self.mount = mount.into();
+        self.path = path.into();
+        self
+    }
+
+    pub fn versions(mut self, before: Option<i64>, after: Option<i64>) -> Self {
+        self.version_before = before;
+        self.version_after = after;
+        self
+    }
+
+    /// The key names added, changed and removed.
+    pub fn keys<A, C, R>(mut self, added: A, changed: C, removed: R) -> Self
+    where
+        A: IntoIterator,
+        A::Item: Into<String>,
+        C: IntoIterator,
+        C::Item: Into<String>,
+        R: IntoIterator,
+        R::Item: Into<String>,
+    {
+        self.keys_added = added.into_iter().map(Into::into).collect();
+        self.keys_changed = changed.into_iter().map(Into::into).collect();
+        self.keys_removed = removed.into_iter().map(Into::into).collect();
+        self
+    }
+
+    pub fn outcome(mut self, outcome: Outcome) -> Self {
+        self.outcome = outcome;
+        self
+    }
+
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    /// The HTTP request this event came from.
+    pub fn request(
+        mut self,
+        request_id: impl Into<String>,
+        client_addr: impl Into<String>,
+    ) -> Self {
+        self.request_id = Some(request_id.into());
+        self.client_addr = Some(client_addr.into());
+        self
+    }
+}
+
+/// Key names as stored: a JSON array, sorted, without duplicates (so the hashed bytes do not depend
+/// on the order a caller happened to list them in).
+pub(crate) fn keys_json(keys: &[String]) -> String {
+    let set: BTreeSet<&str> = keys.iter().map(String::as_str).collect();
+    serde_json::to_string(&set).expect("a set of strings always serialises")
+}
+
+/// `detail` as stored: cut at [`DETAIL_MAX_CHARS`] characters.
+pub(crate) fn clip_detail(detail: Option<&str>) -> Option<String> {
+    detail.map(|d| d.chars().take(DETAIL_MAX_CHARS).collect())
+}
+
+/// What an append returns: enough to cite the row.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Recorded {
+    pub seq: i64,
+    pub id: String,
+    pub hash: String,
+}
+
+/// A written intent row. The mutating call may be made only once you hold one; hand it to
+/// `finish()` afterwards, whatever happened.
+#[derive(Clone, Debug)]
+pub struct Intent {
+    pub(crate) recorded: Recorded,
+    pub(crate) event: NewEvent,
+}
+
+impl Intent {
+    /// The intent row's sequence number (what the outcome row's `intent_seq` will be).
+    pub fn seq(&self) -> i64 {
+        self.recorded.seq
+    }
+
+    /// The intent row's id and hash.
+    pub fn recorded(&self) -> &Recorded {
+        &self.recorded
+    }
+
+    /// Rebuilds an intent from a row listed by `pending_intents()`, so a reconciler can record
+    /// what became of it (for example `Outcome::Error`, "Keyway stopped before the outcome was
+    /// known"). Returns `None` for a row that is not an intent.
+    pub fn from_pending(row: &Row) -> Option<Intent> {
+        if row.outcome != Outcome::Pending || row.intent_seq.is_some() {
+            return None;
+        }
+        Some(Intent {
+            recorded: Recorded {
+                seq: row.seq,
+                id: row.id.clone(),
+                hash: row.hash.clone(),
+            },
+            event: NewEvent {
+                actor_name: row.actor_name.clone(),
+                actor_entity: row.actor_entity.clone(),
+                action: row.action.clone(),
+                mount: row.mount.clone(),
+                path: row.path.clone(),
+                version_before: row.version_before,
+                version_after: row.version_after,
+                keys_added: row.keys_added.clone(),
+                keys_changed: row.keys_changed.clone(),
+                keys_removed: row.keys_removed.clone(),
+                outcome: Outcome::Pending,
+                detail: row.detail.clone(),
+                request_id: row.request_id.clone(),
+                client_addr: row.client_addr.clone(),
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_names_are_stored_sorted_and_once() {
+        let keys = ["b", "a", "b"].map(String::from);
+        assert_eq!(keys_json(&keys), r#"["a","b"]"#);
+        assert_eq!(keys_json(&[]), "[]");
+    }
+
+    #[test]
+    fn a_long_detail_is_cut_on_a_character_boundary() {
+        let long = "é".repeat(DETAIL_MAX_CHARS + 10);
+        let clipped = clip_detail(Some(&long)).unwrap();
+        assert_eq!(clipped.chars().count(), DETAIL_MAX_CHARS);
+    }
+
+    #[test]
+    fn outcomes_round_trip_through_their_stored_spelling() {
+        for o in [
+            Outcome::Pending,
+            Outcome::Ok,
+            Outcome::Denied,
+            Outcome::Conflict,
+            Outcome::Error,
+        ] {
+            assert_eq!(o.as_str().parse::<Outcome>(), Ok(o));
+        }
+    }
+}

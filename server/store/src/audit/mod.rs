@@ -1,0 +1,180 @@
+//! The audit log: append-only, hash-chained, and the gate for every mutating action.
+//!
+//! The protocol for a change to Vault:
+//!
+//! 1. `begin(event)` writes an intent row with outcome `pending`. Only if it returns `Ok` may the
+//!    Vault call be made; an `Err` means the action is refused.
+//! 2. Make the call.
+//! 3. `finish(&intent, outcome, version_after, detail)` appends the outcome row, pointing back at
+//!    the intent through `intent_seq`.
+//!
+//! If Keyway dies between 2 and 3, the intent stays visible in `pending_intents()`: the log never
+//! claims less than may have happened. One-shot events (login, reveal, export) use `record()`.
+//!
+//! Every row carries `prev_hash` (the previous row's `hash`) and `hash` (see [`hash`] for the
+//! exact serialisation), so `verify_chain()` finds any row altered behind the code's back. The
+//! database itself refuses UPDATE, DELETE (and on PostgreSQL TRUNCATE) on the table; in production
+//! on PostgreSQL also `REVOKE UPDATE, DELETE, TRUNCATE ON audit_log` from the role Keyway uses.
+
+mod append;
+mod event;
+pub mod hash;
+mod query;
+mod row;
+
+use std::collections::BTreeMap;
+
+pub use append::AUDIT_LOCK_KEY;
+pub use event::{action, Intent, NewEvent, Outcome, Recorded};
+pub use hash::GENESIS_PREV_HASH;
+pub use query::{ChainReport, Filter, DEFAULT_LIMIT, MAX_LIMIT};
+pub use row::Row;
+
+use event::{clip_detail, keys_json};
+use row::StoredRow;
+
+use crate::{Db, StoreError};
+
+/// The audit log over one database. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AuditLog {
+    db: Db,
+}
+
+impl AuditLog {
+    pub fn new(db: Db) -> Self {
+        AuditLog { db }
+    }
+
+    /// Appends a one-shot event (login, reveal, export…) with `event.outcome`.
+    #[tracing::instrument(skip_all, fields(action = %event.action))]
+    pub async fn record(&self, event: NewEvent) -> Result<Recorded, StoreError> {
+        if event.outcome == Outcome::Pending {
+            return Err(StoreError::Invalid(
+                "record() takes a finished event; use begin() for an intent",
+            ));
+        }
+        let row = stored(
+            &event,
+            event.outcome,
+            event.version_after,
+            event.detail.as_deref(),
+            None,
+        );
+        append::append(&self.db, row)
+            .await
+            .map_err(StoreError::AuditWrite)
+    }
+
+    /// Appends an intent row (outcome `pending`). The mutating call may be made only after this
+    /// returned `Ok`.
+    #[tracing::instrument(skip_all, fields(action = %event.action))]
+    pub async fn begin(&self, event: NewEvent) -> Result<Intent, StoreError> {
+        let row = stored(
+            &event,
+            Outcome::Pending,
+            event.version_after,
+            event.detail.as_deref(),
+            None,
+        );
+        let recorded = append::append(&self.db, row)
+            .await
+            .map_err(StoreError::AuditWrite)?;
+        Ok(Intent {
+            recorded,
+            event: NewEvent {
+                outcome: Outcome::Pending,
+                ..event
+            },
+        })
+    }
+
+    /// Appends the outcome of an intent: same actor, action, secret, keys and request, with
+    /// `intent_seq` pointing at the intent.
+    #[tracing::instrument(skip_all, fields(action = %intent.event.action, intent_seq = intent.seq()))]
+    pub async fn finish(
+        &self,
+        intent: &Intent,
+        outcome: Outcome,
+        version_after: Option<i64>,
+        detail: Option<&str>,
+    ) -> Result<Recorded, StoreError> {
+        if outcome == Outcome::Pending {
+            return Err(StoreError::Invalid("an outcome cannot be pending"));
+        }
+        let row = stored(
+            &intent.event,
+            outcome,
+            version_after,
+            detail,
+            Some(intent.seq()),
+        );
+        append::append(&self.db, row)
+            .await
+            .map_err(StoreError::AuditOutcome)
+    }
+
+    /// Intents that have no outcome row (Keyway stopped, or `finish` failed, in between), oldest
+    /// first.
+    pub async fn pending_intents(&self) -> Result<Vec<Row>, StoreError> {
+        query::pending_intents(&self.db).await
+    }
+
+    /// Rows matching `filter`, newest first.
+    pub async fn list(&self, filter: Filter) -> Result<Vec<Row>, StoreError> {
+        query::list(&self.db, filter).await
+    }
+
+    /// For one secret: kv-v2 version → (who made it, when), from the `ok` outcomes of the actions
+    /// that create versions (save, rollback, import).
+    pub async fn version_authors(
+        &self,
+        mount: &str,
+        path: &str,
+    ) -> Result<BTreeMap<i64, (String, String)>, StoreError> {
+        query::version_authors(&self.db, mount, path).await
+    }
+
+    /// The newest row's seq, id and hash; publish it elsewhere (logs, metrics) as an anchor, since
+    /// a chain alone cannot show that rows were cut off its end.
+    pub async fn head(&self) -> Result<Option<Recorded>, StoreError> {
+        query::head(&self.db).await
+    }
+
+    /// Recomputes every hash and link, oldest first.
+    pub async fn verify_chain(&self) -> Result<ChainReport, StoreError> {
+        query::verify_chain(&self.db).await
+    }
+}
+
+/// The row to append for `event`; `seq`, `at`, `prev_hash` and `hash` are filled in by the append.
+fn stored(
+    event: &NewEvent,
+    outcome: Outcome,
+    version_after: Option<i64>,
+    detail: Option<&str>,
+    intent_seq: Option<i64>,
+) -> StoredRow {
+    StoredRow {
+        seq: 0,
+        id: uuid::Uuid::new_v4().to_string(),
+        at: String::new(),
+        actor_name: event.actor_name.clone(),
+        actor_entity: event.actor_entity.clone(),
+        action: event.action.clone(),
+        mount: event.mount.clone(),
+        path: event.path.clone(),
+        version_before: event.version_before,
+        version_after,
+        keys_added: keys_json(&event.keys_added),
+        keys_changed: keys_json(&event.keys_changed),
+        keys_removed: keys_json(&event.keys_removed),
+        outcome: outcome.as_str().to_owned(),
+        detail: clip_detail(detail),
+        intent_seq,
+        request_id: event.request_id.clone(),
+        client_addr: event.client_addr.clone(),
+        prev_hash: String::new(),
+        hash: String::new(),
+    }
+}

@@ -1,0 +1,193 @@
+//! Reading the audit log: the history page's filtered list, who made each secret version, the
+//! intents that never got an outcome, and the full chain check.
+
+use std::collections::BTreeMap;
+
+use time::macros::format_description;
+use time::{OffsetDateTime, UtcOffset};
+
+use super::event::{action, Recorded};
+use super::hash::{row_hash, GENESIS_PREV_HASH};
+use super::row::{Row, StoredRow, COLUMNS};
+use crate::db::with_pool;
+use crate::{Db, StoreError};
+
+/// Rows returned by [`Filter`] when no limit is given.
+pub const DEFAULT_LIMIT: u32 = 100;
+/// Most rows one [`Filter`] query returns.
+pub const MAX_LIMIT: u32 = 1000;
+/// Rows read per round trip while verifying the chain.
+const VERIFY_PAGE: i64 = 1000;
+
+/// Which rows `list()` returns; every field narrows, `None` means "any". Rows come newest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// Exact Vault display name.
+    pub actor: Option<String>,
+    /// Exact action name.
+    pub action: Option<String>,
+    pub mount: Option<String>,
+    /// Exact secret path (within `mount`, when given).
+    pub path: Option<String>,
+    /// Rows at or after this instant.
+    pub since: Option<OffsetDateTime>,
+    /// Rows strictly before this instant.
+    pub until: Option<OffsetDateTime>,
+    /// At most this many rows (default [`DEFAULT_LIMIT`], capped at [`MAX_LIMIT`]).
+    pub limit: Option<u32>,
+    /// Paging: only rows older than this `seq` (pass the last `seq` of the previous page).
+    pub before_seq: Option<i64>,
+}
+
+/// The result of recomputing every hash.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ChainReport {
+    /// Rows checked.
+    pub rows: u64,
+    /// Every row is where it should be, links to the one before, and carries its own hash.
+    pub ok: bool,
+    /// The first row that is out of sequence, mislinked, or whose content no longer matches its
+    /// hash.
+    pub first_bad_seq: Option<i64>,
+}
+
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+async fn fetch(db: &Db, sql: &str, binds: &[Bind]) -> Result<Vec<StoredRow>, StoreError> {
+    with_pool!(db, |pool| {
+        let mut query = sqlx::query_as::<_, StoredRow>(sql);
+        for bind in binds {
+            query = match bind {
+                Bind::Text(text) => query.bind(text.as_str()),
+                Bind::Int(int) => query.bind(*int),
+            };
+        }
+        query.fetch_all(pool).await
+    })
+    .map_err(StoreError::AuditRead)
+}
+
+fn parse_all(rows: Vec<StoredRow>) -> Result<Vec<Row>, StoreError> {
+    rows.into_iter().map(Row::try_from).collect()
+}
+
+/// `at` as stored, for comparisons: fixed width, so text order is time order.
+fn stored_time(t: OffsetDateTime) -> Result<String, StoreError> {
+    let format =
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    t.to_offset(UtcOffset::UTC)
+        .format(format)
+        .map_err(|_| StoreError::Invalid("a time filter is out of range"))
+}
+
+pub(crate) async fn list(db: &Db, filter: Filter) -> Result<Vec<Row>, StoreError> {
+    let mut sql = format!("SELECT {COLUMNS} FROM audit_log WHERE 1 = 1");
+    let mut binds = Vec::new();
+    let mut push = |sql: &mut String, condition: &str, bind: Bind| {
+        binds.push(bind);
+        sql.push_str(&format!(" AND {condition} ${}", binds.len()));
+    };
+    if let Some(actor) = filter.actor {
+        push(&mut sql, "actor_name =", Bind::Text(actor));
+    }
+    if let Some(action) = filter.action {
+        push(&mut sql, "action =", Bind::Text(action));
+    }
+    if let Some(mount) = filter.mount {
+        push(&mut sql, "mount =", Bind::Text(mount));
+    }
+    if let Some(path) = filter.path {
+        push(&mut sql, "path =", Bind::Text(path));
+    }
+    if let Some(since) = filter.since {
+        push(&mut sql, "at >=", Bind::Text(stored_time(since)?));
+    }
+    if let Some(until) = filter.until {
+        push(&mut sql, "at <", Bind::Text(stored_time(until)?));
+    }
+    if let Some(before) = filter.before_seq {
+        push(&mut sql, "seq <", Bind::Int(before));
+    }
+    let limit = filter.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
+    sql.push_str(&format!(" ORDER BY seq DESC LIMIT {limit}"));
+    parse_all(fetch(db, &sql, &binds).await?)
+}
+
+pub(crate) async fn pending_intents(db: &Db) -> Result<Vec<Row>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM audit_log WHERE outcome = 'pending' AND seq NOT IN \
+         (SELECT intent_seq FROM audit_log WHERE intent_seq IS NOT NULL) ORDER BY seq"
+    );
+    parse_all(fetch(db, &sql, &[]).await?)
+}
+
+pub(crate) async fn version_authors(
+    db: &Db,
+    mount: &str,
+    path: &str,
+) -> Result<BTreeMap<i64, (String, String)>, StoreError> {
+    let mut binds = vec![Bind::Text(mount.to_owned()), Bind::Text(path.to_owned())];
+    let mut placeholders = Vec::new();
+    for name in action::CREATES_VERSION {
+        binds.push(Bind::Text((*name).to_owned()));
+        placeholders.push(format!("${}", binds.len()));
+    }
+    let sql = format!(
+        "SELECT {COLUMNS} FROM audit_log WHERE mount = $1 AND path = $2 AND outcome = 'ok' \
+         AND version_after IS NOT NULL AND action IN ({}) ORDER BY seq",
+        placeholders.join(", ")
+    );
+    // In seq order, so if the secret was destroyed and recreated (versions restart at 1), the
+    // newest author of a version number wins.
+    Ok(fetch(db, &sql, &binds)
+        .await?
+        .into_iter()
+        .filter_map(|r| Some((r.version_after?, (r.actor_name, r.at))))
+        .collect())
+}
+
+pub(crate) async fn head(db: &Db) -> Result<Option<Recorded>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT 1");
+    Ok(fetch(db, &sql, &[]).await?.pop().map(|r| Recorded {
+        seq: r.seq,
+        id: r.id,
+        hash: r.hash,
+    }))
+}
+
+pub(crate) async fn verify_chain(db: &Db) -> Result<ChainReport, StoreError> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT {VERIFY_PAGE}");
+    let mut report = ChainReport {
+        rows: 0,
+        ok: true,
+        first_bad_seq: None,
+    };
+    let mut expected_seq = 1;
+    let mut expected_prev = GENESIS_PREV_HASH.to_owned();
+    loop {
+        let page = fetch(db, &sql, &[Bind::Int(expected_seq - 1)]).await?;
+        let page_len = page.len();
+        for row in page {
+            report.rows += 1;
+            let intact = row.seq == expected_seq
+                && row.prev_hash == expected_prev
+                && row_hash(&row) == row.hash;
+            if !intact && report.ok {
+                report.ok = false;
+                report.first_bad_seq = Some(row.seq);
+                tracing::warn!(seq = row.seq, "audit chain broken");
+            }
+            // Carry on from what is stored, so one bad row does not flag every row after it.
+            expected_seq = row.seq + 1;
+            expected_prev = row.hash;
+        }
+        if (page_len as i64) < VERIFY_PAGE {
+            break;
+        }
+    }
+    Ok(report)
+}

@@ -1,0 +1,22 @@
+//! Keyway's database: one pool over SQLite or PostgreSQL, the embedded migrations, and the audit
+//! log.
+//!
+//! The audit log is the reason this crate exists. Keyway promises that nothing is lost and that
+//! every mutating action is audited, refused if it cannot be: so the log is append-only and
+//! hash-chained, both enforced by the database itself (triggers, unique constraints, and a write
+//! path serialised by `BEGIN IMMEDIATE` on SQLite or an advisory lock on PostgreSQL), so several
+//! replicas writing at once can never fork or break the chain.
+//!
+//! Rows hold who, what, where and which key *names*, never a value: there is no field for one.
+
+mod db;
+mod error;
+
+pub mod audit;
+
+pub use audit::{
+    action, AuditLog, ChainReport, Filter, Intent, NewEvent, Outcome, Recorded, Row,
+    GENESIS_PREV_HASH,
+};
+pub use db::{Backend, Db};
+pub use error::StoreError;

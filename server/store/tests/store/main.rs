@@ -1,0 +1,13 @@
+//! Integration tests for keyway-store. Every test body is written once, generic over the backend,
+//! and run twice by `on_both_backends!`: on a SQLite file in a temporary directory and on a fresh
+//! PostgreSQL database created for that test (named by `KEYWAY_TEST_POSTGRES_URL`) and dropped
+//! afterwards. One test binary, so the crate is linked once.
+
+mod common;
+
+mod append_only;
+mod chain;
+mod concurrency;
+mod failure;
+mod migrations;
+mod queries;

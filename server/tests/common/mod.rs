@@ -1,0 +1,221 @@
+//! `TestApp`: Keyway's real router wired to a fresh OpenBao dev server and a fresh database,
+//! seeded like the demo (same policy files), and a `Client` that calls `/api/…` the way the
+//! browser does (session cookie, same-origin header).
+
+#![allow(dead_code)] // each test binary uses a different part of this kit
+
+use std::path::PathBuf;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use clap::Parser;
+use http_body_util::BodyExt;
+use keyway_server::config::Config;
+use keyway_server::http::AppState;
+use keyway_testkit::Bao;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+pub const ORIGIN: &str = "http://127.0.0.1:3999";
+
+pub struct TestApp {
+    pub router: axum::Router,
+    pub state: AppState,
+    pub bao: Bao,
+    pub db_url: String,
+    _dir: tempfile::TempDir,
+}
+
+fn policy(name: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../end2end/demo/policies")
+        .join(format!("{name}.hcl"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Which database the app runs on.
+pub enum DbKind {
+    Sqlite,
+    Postgres,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_on(DbKind::Sqlite).await
+    }
+
+    pub async fn spawn_on(kind: DbKind) -> TestApp {
+        let bao = Bao::start().await;
+        bao.enable_kv2("dev").await;
+        bao.enable_kv2("staging").await;
+        for p in ["dev-editor", "staging-editor", "readonly"] {
+            bao.put_policy(p, &policy(p)).await;
+        }
+        bao.enable_userpass().await;
+        bao.add_user("alice", "alice-pass", &["dev-editor"]).await;
+        bao.add_user("bob", "bob-pass", &["dev-editor", "staging-editor"])
+            .await;
+        bao.add_user("carol", "carol-pass", &["readonly"]).await;
+        bao.kv_put(
+            "dev",
+            "webapp/config",
+            json!({"username": "static-user", "password": "static-password"}),
+        )
+        .await;
+        bao.kv_put(
+            "staging",
+            "webapp/config",
+            json!({"username": "staging-user", "password": "staging-password"}),
+        )
+        .await;
+        let dir = tempfile::tempdir().unwrap();
+        let db_url = match kind {
+            DbKind::Sqlite => format!("sqlite://{}/keyway.db?mode=rwc", dir.path().display()),
+            DbKind::Postgres => fresh_postgres_db().await,
+        };
+        let cfg = Config::try_parse_from([
+            "keyway",
+            "--vault-addr",
+            &bao.addr,
+            "--database-url",
+            &db_url,
+            "--public-url",
+            ORIGIN,
+            "--session-key",
+            &"ab".repeat(32),
+            "--site-root",
+            dir.path().to_str().unwrap(),
+        ])
+        .unwrap();
+        let (router, state) = keyway_server::build(&cfg).await.expect("app builds");
+        TestApp {
+            router,
+            state,
+            bao,
+            db_url,
+            _dir: dir,
+        }
+    }
+
+    pub fn anonymous(&self) -> Client<'_> {
+        Client {
+            app: self,
+            cookie: None,
+        }
+    }
+
+    /// Logs in with userpass; panics if it fails.
+    pub async fn login(&self, user: &str, pass: &str) -> Client<'_> {
+        let mut c = self.anonymous();
+        let (status, body) = c.login(user, pass).await;
+        assert!(
+            status.is_success() || status.is_redirection(),
+            "login {user}: {status} {body}"
+        );
+        assert!(c.cookie.is_some(), "login {user} set no cookie");
+        c
+    }
+
+    /// Reads the current version of a secret as root, straight from OpenBao.
+    pub async fn vault_read(&self, mount: &str, path: &str) -> Value {
+        self.bao
+            .root_request("GET", &format!("{mount}/data/{path}"), None)
+            .await["data"]
+            .clone()
+    }
+
+    /// Every audit row, oldest first.
+    pub async fn audit_rows(&self) -> Vec<keyway_store::Row> {
+        let mut rows = self
+            .state
+            .core
+            .audit
+            .list(keyway_store::Filter {
+                limit: Some(10_000),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        rows.reverse();
+        rows
+    }
+}
+
+/// A fresh, uniquely named database on the test PostgreSQL server.
+async fn fresh_postgres_db() -> String {
+    use sqlx::{Connection, Executor};
+    let admin = keyway_testkit::postgres_url();
+    let name = format!("keyway_t_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+    conn.execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .unwrap();
+    match admin.rsplit_once('/') {
+        Some((base, _)) => format!("{base}/{name}"),
+        None => panic!("unexpected postgres url {admin}"),
+    }
+}
+
+pub struct Client<'a> {
+    pub app: &'a TestApp,
+    pub cookie: Option<String>,
+}
+
+impl Client<'_> {
+    pub async fn login(&mut self, user: &str, pass: &str) -> (StatusCode, String) {
+        let body = format!("method=userpass&mount=userpass&username={user}&secret={pass}");
+        let req = self
+            .request("/api/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        let (status, headers, body) = self.send(req).await;
+        self.take_cookie(&headers);
+        (status, body)
+    }
+
+    fn request(&self, path: &str) -> axum::http::request::Builder {
+        let mut b = Request::post(path)
+            .header(header::ORIGIN, ORIGIN)
+            .header(header::ACCEPT, "application/json");
+        if let Some(c) = &self.cookie {
+            b = b.header(header::COOKIE, c);
+        }
+        b
+    }
+
+    fn take_cookie(&mut self, headers: &axum::http::HeaderMap) {
+        if let Some(v) = headers.get(header::SET_COOKIE) {
+            let v = v.to_str().unwrap();
+            self.cookie = Some(v.split(';').next().unwrap().to_string());
+        }
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
+        let res = self.app.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        (status, headers, String::from_utf8_lossy(&bytes).to_string())
+    }
+
+    /// Calls a JSON server function; returns the status and the decoded body.
+    pub async fn call(&mut self, endpoint: &str, args: Value) -> (StatusCode, Value) {
+        let req = self
+            .request(&format!("/api/{endpoint}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(args.to_string()))
+            .unwrap();
+        let (status, headers, body) = self.send(req).await;
+        self.take_cookie(&headers);
+        let value = serde_json::from_str(&body).unwrap_or(Value::String(body));
+        (status, value)
+    }
+
+    /// Calls and expects success.
+    pub async fn ok(&mut self, endpoint: &str, args: Value) -> Value {
+        let (status, body) = self.call(endpoint, args).await;
+        assert!(status.is_success(), "{endpoint}: {status} {body}");
+        body
+    }
+}

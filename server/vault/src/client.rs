@@ -1,0 +1,347 @@
+//! The HTTP plumbing shared by every call: configuration, TLS, URL building, sending with a
+//! user's token, and turning error answers into [`VaultError`].
+//!
+//! The client never stores a token. Each request takes the caller's token and sends it in the
+//! `X-Vault-Token` header, marked sensitive so HTTP-level logging redacts it.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use reqwest::header::HeaderValue;
+use reqwest::{Method, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+use url::Url;
+
+use crate::error::{errors_of, from_status};
+use crate::VaultError;
+
+/// How to reach Vault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VaultConfig {
+    /// Vault's base address, e.g. `https://vault.example:8200` (a path prefix is kept, so a
+    /// Vault behind `https://proxy/vault/` works too).
+    pub addr: Url,
+    /// PEM file of a private CA to trust in addition to the public roots.
+    pub ca_cert: Option<PathBuf>,
+    /// PEM certificate presented to Vault (mutual TLS); needs `client_key`.
+    pub client_cert: Option<PathBuf>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) for `client_cert`.
+    pub client_key: Option<PathBuf>,
+    /// Deadline for one whole request, connecting included.
+    pub timeout: Duration,
+}
+
+impl VaultConfig {
+    /// Settings for `addr` with public CAs only, no client certificate and a 10 s timeout.
+    pub fn new(addr: Url) -> Self {
+        VaultConfig {
+            addr,
+            ca_cert: None,
+            client_cert: None,
+            client_key: None,
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A Vault/OpenBao client. Holds no token; cheap to clone (one shared connection pool).
+#[derive(Debug, Clone)]
+pub struct Vault {
+    http: reqwest::Client,
+    /// `addr` with its path ending in `v1/`.
+    base: Url,
+}
+
+/// A decoded answer: status and JSON body (`Value::Null` when empty or not JSON).
+pub(crate) struct Answer {
+    pub status: StatusCode,
+    pub body: Value,
+}
+
+impl Answer {
+    /// `body.data`, or `Null`.
+    pub fn data(&self) -> &Value {
+        self.body.get("data").unwrap_or(&Value::Null)
+    }
+}
+
+/// Whether a 404 is an answer the caller interprets (absent secret) or an error.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NotFound {
+    IsAnswer,
+    IsError,
+}
+
+impl Vault {
+    /// Builds the client. Fails with [`VaultError::Config`] on an address that is not
+    /// http(s), or a certificate/key file that is missing or not valid PEM.
+    pub fn new(config: &VaultConfig) -> Result<Vault, VaultError> {
+        let mut base = config.addr.clone();
+        if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
+            return Err(VaultError::Config(format!(
+                "the Vault address must start with http:// or https://, not \"{}\".",
+                config.addr
+            )));
+        }
+        base.set_query(None);
+        base.set_fragment(None);
+        base.path_segments_mut()
+            .map_err(|()| VaultError::Config("the Vault address has no path.".into()))?
+            .pop_if_empty()
+            .push("v1")
+            .push("");
+
+        let mut builder = reqwest::Client::builder()
+            .use_rustls_tls()
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout);
+        if let Some(path) = &config.ca_cert {
+            let pem = read_file(path, "CA certificate")?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|_| invalid_pem(path, "CA certificate"))?;
+            if certs.is_empty() {
+                return Err(invalid_pem(path, "CA certificate"));
+            }
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        match (&config.client_cert, &config.client_key) {
+            (Some(cert), Some(key)) => {
+                let mut pem = read_file(cert, "client certificate")?;
+                pem.push(b'\n');
+                pem.extend(read_file(key, "client key")?);
+                let identity = reqwest::Identity::from_pem(&pem).map_err(|_| {
+                    VaultError::Config(format!(
+                        "{} and {} are not a valid PEM certificate and private key.",
+                        cert.display(),
+                        key.display()
+                    ))
+                })?;
+                builder = builder.identity(identity);
+            }
+            (None, None) => {}
+            _ => {
+                return Err(VaultError::Config(
+                    "a client certificate needs both the certificate and the key file.".into(),
+                ))
+            }
+        }
+        let http = builder
+            .build()
+            .map_err(|e| VaultError::Config(format!("invalid TLS settings: {e}.")))?;
+        Ok(Vault { http, base })
+    }
+
+    /// `v1/<parts…>`: each part is split on `/` and every piece is percent-encoded as one
+    /// segment. With `folder`, the URL ends in `/` (what LIST expects).
+    pub(crate) fn url(&self, parts: &[&str], folder: bool) -> Result<Url, VaultError> {
+        let mut url = self.base.clone();
+        {
+            let mut segments = url
+                .path_segments_mut()
+                .expect("checked in Vault::new that the address can be a base");
+            segments.pop_if_empty();
+            for part in parts {
+                for piece in part.split('/').filter(|p| !p.is_empty()) {
+                    if piece == "." || piece == ".." {
+                        return Err(VaultError::InvalidPath((*part).to_owned()));
+                    }
+                    segments.push(piece);
+                }
+            }
+            if folder {
+                segments.push("");
+            }
+        }
+        Ok(url)
+    }
+
+    /// Sends one request and decodes the body. Transport failures become `Unreachable`.
+    pub(crate) async fn send(
+        &self,
+        method: Method,
+        url: Url,
+        token: Option<&SecretString>,
+        body: Option<&Value>,
+    ) -> Result<Answer, VaultError> {
+        let mut request = self
+            .http
+            .request(method.clone(), url)
+            .header("X-Vault-Request", "true");
+        if let Some(token) = token {
+            let mut value = HeaderValue::from_str(token.expose_secret())
+                .map_err(|_| VaultError::InvalidToken)?;
+            value.set_sensitive(true);
+            request = request.header("X-Vault-Token", value);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let started = Instant::now();
+        let response = request.send().await.map_err(transport_error)?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(transport_error)?;
+        tracing::debug!(
+            method = %method,
+            status = status.as_u16(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "vault answered"
+        );
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Ok(Answer { status, body })
+    }
+
+    /// Sends a request without a token (logins, the public mount listing).
+    pub(crate) async fn anonymous(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&Value>,
+    ) -> Result<Answer, VaultError> {
+        let answer = self.send(method, url, None, body).await?;
+        if answer.status.is_success() {
+            Ok(answer)
+        } else {
+            Err(from_status(
+                answer.status.as_u16(),
+                &errors_of(&answer.body),
+            ))
+        }
+    }
+
+    /// Sends a request for a user. 2xx is returned, so is a 404 when `not_found` says it is an
+    /// answer; anything else becomes an error, with 403 settled by [`Vault::user_error`].
+    pub(crate) async fn for_user(
+        &self,
+        method: Method,
+        url: Url,
+        token: &SecretString,
+        body: Option<&Value>,
+        not_found: NotFound,
+    ) -> Result<Answer, VaultError> {
+        let answer = self.send(method, url, Some(token), body).await?;
+        if answer.status.is_success()
+            || (answer.status == StatusCode::NOT_FOUND && not_found == NotFound::IsAnswer)
+        {
+            Ok(answer)
+        } else {
+            Err(self.user_error(&answer, token).await)
+        }
+    }
+
+    /// Turns an error answer to a user's request into a [`VaultError`]. A 401/403 is either a
+    /// policy refusal or a dead token, and OpenBao words both "permission denied", so this asks
+    /// `auth/token/lookup-self` (allowed by the `default` policy) with the same token: if that
+    /// fails too the session is over ([`VaultError::InvalidToken`]), otherwise it is
+    /// [`VaultError::PermissionDenied`]. A token created without the `default` policy and
+    /// without a grant on lookup-self is therefore reported as expired.
+    pub(crate) async fn user_error(&self, answer: &Answer, token: &SecretString) -> VaultError {
+        let status = answer.status.as_u16();
+        if status != 401 && status != 403 {
+            return from_status(status, &errors_of(&answer.body));
+        }
+        let url = match self.url(&["auth/token/lookup-self"], false) {
+            Ok(url) => url,
+            Err(e) => return e,
+        };
+        match self.send(Method::GET, url, Some(token), None).await {
+            Ok(lookup) if lookup.status.is_success() => VaultError::PermissionDenied,
+            Ok(lookup) if matches!(lookup.status.as_u16(), 401 | 403) => VaultError::InvalidToken,
+            Ok(lookup) => from_status(lookup.status.as_u16(), &errors_of(&lookup.body)),
+            Err(e) => e,
+        }
+    }
+}
+
+/// Decodes `value` into `T`. On failure reports only `what` was being read: serde's message
+/// can quote the offending value, which may be a secret or a token.
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(
+    status: StatusCode,
+    value: &Value,
+    what: &str,
+) -> Result<T, VaultError> {
+    T::deserialize(value).map_err(|_| VaultError::unexpected(status.as_u16(), what))
+}
+
+fn transport_error(error: reqwest::Error) -> VaultError {
+    let kind = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "could not connect"
+    } else {
+        "request failed"
+    };
+    // The URL carries mount and path names only, never tokens or values.
+    let mut detail = format!("{kind}: {error}");
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        detail.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    tracing::warn!(detail = %detail, "vault unreachable");
+    VaultError::Unreachable(detail)
+}
+
+fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, VaultError> {
+    std::fs::read(path).map_err(|e| {
+        VaultError::Config(format!(
+            "cannot read the {what} file {}: {e}.",
+            path.display()
+        ))
+    })
+}
+
+fn invalid_pem(path: &Path, what: &str) -> VaultError {
+    VaultError::Config(format!(
+        "{} does not contain a valid PEM {what}.",
+        path.display()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vault(addr: &str) -> Vault {
+        Vault::new(&VaultConfig::new(addr.parse().unwrap())).unwrap()
+    }
+
+    #[test]
+    fn urls_sit_below_v1_and_keep_an_address_path_prefix() {
+        let direct = vault("http://127.0.0.1:8200");
+        assert_eq!(
+            direct
+                .url(&["kv", "data", "apps/db"], false)
+                .unwrap()
+                .as_str(),
+            "http://127.0.0.1:8200/v1/kv/data/apps/db"
+        );
+        let proxied = vault("https://proxy.example/vault/");
+        assert_eq!(
+            proxied.url(&["kv", "metadata", ""], true).unwrap().as_str(),
+            "https://proxy.example/vault/v1/kv/metadata/"
+        );
+    }
+
+    #[test]
+    fn each_path_piece_is_percent_encoded_as_one_segment() {
+        let url = vault("http://vault")
+            .url(&["team/kv", "data", "/a b/c?d#e%f/"], false)
+            .unwrap();
+        assert_eq!(
+            url.as_str(),
+            "http://vault/v1/team/kv/data/a%20b/c%3Fd%23e%25f"
+        );
+    }
+
+    #[test]
+    fn dot_segments_are_refused() {
+        let vault = vault("http://vault");
+        assert!(matches!(
+            vault.url(&["kv", "data", "a/../b"], false),
+            Err(VaultError::InvalidPath(_))
+        ));
+    }
+}

@@ -1,0 +1,35 @@
+//! A narrow Vault/OpenBao HTTP client: login, tokens, capabilities, kv-v2.
+//!
+//! Keyway acts *as the user*: every call that reads or changes something takes that user's own
+//! token, so Vault's policies, identity templates and audit log see the real person. The
+//! [`Vault`] value itself holds no token, only the connection settings, and is cheap to clone.
+//!
+//! Errors are a [`VaultError`] whose `Display` text is a plain sentence a UI can show as is.
+//! Neither tokens nor secret values ever appear in an error, a `Debug` output or a tracing field.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), keyway_vault::VaultError> {
+//! use keyway_vault::{Vault, VaultConfig};
+//! let vault = Vault::new(&VaultConfig::new("https://vault.example:8200".parse().unwrap()))?;
+//! let login = vault.login_userpass("userpass", "alice", "s3cret").await?;
+//! let secret = vault.kv_read(&login.token, "kv", "apps/payments", None).await?;
+//! # let _ = secret; Ok(()) }
+//! ```
+
+mod auth;
+mod client;
+mod error;
+mod kv;
+mod kv_types;
+mod sys;
+mod token;
+
+pub use auth::{AuthMount, Login};
+pub use client::{Vault, VaultConfig};
+pub use error::VaultError;
+pub use kv_types::{KvData, KvMetadata, KvVersion, VersionInfo, VersionMeta};
+pub use sys::KvMount;
+pub use token::{Renewal, TokenInfo};
+
+/// Re-exported so callers name the same type the API takes.
+pub use secrecy::SecretString;
