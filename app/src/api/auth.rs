@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+#[cfg(feature = "ssr")]
 use super::respond;
 use crate::dto::*;
 use crate::error::AppError;

@@ -10,11 +10,10 @@ pub mod versions;
 
 /// Gives an error its HTTP status (401, 403, 409, …) instead of a blanket 500, so scripts and
 /// tests calling `/api/…` directly can tell failures apart.
-#[allow(dead_code)] // used only by the server half of each server function
+#[cfg(feature = "ssr")]
 pub(crate) fn respond<T>(
     result: Result<T, crate::error::AppError>,
 ) -> Result<T, crate::error::AppError> {
-    #[cfg(feature = "ssr")]
     if let Err(e) = &result {
         if let Some(resp) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
             resp.set_status(

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
+#[cfg(feature = "ssr")]
 use super::respond;
 use crate::dto::*;
 use crate::error::AppError;

@@ -15,14 +15,16 @@ pub fn short_time(t: &str) -> String {
     format!("{} UTC", t.replacen('T', " ", 1))
 }
 
+/// Two versions being compared, and the answer.
+type Comparison = (u64, u64, Result<Vec<KeyDiff>, crate::error::AppError>);
+
 #[component]
 pub fn History(ctx: PageCtx, view: SecretView) -> impl IntoView {
     let list = Resource::new(
         move || (ctx.env.get(), ctx.app.get(), ctx.reload.get()),
         |(e, a, _)| versions(e, a),
     );
-    let compare: RwSignal<Option<(u64, u64, Result<Vec<KeyDiff>, crate::error::AppError>)>> =
-        RwSignal::new(None);
+    let compare: RwSignal<Option<Comparison>> = RwSignal::new(None);
     let from = RwSignal::new(view.version.saturating_sub(1));
     let to = RwSignal::new(view.version);
     let current = view.version;

@@ -6,16 +6,9 @@ use keyway_store::{AuditLog, Db, NewEvent};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection, Executor};
 
-/// The PostgreSQL server to create test databases on. Same behaviour as
-/// `keyway_testkit::postgres_url()`; switch to it once that crate exposes it.
-pub fn postgres_url() -> String {
-    std::env::var("KEYWAY_TEST_POSTGRES_URL").unwrap_or_else(|_| {
-        panic!(
-            "KEYWAY_TEST_POSTGRES_URL is not set. Point it at a PostgreSQL role that may create \
-             databases, e.g. postgres://keyway:keyway@127.0.0.1:5432/keyway"
-        )
-    })
-}
+/// The PostgreSQL server to create per-test databases on (`KEYWAY_TEST_POSTGRES_URL`; the role
+/// must be allowed to create databases). Panics with a clear message when unset.
+pub use keyway_testkit::postgres_url;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -155,11 +148,16 @@ impl Drop for DropDatabase {
     }
 }
 
-/// An event about `dev/webapp/config` by `actor`.
-pub fn save_by(actor: &str) -> NewEvent {
-    NewEvent::new(actor, keyway_store::action::SECRET_SAVE)
+/// `actor` doing `action` on the secret `dev/webapp/config`.
+pub fn event(actor: &str, action: &str) -> NewEvent {
+    NewEvent::new(actor, action)
         .entity(format!("entity-{actor}"))
         .secret("dev", "webapp/config")
+}
+
+/// `actor` saving `dev/webapp/config`.
+pub fn save_by(actor: &str) -> NewEvent {
+    event(actor, keyway_store::action::SECRET_SAVE)
 }
 
 /// `on_both_backends!(name)` turns `async fn name(t: TestDb)` into the tests `name::on_sqlite` and

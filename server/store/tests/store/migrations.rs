@@ -4,7 +4,10 @@ use keyway_store::{Backend as DbBackend, Filter, NewEvent};
 
 use crate::common::{on_both_backends, Backend, TestDb};
 
-on_both_backends!(a_fresh_database_is_migrated_and_reconnecting_migrates_nothing_twice);
+on_both_backends!(
+    a_fresh_database_is_migrated_and_reconnecting_migrates_nothing_twice,
+    a_migration_that_does_not_match_the_database_stops_connect,
+);
 
 async fn a_fresh_database_is_migrated_and_reconnecting_migrates_nothing_twice(t: TestDb) {
     let expected = match t.backend {
@@ -37,6 +40,24 @@ async fn a_fresh_database_is_migrated_and_reconnecting_migrates_nothing_twice(t:
     assert_eq!(rows.len(), 1, "the data survived reconnecting");
     again.close().await;
     third.close().await;
+}
+
+async fn a_migration_that_does_not_match_the_database_stops_connect(t: TestDb) {
+    // As if a released migration had been edited: sqlx refuses, and so must boot.
+    let tamper = match t.backend {
+        Backend::Sqlite => "UPDATE _sqlx_migrations SET checksum = X'00'",
+        Backend::Postgres => "UPDATE _sqlx_migrations SET checksum = '\\x00'::bytea",
+    };
+    t.raw(tamper).await.unwrap();
+    let err = keyway_store::Db::connect(&t.url).await.unwrap_err();
+    assert!(
+        matches!(err, keyway_store::StoreError::Migrate(_)),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "The database schema could not be brought up to date, so Keyway will not start."
+    );
 }
 
 #[tokio::test]

@@ -1,10 +1,10 @@
 //! The history page's filters, and "who made version N" for the versions list.
 
-use keyway_store::{action, Filter, NewEvent, Outcome};
+use keyway_store::{action, AuditLog, Filter, NewEvent, Outcome, Row};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::common::{on_both_backends, save_by, TestDb};
+use crate::common::{event, on_both_backends, save_by, TestDb};
 
 on_both_backends!(
     version_authors_name_who_made_each_version_of_one_secret,
@@ -13,65 +13,32 @@ on_both_backends!(
 
 async fn version_authors_name_who_made_each_version_of_one_secret(t: TestDb) {
     let log = t.log();
-    let finish = |actor: &'static str, act: &'static str, outcome, version: Option<i64>| {
+    let two_step = |actor: &'static str, act: &'static str, outcome, version: Option<i64>| {
         let log = log.clone();
         async move {
-            let event = save_by(actor);
-            let intent = log
-                .begin(NewEvent {
-                    action: act.into(),
-                    ..event
-                })
-                .await
-                .unwrap();
+            let intent = log.begin(event(actor, act)).await.unwrap();
             log.finish(&intent, outcome, version, None).await.unwrap()
         }
     };
-    let v1 = finish("alice", action::SECRET_SAVE, Outcome::Ok, Some(1)).await;
-    finish("bob", action::SECRET_SAVE, Outcome::Conflict, None).await;
-    finish("mallory", action::SECRET_SAVE, Outcome::Denied, None).await;
-    finish("bob", action::SECRET_SAVE, Outcome::Ok, Some(2)).await;
-    finish("carol", action::SECRET_ROLLBACK, Outcome::Ok, Some(3)).await;
-    log.record(
-        save_by("dave")
-            .outcome(Outcome::Ok)
-            .versions(Some(3), Some(4)),
-    )
-    .await
-    .unwrap();
-    log.record(
-        NewEvent {
-            action: action::SECRET_IMPORT.into(),
-            ..save_by("erin")
-        }
-        .versions(None, Some(5)),
-    )
-    .await
-    .unwrap();
-    // Not version-making, not ok, or another secret: none of these count.
-    log.record(
-        NewEvent {
-            action: action::SECRET_REVEAL.into(),
-            ..save_by("frank")
-        }
-        .versions(Some(5), Some(5)),
-    )
-    .await
-    .unwrap();
-    log.record(
+    let v1 = two_step("alice", action::SECRET_SAVE, Outcome::Ok, Some(1)).await;
+    two_step("bob", action::SECRET_SAVE, Outcome::Conflict, None).await;
+    two_step("mallory", action::SECRET_SAVE, Outcome::Denied, None).await;
+    two_step("bob", action::SECRET_SAVE, Outcome::Ok, Some(2)).await;
+    two_step("carol", action::SECRET_ROLLBACK, Outcome::Ok, Some(3)).await;
+    for one_shot in [
+        save_by("dave").versions(Some(3), Some(4)),
+        event("erin", action::SECRET_IMPORT).versions(None, Some(5)),
+        // Not version-making, not ok, another secret, or still pending: none of these count.
+        event("frank", action::SECRET_REVEAL).versions(Some(5), Some(5)),
         save_by("gina")
             .outcome(Outcome::Error)
             .versions(Some(5), Some(6)),
-    )
-    .await
-    .unwrap();
-    log.record(
         save_by("hank")
             .secret("dev", "other/app")
             .versions(None, Some(6)),
-    )
-    .await
-    .unwrap();
+    ] {
+        log.record(one_shot).await.unwrap();
+    }
     log.begin(save_by("ivan").versions(Some(5), Some(6)))
         .await
         .unwrap();
@@ -92,14 +59,7 @@ async fn version_authors_name_who_made_each_version_of_one_secret(t: TestDb) {
         ]
     );
 
-    let v1_row = log
-        .list(Filter {
-            before_seq: Some(v1.seq + 1),
-            limit: Some(1),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let v1_row = rows_where(&log, |f| f.before_seq = Some(v1.seq + 1)).await;
     assert_eq!(authors[&1].1, v1_row[0].at, "the time is the outcome row's");
     assert!(log
         .version_authors("dev", "nothing/here")
@@ -108,8 +68,23 @@ async fn version_authors_name_who_made_each_version_of_one_secret(t: TestDb) {
         .is_empty());
 }
 
-fn seqs(rows: &[keyway_store::Row]) -> Vec<i64> {
+fn seqs(rows: &[Row]) -> Vec<i64> {
     rows.iter().map(|r| r.seq).collect()
+}
+
+/// The rows `list()` returns for the default filter narrowed by `narrow`.
+async fn rows_where(log: &AuditLog, narrow: impl FnOnce(&mut Filter)) -> Vec<Row> {
+    let mut filter = Filter::default();
+    narrow(&mut filter);
+    log.list(filter).await.unwrap()
+}
+
+async fn seqs_where(log: &AuditLog, narrow: impl FnOnce(&mut Filter)) -> Vec<i64> {
+    seqs(&rows_where(log, narrow).await)
+}
+
+fn text(s: &str) -> Option<String> {
+    Some(s.to_owned())
 }
 
 async fn list_filters_by_actor_action_secret_and_time_newest_first_in_pages(t: TestDb) {
@@ -123,152 +98,67 @@ async fn list_filters_by_actor_action_secret_and_time_newest_first_in_pages(t: T
     ] {
         log.record(event).await.unwrap();
     }
-    let list = |filter: Filter| {
-        let log = log.clone();
-        async move { seqs(&log.list(filter).await.unwrap()) }
-    };
-    let text = |s: &str| Some(s.to_owned());
 
-    assert_eq!(list(Filter::default()).await, [5, 4, 3, 2, 1]);
+    assert_eq!(seqs_where(&log, |_| ()).await, [5, 4, 3, 2, 1]);
+    assert_eq!(seqs_where(&log, |f| f.actor = text("alice")).await, [2, 1]);
     assert_eq!(
-        list(Filter {
-            actor: text("alice"),
-            ..Default::default()
-        })
-        .await,
-        [2, 1]
-    );
-    assert_eq!(
-        list(Filter {
-            action: text(action::SECRET_SAVE),
-            ..Default::default()
-        })
-        .await,
+        seqs_where(&log, |f| f.action = text(action::SECRET_SAVE)).await,
         [3, 2]
     );
+    assert_eq!(seqs_where(&log, |f| f.mount = text("dev")).await, [5, 3, 2]);
     assert_eq!(
-        list(Filter {
-            mount: text("dev"),
-            ..Default::default()
-        })
-        .await,
-        [5, 3, 2]
-    );
-    assert_eq!(
-        list(Filter {
-            mount: text("dev"),
-            path: text("webapp/config"),
-            ..Default::default()
-        })
-        .await,
-        [5, 2]
-    );
-    assert_eq!(
-        list(Filter {
-            path: text("webapp/config"),
-            ..Default::default()
-        })
-        .await,
+        seqs_where(&log, |f| f.path = text("webapp/config")).await,
         [5, 4, 2]
     );
-    assert_eq!(
-        list(Filter {
-            actor: text("bob"),
-            action: text(action::SECRET_REVEAL),
-            ..Default::default()
-        })
-        .await,
-        [4]
-    );
-    assert!(list(Filter {
-        actor: text("nobody"),
-        ..Default::default()
-    })
-    .await
-    .is_empty());
+    let dev_webapp = |f: &mut Filter| {
+        f.mount = text("dev");
+        f.path = text("webapp/config");
+    };
+    assert_eq!(seqs_where(&log, dev_webapp).await, [5, 2]);
+    let bob_reveals = |f: &mut Filter| {
+        f.actor = text("bob");
+        f.action = text(action::SECRET_REVEAL);
+    };
+    assert_eq!(seqs_where(&log, bob_reveals).await, [4]);
+    assert!(seqs_where(&log, |f| f.actor = text("nobody"))
+        .await
+        .is_empty());
 
     // Pages: newest first, then continue below the last seq seen.
+    assert_eq!(seqs_where(&log, |f| f.limit = Some(2)).await, [5, 4]);
+    let page = |before| {
+        move |f: &mut Filter| {
+            f.limit = Some(2);
+            f.before_seq = Some(before);
+        }
+    };
+    assert_eq!(seqs_where(&log, page(4)).await, [3, 2]);
+    assert_eq!(seqs_where(&log, page(2)).await, [1]);
     assert_eq!(
-        list(Filter {
-            limit: Some(2),
-            ..Default::default()
-        })
-        .await,
-        [5, 4]
-    );
-    assert_eq!(
-        list(Filter {
-            limit: Some(2),
-            before_seq: Some(4),
-            ..Default::default()
-        })
-        .await,
-        [3, 2]
-    );
-    assert_eq!(
-        list(Filter {
-            limit: Some(2),
-            before_seq: Some(2),
-            ..Default::default()
-        })
-        .await,
-        [1]
-    );
-    assert_eq!(
-        list(Filter {
-            limit: Some(0),
-            ..Default::default()
-        })
-        .await,
+        seqs_where(&log, |f| f.limit = Some(0)).await,
         [5],
         "at least one row"
     );
 
-    // Time: `since` is inclusive, `until` exclusive; rows may share a millisecond, so compare by
+    // Time: `since` is inclusive, `until` exclusive. Rows may share a millisecond, so compare by
     // the stored times rather than by position.
-    let all = log.list(Filter::default()).await.unwrap();
-    let third = all.iter().find(|r| r.seq == 3).unwrap();
+    let third = rows_where(&log, |f| f.before_seq = Some(4)).await.remove(0);
+    assert_eq!(third.seq, 3);
     let third_at = OffsetDateTime::parse(&third.at, &Rfc3339).unwrap();
-    let since = log
-        .list(Filter {
-            since: Some(third_at),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let since = rows_where(&log, |f| f.since = Some(third_at)).await;
     assert!(seqs(&since).starts_with(&[5, 4, 3]));
     assert!(since.iter().all(|r| r.at >= third.at));
-    let until = log
-        .list(Filter {
-            until: Some(third_at),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let until = rows_where(&log, |f| f.until = Some(third_at)).await;
     assert!(until.iter().all(|r| r.at < third.at && r.seq < 3));
     let hour = time::Duration::hours(1);
     let now = OffsetDateTime::now_utc();
-    assert!(list(Filter {
-        since: Some(now + hour),
-        ..Default::default()
-    })
-    .await
-    .is_empty());
-    assert!(list(Filter {
-        until: Some(now - hour),
-        ..Default::default()
-    })
-    .await
-    .is_empty());
-    // A time in another offset means the same instant.
-    let in_paris = third_at.to_offset(time::UtcOffset::from_hms(1, 0, 0).unwrap());
-    assert_eq!(
-        log.list(Filter {
-            since: Some(in_paris),
-            ..Default::default()
-        })
+    assert!(seqs_where(&log, |f| f.since = Some(now + hour))
         .await
-        .unwrap(),
-        since
-    );
+        .is_empty());
+    assert!(seqs_where(&log, |f| f.until = Some(now - hour))
+        .await
+        .is_empty());
+    // A time given in another offset means the same instant.
+    let in_paris = third_at.to_offset(time::UtcOffset::from_hms(1, 0, 0).unwrap());
+    assert_eq!(rows_where(&log, |f| f.since = Some(in_paris)).await, since);
 }
