@@ -108,8 +108,9 @@ impl Config {
                 .map_err(|e| format!("cannot derive KEYWAY_PUBLIC_URL from KEYWAY_LISTEN: {e}"))?,
         };
         let public_origin = public.origin().ascii_serialization();
-        let secure_cookies = public.scheme() == "https";
-        if !secure_cookies && !self.dev && !is_loopback(&public) {
+        // Secure outside dev mode (browsers accept Secure cookies on http://localhost too).
+        let secure_cookies = public.scheme() == "https" || !self.dev;
+        if public.scheme() != "https" && !self.dev && !is_loopback(&public) {
             return Err(format!(
                 "KEYWAY_PUBLIC_URL is {public}, plain http on a non-local host: session cookies would travel unencrypted. Serve Keyway over https, or set KEYWAY_DEV=true for a local trial."
             ));
@@ -180,5 +181,12 @@ mod tests {
         .unwrap();
         assert!(ok.secure_cookies);
         assert_eq!(ok.public_origin, "https://keyway.example.com");
+        let dev = parse(&["--dev", "--public-url", "http://keyway.example.com"])
+            .check()
+            .unwrap();
+        assert!(
+            !dev.secure_cookies,
+            "dev mode over plain http needs a non-Secure cookie"
+        );
     }
 }

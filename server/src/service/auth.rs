@@ -33,6 +33,13 @@ impl Core {
                 })
             })
             .collect();
+        // Passwords first: most people have one; tokens are for the few who do not.
+        let mut methods = methods;
+        methods.sort_by_key(|m| match m.kind {
+            LoginKind::Userpass => 0,
+            LoginKind::Ldap => 1,
+            LoginKind::Token => 2,
+        });
         if methods.is_empty() {
             return Ok(LoginChoices {
                 methods: vec![

@@ -125,10 +125,14 @@ pub fn Editor(ctx: PageCtx, view: SecretView) -> impl IntoView {
     let import_text = RwSignal::new(String::new());
     let import_errors: RwSignal<Vec<String>> = RwSignal::new(Vec::new());
 
+    // Rows added from an event handler must belong to the editor, not to whatever owner is
+    // current then (the edit step's, disposed when the review step replaces it).
+    let owner = StoredValue::new(Owner::current().expect("the editor runs inside an owner"));
     let add_row = move |key: String, value: Option<String>| {
         let id = next_id.get_value();
         next_id.set_value(id + 1);
-        rows.update(|rs| rs.push(Row::new(id, None, key, value)));
+        let row = owner.with_value(|o| o.with(|| Row::new(id, None, key, value)));
+        rows.update(|rs| rs.push(row));
     };
     let import = move |text: String| match dotenv::parse(&text) {
         Err(errs) => import_errors.set(errs.iter().map(|e| e.to_string()).collect()),
@@ -281,8 +285,9 @@ pub fn Editor(ctx: PageCtx, view: SecretView) -> impl IntoView {
 #[component]
 fn RowEditor(row: Row, on_load: impl Fn(Row) + Copy + Send + Sync + 'static) -> impl IntoView {
     let is_new = row.original.is_none();
+    let original = row.original().unwrap_or_default();
     view! {
-        <div class="rounded border border-slate-200 p-3" class:opacity-50=move || row.removed.get() data-testid="draft-row">
+        <div class="rounded border border-slate-200 p-3" class:opacity-50=move || row.removed.get() data-testid="draft-row" data-key=original>
             <div class="flex gap-2">
                 <input class="input font-mono" class:line-through=move || row.removed.get() placeholder="KEY_NAME" aria-label="Key name"
                     prop:value=move || row.key.get() on:input=move |ev| row.key.set(event_target_value(&ev)) data-testid="draft-key" />

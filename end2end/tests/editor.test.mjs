@@ -1,0 +1,174 @@
+// The secrets editor as a developer uses it: log in, reveal, edit via the draft and its diff,
+// conflicts from a second browser, rollback, .env import, log out. Against the release build,
+// a real OpenBao and Debian's Chromium.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { launch, keywayUrl } from "./lib/browser.mjs";
+import { draftRow, hydrated, keyRow, kvGet, kvPut, login, openApp, uniqueApp } from "./lib/keyway.mjs";
+
+const MASK = "••••••••";
+
+test("a wrong password gets one plain message; a right one shows the environments", async (t) => {
+  const { page, close } = await launch();
+  t.after(close);
+  await page.goto(`${keywayUrl()}/login`);
+  await hydrated(page);
+  const form = page.getByTestId("login-form");
+  await form.locator("input[name=username]").fill("alice");
+  await form.locator("input[name=secret]").fill("wrong");
+  await form.getByRole("button", { name: "Log in" }).click();
+  await assert.doesNotReject(page.getByTestId("error").filter({ hasText: "Those credentials were not accepted" }).waitFor());
+  await login(page, "alice", "alice-pass");
+  await page.getByTestId("env-dev").waitFor();
+  assert.equal(await page.getByTestId("env-staging").count(), 0, "alice must not see staging");
+  assert.equal(await page.getByTestId("whoami").textContent(), "userpass-alice");
+});
+
+test("values stay masked until revealed, and a reveal shows the real value", async (t) => {
+  const { page, close } = await launch();
+  t.after(close);
+  await login(page, "alice", "alice-pass");
+  await openApp(page, "dev", "webapp/config");
+  const row = keyRow(page, "password");
+  assert.equal(await row.getByTestId("value").textContent(), MASK);
+  assert.ok(!(await page.content()).includes("static-password"), "the value is in the page before any reveal");
+  await row.getByRole("button", { name: "Reveal" }).click();
+  await assert.doesNotReject(row.getByTestId("value").filter({ hasText: "static-password" }).waitFor());
+  await row.getByRole("button", { name: "Hide" }).click();
+  await assert.doesNotReject(row.getByTestId("value").filter({ hasText: MASK }).waitFor());
+});
+
+test("a draft is reviewed as a diff by key and saved as one new version", async (t) => {
+  const app = uniqueApp("draft");
+  await kvPut("dev", app, { A: "1", B: "2" });
+  const { page, close } = await launch();
+  t.after(close);
+  await login(page, "alice", "alice-pass");
+  await openApp(page, "dev", app);
+  await page.getByTestId("edit").click();
+  const a = draftRow(page, "A");
+  await a.getByTestId("draft-load").click();
+  const value = a.getByTestId("draft-value");
+  await assert.doesNotReject(async () => assert.equal(await value.inputValue(), "1"));
+  await value.fill("one");
+  await draftRow(page, "B").getByTestId("draft-remove").click();
+  await page.getByTestId("add-key").click();
+  const fresh = page.getByTestId("draft-row").last();
+  await fresh.getByTestId("draft-key").fill("C");
+  await fresh.getByTestId("draft-value").fill("three\nlines\nhere");
+  await page.getByTestId("review").click();
+  const items = page.getByTestId("review-item");
+  await items.first().waitFor();
+  const texts = await items.allTextContents();
+  assert.equal(texts.length, 3, texts.join(" | "));
+  assert.ok(texts.some((x) => x.startsWith("changed A") && x.includes(MASK)), texts.join(" | "));
+  assert.ok(texts.some((x) => x.startsWith("removed B")), texts.join(" | "));
+  assert.ok(texts.some((x) => x.startsWith("added C") && !x.includes("three")), texts.join(" | "));
+  await items.filter({ hasText: "added C" }).getByRole("button", { name: "Show" }).click();
+  await assert.doesNotReject(items.filter({ hasText: "three" }).waitFor());
+  await page.getByTestId("save").click();
+  await assert.doesNotReject(page.getByTestId("notice").filter({ hasText: "Saved version 2" }).waitFor());
+  const stored = await kvGet("dev", app);
+  assert.equal(stored.version, 2);
+  assert.deepEqual(stored.data, { A: "one", C: "three\nlines\nhere" });
+  await assert.doesNotReject(page.getByTestId("version").filter({ hasText: "Version 2" }).waitFor());
+});
+
+test("a save from a stale draft shows the conflict and merges onto the newer version", async (t) => {
+  const app = uniqueApp("conflict");
+  await kvPut("dev", app, { SHARED: "base", OTHER: "o" });
+  const alice = await launch();
+  const bob = await launch();
+  t.after(alice.close);
+  t.after(bob.close);
+  await login(alice.page, "alice", "alice-pass");
+  await login(bob.page, "bob", "bob-pass");
+  await openApp(alice.page, "dev", app);
+  await openApp(bob.page, "dev", app);
+
+  // Alice starts editing version 1 ...
+  await alice.page.getByTestId("edit").click();
+  const mine = draftRow(alice.page, "SHARED");
+  await mine.getByTestId("draft-load").click();
+  await mine.getByTestId("draft-value").fill("alice");
+  await alice.page.getByTestId("add-key").click();
+  const added = alice.page.getByTestId("draft-row").last();
+  await added.getByTestId("draft-key").fill("ALICE_ONLY");
+  await added.getByTestId("draft-value").fill("a");
+
+  // ... while Bob saves version 2 in another browser.
+  await bob.page.getByTestId("edit").click();
+  const his = draftRow(bob.page, "SHARED");
+  await his.getByTestId("draft-load").click();
+  await his.getByTestId("draft-value").fill("bob");
+  await bob.page.getByTestId("review").click();
+  await bob.page.getByTestId("save").click();
+  await bob.page.getByTestId("notice").filter({ hasText: "Saved version 2" }).waitFor();
+
+  await alice.page.getByTestId("review").click();
+  await alice.page.getByTestId("save").click();
+  const conflict = alice.page.getByTestId("conflict");
+  await assert.doesNotReject(conflict.waitFor());
+  const text = await conflict.textContent();
+  assert.match(text, /saved version 2 while you were editing version 1/);
+  assert.match(text, /changed SHARED/);
+  assert.equal(await conflict.getByTestId("conflict-key").count(), 1);
+  assert.equal((await kvGet("dev", app)).data.SHARED, "bob", "nothing was overwritten");
+
+  // Alice keeps her value for SHARED and applies her draft onto version 2.
+  await conflict.getByTestId("merge").click();
+  await assert.doesNotReject(alice.page.getByTestId("notice").filter({ hasText: "Saved version 3" }).waitFor());
+  assert.deepEqual((await kvGet("dev", app)).data, { SHARED: "alice", OTHER: "o", ALICE_ONLY: "a" });
+});
+
+test("rolling back writes an old version's data as a new version", async (t) => {
+  const app = uniqueApp("rollback");
+  await kvPut("dev", app, { TOKEN: "first" });
+  await kvPut("dev", app, { TOKEN: "second" });
+  const { page, close } = await launch();
+  t.after(close);
+  await login(page, "alice", "alice-pass");
+  await openApp(page, "dev", app);
+  await page.getByTestId("tab-history").click();
+  const v1 = page.getByTestId("version-1");
+  await v1.waitFor();
+  assert.match(await v1.textContent(), /changed outside Keyway/);
+  await v1.getByTestId("rollback").click();
+  await assert.doesNotReject(page.getByTestId("notice").filter({ hasText: "version 3 has the data of version 1" }).waitFor());
+  const stored = await kvGet("dev", app);
+  assert.equal(stored.version, 3);
+  assert.deepEqual(stored.data, { TOKEN: "first" });
+  await page.getByTestId("tab-history").click();
+  await assert.doesNotReject(page.getByTestId("version-3").filter({ hasText: "userpass-alice" }).waitFor());
+});
+
+test("a pasted .env file is imported into the draft and saved", async (t) => {
+  const app = uniqueApp("import");
+  await kvPut("dev", app, { KEEP: "k", FOO: "old" });
+  const { page, close } = await launch();
+  t.after(close);
+  await login(page, "alice", "alice-pass");
+  await openApp(page, "dev", app);
+  await page.getByTestId("edit").click();
+  await page.getByText("Import a .env file").click();
+  await page.getByTestId("import-text").fill('# from my laptop\nFOO=new\nexport MULTI="line1\\nline2"\nQUOTED=\'a b # c\'\n');
+  await page.getByTestId("import-apply").click();
+  await page.getByTestId("review").click();
+  await page.getByTestId("review-item").first().waitFor();
+  const texts = await page.getByTestId("review-item").allTextContents();
+  assert.equal(texts.length, 3, texts.join(" | "));
+  await page.getByTestId("save").click();
+  await page.getByTestId("notice").filter({ hasText: "Saved version 2" }).waitFor();
+  assert.deepEqual((await kvGet("dev", app)).data, { KEEP: "k", FOO: "new", MULTI: "line1\nline2", QUOTED: "a b # c" });
+});
+
+test("logging out ends the session: the environments page sends you to log in", async (t) => {
+  const { page, close } = await launch();
+  t.after(close);
+  await login(page, "bob", "bob-pass");
+  await page.getByTestId("logout").click();
+  await page.waitForURL(/\/login$/);
+  await page.goto(`${keywayUrl()}/`);
+  await page.waitForURL(/\/login$/);
+  assert.equal(await page.getByTestId("whoami").count(), 0);
+});
