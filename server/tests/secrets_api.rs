@@ -813,3 +813,70 @@ async fn the_whole_flow_works_on_postgres() {
     assert!(app.state.core.audit.verify_chain().await.unwrap().ok);
     assert!(app.db_url.starts_with("postgres://"));
 }
+
+#[tokio::test]
+async fn a_sealed_vault_is_explained_in_one_plain_sentence() {
+    let app = TestApp::spawn().await;
+    let mut alice = app.login("alice", "alice-pass").await;
+    app.bao.seal().await;
+    let (status, body) = alice.call("environments", json!({})).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(
+        body["Unavailable"],
+        "Vault is sealed, so nothing can be read or saved. Try again once it is unsealed."
+    );
+    let (status, body) = app.anonymous().login("alice", "alice-pass").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    app.bao.unseal().await;
+    let envs = alice.ok("environments", json!({})).await;
+    assert_eq!(
+        envs[0]["name"], "dev",
+        "the session survives a seal and unseal"
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_vault_is_explained_and_the_login_page_still_renders() {
+    // A Keyway pointed at a port where nothing listens.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = <keyway_server::config::Config as clap::Parser>::try_parse_from([
+        "keyway",
+        "--vault-addr",
+        "http://127.0.0.1:9",
+        "--database-url",
+        &format!("sqlite://{}/k.db?mode=rwc", dir.path().display()),
+        "--public-url",
+        ORIGIN,
+        "--session-key",
+        &"cd".repeat(32),
+    ])
+    .unwrap();
+    let (router, _) = keyway_server::build(&cfg).await.unwrap();
+    let req = Request::post("/api/login_options")
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::ACCEPT, "application/json")
+        .body(Body::empty())
+        .unwrap();
+    let res = tower::ServiceExt::oneshot(router.clone(), req)
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let bytes = http_body_util::BodyExt::collect(res.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let body: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(
+        body["Unavailable"],
+        "Vault cannot be reached right now. Try again in a moment."
+    );
+    let page =
+        tower::ServiceExt::oneshot(router, Request::get("/login").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+    assert_eq!(
+        page.status(),
+        StatusCode::OK,
+        "the page itself renders and shows the error"
+    );
+}
