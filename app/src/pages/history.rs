@@ -87,6 +87,7 @@ pub fn History(ctx: PageCtx, view: SecretView) -> impl IntoView {
         </div>
         <DeleteLatest ctx view />
     }
+    .into_any()
 }
 
 #[component]
@@ -99,6 +100,7 @@ fn VersionSelect(versions: Vec<u64>, value: RwSignal<u64>) -> impl IntoView {
             }).collect_view()}
         </select>
     }
+    .into_any()
 }
 
 #[component]
@@ -132,6 +134,7 @@ fn VersionLine(
             </td>
         </tr>
     }
+    .into_any()
 }
 
 #[component]
@@ -166,6 +169,7 @@ fn DiffView(
             }}
         </div>
     }
+    .into_any()
 }
 
 #[component]

@@ -39,6 +39,7 @@ pub fn HomePage() -> impl IntoView {
             }}
         </Suspense>
     }
+    .into_any()
 }
 
 #[component]
@@ -70,4 +71,5 @@ fn EnvCard(env: Environment) -> impl IntoView {
             </ul>
         </section>
     }
+    .into_any()
 }

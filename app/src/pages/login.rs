@@ -118,4 +118,5 @@ fn LoginForm(method: LoginMethod, login: ServerAction<Login>) -> impl IntoView {
             </button>
         </ActionForm>
     }
+    .into_any()
 }

@@ -280,6 +280,7 @@ pub fn Editor(ctx: PageCtx, view: SecretView) -> impl IntoView {
             </Show>
         </div>
     }
+    .into_any()
 }
 
 #[component]
@@ -313,6 +314,7 @@ fn RowEditor(row: Row, on_load: impl Fn(Row) + Copy + Send + Sync + 'static) -> 
             </Show>
         </div>
     }
+    .into_any()
 }
 
 /// The diff by key, values masked until the user shows them (they are the user's own draft).
@@ -378,6 +380,7 @@ fn Review(rows: Vec<Row>) -> impl IntoView {
                 .collect_view()}
         </ul>
     }
+    .into_any()
 }
 
 #[component]
@@ -435,4 +438,5 @@ fn ConflictPanel(
             </div>
         </div>
     }
+    .into_any()
 }

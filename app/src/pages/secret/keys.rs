@@ -117,4 +117,5 @@ pub fn KeysView(ctx: PageCtx, view: SecretView) -> impl IntoView {
             </table>
         </div>
     }
+    .into_any()
 }
