@@ -1,14 +1,29 @@
 //! The few browser APIs the pages use (clipboard, file download, file read), with no-op stand-ins
 //! for the server render, where they never run.
 
-/// Copies text to the clipboard without showing it.
-pub fn copy_to_clipboard(text: &str) {
+/// Copies text to the clipboard without showing it; `false` when the browser refused.
+pub async fn copy_to_clipboard(text: &str) -> bool {
     #[cfg(feature = "hydrate")]
-    if let Some(window) = web_sys::window() {
-        let _ = window.navigator().clipboard().write_text(text);
+    {
+        let Some(window) = web_sys::window() else {
+            return false;
+        };
+        let navigator = window.navigator();
+        // Absent on pages that are not a secure context.
+        let has_clipboard = js_sys::Reflect::get(&navigator, &"clipboard".into())
+            .map(|v| !v.is_undefined())
+            .unwrap_or(false);
+        if !has_clipboard {
+            return false;
+        }
+        let promise = navigator.clipboard().write_text(text);
+        wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = text;
+    {
+        let _ = text;
+        false
+    }
 }
 
 /// Offers text as a file download, built in memory (nothing goes through a URL or a cache).

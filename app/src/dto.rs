@@ -215,6 +215,9 @@ pub struct VersionRow {
     /// Who saved it through Keyway; `None` means it was changed outside Keyway.
     pub author: Option<String>,
     pub current: bool,
+    /// The newest earlier version that can still be read (0 when none): what "Changes" compares
+    /// this version with.
+    pub compare_with: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

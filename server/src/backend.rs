@@ -16,7 +16,7 @@ use tower_sessions::Session;
 
 use crate::sealing::Sealer;
 use crate::service::{Caller, Core, RequestMeta};
-use crate::sessions::{StoredUser, USER_KEY};
+use crate::sessions::{StoredUser, TOUCH_EVERY_SECS, USER_KEY};
 
 pub struct RequestBackend {
     pub core: Arc<Core>,
@@ -64,15 +64,15 @@ impl RequestBackend {
             let _ = session.flush().await;
             return Err(AppError::Unauthenticated);
         };
+        let mut changed = false;
         if user.wants_renewal(now) {
             match self.core.vault.renew_self(&token, user.ttl_secs).await {
                 Ok(r) => {
                     user.expires_at = (r.lease_duration > 0).then(|| now + r.lease_duration as i64);
-                    user.renewable = r.renewable;
-                    session
-                        .insert(USER_KEY, &user)
-                        .await
-                        .map_err(session_error)?;
+                    // Less than asked means the token hit its max TTL: renewing again would
+                    // only cost a Vault write per request until it expires.
+                    user.renewable = r.renewable && r.lease_duration >= user.ttl_secs;
+                    changed = true;
                 }
                 Err(VaultError::InvalidToken) => {
                     let _ = session.flush().await;
@@ -80,6 +80,13 @@ impl RequestBackend {
                 }
                 Err(e) => tracing::warn!(error = %e, "token renewal failed; will retry"),
             }
+        }
+        if changed || now - user.last_seen >= TOUCH_EVERY_SECS {
+            user.last_seen = now;
+            session
+                .insert(USER_KEY, &user)
+                .await
+                .map_err(session_error)?;
         }
         Ok(Caller {
             token,
@@ -142,6 +149,7 @@ impl Backend for RequestBackend {
             expires_at: (logged_in.ttl_secs > 0).then(|| now() + logged_in.ttl_secs as i64),
             renewable: logged_in.renewable,
             ttl_secs: logged_in.ttl_secs,
+            last_seen: now(),
         };
         // A fresh id at login: a session id planted before login is worth nothing after it.
         let stored_ok = async {

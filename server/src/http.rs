@@ -141,8 +141,11 @@ async fn request_id(mut req: Request<Body>, next: Next) -> Response {
 /// True when a state-changing request carries proof it came from our own pages.
 pub fn same_origin(req: &Request<Body>, public_origin: &str) -> bool {
     let h = req.headers();
-    if h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site") {
-        return false;
+    match h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        Some("cross-site") | Some("same-site") => return false,
+        // Set by the browser itself; a page cannot forge it.
+        Some("same-origin") => return true,
+        _ => {}
     }
     if let Some(origin) = h.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
         return origin == public_origin;
@@ -170,7 +173,9 @@ async fn guard(State(state): State<AppState>, req: Request<Body>, next: Next) ->
         h.insert(k, HeaderValue::from_static(v));
     };
     set(h, "x-content-type-options", "nosniff");
-    set(h, "referrer-policy", "no-referrer");
+    // same-origin: our own form posts keep their Referer (a fallback for the origin check);
+    // no other site ever learns a Keyway URL.
+    set(h, "referrer-policy", "same-origin");
     set(h, "x-frame-options", "DENY");
     set(h, "cross-origin-opener-policy", "same-origin");
     set(

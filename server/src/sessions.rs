@@ -101,7 +101,14 @@ pub struct StoredUser {
     pub renewable: bool,
     /// The TTL the token had at login, used as the renewal increment.
     pub ttl_secs: u64,
+    /// Unix seconds of the last request that touched the session (coarse: a minute). Updating it
+    /// saves the session, which is what slides the idle expiry forward.
+    #[serde(default)]
+    pub last_seen: i64,
 }
+
+/// How stale `last_seen` may get before a request writes the session again.
+pub const TOUCH_EVERY_SECS: i64 = 60;
 
 impl StoredUser {
     /// The associated data binding the sealed token to this identity.
@@ -137,6 +144,7 @@ mod tests {
             expires_at,
             renewable,
             ttl_secs: ttl,
+            last_seen: 0,
         }
     }
 

@@ -880,3 +880,36 @@ async fn an_unreachable_vault_is_explained_and_the_login_page_still_renders() {
         "the page itself renders and shows the error"
     );
 }
+
+#[tokio::test]
+async fn a_plain_form_login_before_the_wasm_loads_is_accepted_but_a_forged_one_is_not() {
+    let app = TestApp::spawn().await;
+    let form = "method=userpass&mount=userpass&username=alice&secret=alice-pass";
+    // What a browser sends for a same-origin form post: `Origin: null` under a strict referrer
+    // policy, and `Sec-Fetch-Site: same-origin`, which pages cannot set.
+    let post = |site: &str| {
+        Request::post("/api/login")
+            .header(header::ORIGIN, "null")
+            .header("sec-fetch-site", site)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form))
+            .unwrap()
+    };
+    let client = app.anonymous();
+    let (status, headers, _) = client.send(post("same-origin")).await;
+    assert!(status.is_redirection() || status.is_success(), "{status}");
+    assert!(headers.get(header::SET_COOKIE).is_some(), "logged in");
+    let (status, _, _) = client.send(post("cross-site")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let bare = Request::post("/api/login")
+        .header(header::ORIGIN, "null")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(form))
+        .unwrap();
+    let (status, _, _) = client.send(bare).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "an opaque origin without fetch metadata is refused"
+    );
+}

@@ -7,28 +7,30 @@ use std::collections::BTreeMap;
 
 use crate::dto::{Changes, DiffKind, KeyChanges, KeyDiff};
 
-/// Applies a draft onto `base`: renames first, then removals, then new values.
+/// Applies a draft onto `base`: removals first, then every rename at once (so swaps, chains and
+/// "remove A, rename B to A" work), then new values.
 pub fn apply(
     base: &BTreeMap<String, String>,
     changes: &Changes,
 ) -> Result<BTreeMap<String, String>, String> {
     let mut data = base.clone();
-    for (from, to) in &changes.rename {
-        if from == to {
-            continue;
-        }
+    for key in &changes.remove {
+        data.remove(key);
+    }
+    let mut moved = Vec::new();
+    for (from, to) in changes.rename.iter().filter(|(a, b)| a != b) {
         let value = data.remove(from).ok_or_else(|| {
             format!("The key \"{from}\" cannot be renamed: it is not in this version.")
         })?;
-        if data.contains_key(to) && !changes.set.contains_key(to) {
+        moved.push((to, value));
+    }
+    for (to, value) in moved {
+        if data.contains_key(to.as_str()) {
             return Err(format!(
-                "\"{from}\" cannot be renamed to \"{to}\": that key already exists."
+                "A key cannot be renamed to \"{to}\": that key already exists."
             ));
         }
         data.insert(to.clone(), value);
-    }
-    for key in &changes.remove {
-        data.remove(key);
     }
     for (key, value) in &changes.set {
         data.insert(key.clone(), value.clone());
@@ -85,13 +87,20 @@ pub fn overlapping(changes: &Changes, theirs: &KeyChanges) -> Vec<String> {
         .collect()
 }
 
-/// Drops the draft's edits on the given keys, so the other side's values win for them.
+/// Drops the draft's edits on the given keys, so the other side's values win for them. A rename
+/// goes as a whole, with any new value set on its target.
 pub fn keep_theirs(changes: &Changes, keys: &[String]) -> Changes {
+    let (kept_renames, dropped): (Vec<_>, Vec<_>) = changes
+        .rename
+        .iter()
+        .cloned()
+        .partition(|(a, b)| !keys.contains(a) && !keys.contains(b));
+    let dropped_targets: Vec<&String> = dropped.iter().map(|(_, to)| to).collect();
     Changes {
         set: changes
             .set
             .iter()
-            .filter(|(k, _)| !keys.contains(k))
+            .filter(|(k, _)| !keys.contains(k) && !dropped_targets.contains(k))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
         remove: changes
@@ -100,12 +109,7 @@ pub fn keep_theirs(changes: &Changes, keys: &[String]) -> Changes {
             .filter(|k| !keys.contains(k))
             .cloned()
             .collect(),
-        rename: changes
-            .rename
-            .iter()
-            .filter(|(a, b)| !keys.contains(a) && !keys.contains(b))
-            .cloned()
-            .collect(),
+        rename: kept_renames,
     }
 }
 
@@ -147,6 +151,52 @@ mod tests {
             ..Default::default()
         };
         assert!(apply(&base, &clash).unwrap_err().contains("already exists"));
+    }
+
+    #[test]
+    fn swaps_chains_and_rename_onto_a_removed_key_work() {
+        let base = map(&[("a", "1"), ("b", "2"), ("c", "3")]);
+        let swap = Changes {
+            rename: vec![("a".into(), "b".into()), ("b".into(), "a".into())],
+            ..Default::default()
+        };
+        assert_eq!(
+            apply(&base, &swap).unwrap(),
+            map(&[("a", "2"), ("b", "1"), ("c", "3")])
+        );
+        let chain = Changes {
+            rename: vec![
+                ("a".into(), "b".into()),
+                ("b".into(), "c".into()),
+                ("c".into(), "d".into()),
+            ],
+            ..Default::default()
+        };
+        assert_eq!(
+            apply(&base, &chain).unwrap(),
+            map(&[("b", "1"), ("c", "2"), ("d", "3")])
+        );
+        let replace = Changes {
+            remove: vec!["a".into()],
+            rename: vec![("b".into(), "a".into())],
+            ..Default::default()
+        };
+        assert_eq!(
+            apply(&base, &replace).unwrap(),
+            map(&[("a", "2"), ("c", "3")])
+        );
+    }
+
+    #[test]
+    fn keeping_theirs_drops_a_rename_together_with_its_new_value() {
+        let changes = Changes {
+            set: map(&[("NEW", "v"), ("other", "o")]),
+            remove: vec![],
+            rename: vec![("old".into(), "NEW".into())],
+        };
+        let merged = keep_theirs(&changes, &["old".to_string()]);
+        assert!(merged.rename.is_empty());
+        assert_eq!(merged.set, map(&[("other", "o")]));
     }
 
     #[test]

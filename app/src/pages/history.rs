@@ -35,9 +35,17 @@ pub fn History(ctx: PageCtx, view: SecretView) -> impl IntoView {
             compare.set(Some((a, b, r)));
         });
     };
+    // One change at a time: a double click must not roll back twice.
+    let busy = RwSignal::new(false);
     let do_rollback = move |v: u64| {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
         spawn_local(async move {
-            match rollback(ctx.env.get_untracked(), ctx.app.get_untracked(), v, current).await {
+            let r = rollback(ctx.env.get_untracked(), ctx.app.get_untracked(), v, current).await;
+            busy.set(false);
+            match r {
                 Ok(s) => ctx.done(format!(
                     "Rolled back: version {} has the data of version {v}.",
                     s.version
@@ -47,8 +55,14 @@ pub fn History(ctx: PageCtx, view: SecretView) -> impl IntoView {
         });
     };
     let do_undelete = move |v: u64| {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
         spawn_local(async move {
-            match undelete(ctx.env.get_untracked(), ctx.app.get_untracked(), v).await {
+            let r = undelete(ctx.env.get_untracked(), ctx.app.get_untracked(), v).await;
+            busy.set(false);
+            match r {
                 Ok(()) => ctx.done(format!("Version {v} is restored.")),
                 Err(e) => ctx.fail(e),
             }
@@ -67,7 +81,7 @@ pub fn History(ctx: PageCtx, view: SecretView) -> impl IntoView {
                                 <thead><tr class="text-left text-slate-500"><th class="py-1">"Version"</th><th>"Saved"</th><th>"By"</th><th></th></tr></thead>
                                 <tbody>
                                     {rows.into_iter().map(|row| view! {
-                                        <VersionLine row caps=caps.get_value() on_diff=show_diff on_rollback=do_rollback on_undelete=do_undelete />
+                                        <VersionLine row caps=caps.get_value() busy on_diff=show_diff on_rollback=do_rollback on_undelete=do_undelete />
                                     }).collect_view()}
                                 </tbody>
                             </table>
@@ -107,12 +121,14 @@ fn VersionSelect(versions: Vec<u64>, value: RwSignal<u64>) -> impl IntoView {
 fn VersionLine(
     row: VersionRow,
     caps: crate::dto::Caps,
+    busy: RwSignal<bool>,
     on_diff: impl Fn(u64, u64) + Copy + Send + Sync + 'static,
     on_rollback: impl Fn(u64) + Copy + Send + Sync + 'static,
     on_undelete: impl Fn(u64) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let v = row.version;
     let readable = !row.deleted && !row.destroyed;
+    let compare_with = row.compare_with;
     view! {
         <tr class="border-t border-slate-100" data-testid=format!("version-{v}")>
             <td class="py-2 font-medium">
@@ -124,12 +140,14 @@ fn VersionLine(
             <td>{short_time(&row.created_time)}</td>
             <td>{row.author.clone().unwrap_or_else(|| "changed outside Keyway".into())}</td>
             <td class="text-right whitespace-nowrap">
-                <button type="button" class="btn-link" on:click=move |_| on_diff(v.saturating_sub(1), v)>"Changes"</button>
+                {readable.then(|| view! {
+                    <button type="button" class="btn-link" on:click=move |_| on_diff(compare_with, v)>"Changes"</button>
+                })}
                 {(readable && !row.current && caps.update).then(|| view! {
-                    <button type="button" class="btn-link ml-3" data-testid="rollback" on:click=move |_| on_rollback(v)>"Roll back to this"</button>
+                    <button type="button" class="btn-link ml-3" data-testid="rollback" disabled=move || busy.get() on:click=move |_| on_rollback(v)>"Roll back to this"</button>
                 })}
                 {(row.deleted && !row.destroyed && caps.undelete).then(|| view! {
-                    <button type="button" class="btn-link ml-3" data-testid="undelete" on:click=move |_| on_undelete(v)>"Undelete"</button>
+                    <button type="button" class="btn-link ml-3" data-testid="undelete" disabled=move || busy.get() on:click=move |_| on_undelete(v)>"Undelete"</button>
                 })}
             </td>
         </tr>

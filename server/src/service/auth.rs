@@ -149,17 +149,28 @@ impl Core {
         }
     }
 
-    /// Revokes the token (it may already be dead) and audits the logout.
+    /// Audits the intent, revokes the token (it may already be dead), audits the outcome. The
+    /// revoke happens even when the audit store is down: ending access beats the audit row.
     pub async fn logout(&self, caller: &Caller) -> Result<(), AppError> {
-        match self.vault.revoke_self(&caller.token).await {
-            Ok(()) | Err(VaultError::InvalidToken) => {}
-            Err(e) => tracing::warn!(error = %e, "token revoke failed at logout"),
-        }
         let event = NewEvent::new(&caller.display_name, action::LOGOUT)
             .entity(&caller.entity_id)
             .request(&caller.meta.request_id, &caller.meta.client_addr);
-        if let Err(e) = self.audit.record(event).await {
-            tracing::error!(error = %e, "could not audit a logout");
+        let intent = self.audit.begin(event).await;
+        if let Err(e) = &intent {
+            tracing::error!(error = %e, "could not audit a logout; revoking the token anyway");
+        }
+        let (outcome, note) = match self.vault.revoke_self(&caller.token).await {
+            Ok(()) => (Outcome::Ok, None),
+            Err(VaultError::InvalidToken) => (Outcome::Ok, Some("token had already expired")),
+            Err(e) => {
+                tracing::warn!(error = %e, "token revoke failed at logout");
+                (Outcome::Error, Some("Vault did not revoke the token"))
+            }
+        };
+        if let Ok(intent) = intent {
+            if let Err(e) = self.audit.finish(&intent, outcome, None, note).await {
+                tracing::error!(error = %e, "could not record a logout outcome");
+            }
         }
         Ok(())
     }

@@ -28,19 +28,28 @@ impl Core {
             tracing::error!(error = %e, "audit read failed");
             AppError::Unavailable("The audit log cannot be read right now.".into())
         })?;
-        Ok(meta
+        let mut last_readable = 0;
+        let mut rows: Vec<VersionRow> = meta
             .versions
             .iter()
-            .rev()
-            .map(|(v, info)| VersionRow {
-                version: *v,
-                created_time: info.created_time.clone(),
-                deleted: info.deletion_time.is_some(),
-                destroyed: info.destroyed,
-                author: authors.get(&(*v as i64)).map(|(who, _)| who.clone()),
-                current: *v == meta.current_version,
+            .map(|(v, info)| {
+                let row = VersionRow {
+                    version: *v,
+                    created_time: info.created_time.clone(),
+                    deleted: info.deletion_time.is_some(),
+                    destroyed: info.destroyed,
+                    author: authors.get(&(*v as i64)).map(|(who, _)| who.clone()),
+                    current: *v == meta.current_version,
+                    compare_with: last_readable,
+                };
+                if !row.deleted && !row.destroyed {
+                    last_readable = *v;
+                }
+                row
             })
-            .collect())
+            .collect();
+        rows.reverse();
+        Ok(rows)
     }
 
     pub async fn diff(
@@ -71,6 +80,13 @@ impl Core {
             return Err(AppError::Invalid("Pick a version to roll back to.".into()));
         }
         let target = self.read_data(caller, env, app, to_version).await?;
+        // A version written outside Keyway may break the rules a save enforces.
+        if let Err(errors) = keyway_app::logic::keys::check_all(&target) {
+            return Err(AppError::Invalid(format!(
+                "Version {to_version} cannot be restored as it is: {}",
+                errors.join(" ")
+            )));
+        }
         let base = match self.read_data(caller, env, app, base_version).await {
             Ok(b) => b,
             // Rolling back over a deleted latest version is the usual way out of it.

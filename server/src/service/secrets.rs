@@ -122,7 +122,8 @@ impl Core {
             read: has(0, "read"),
             create: has(0, "create"),
             update: has(0, "update"),
-            delete: has(3, "update") || has(0, "delete"),
+            // Keyway deletes exactly the version the user saw, through `delete/`.
+            delete: has(3, "update"),
             undelete: has(4, "update"),
             history: has(1, "read"),
             subkeys: has(2, "read"),
@@ -386,6 +387,11 @@ impl Core {
             Err(VaultError::PermissionDenied) => {
                 (Outcome::Denied, None, Some("Vault denied the write"))
             }
+            Err(VaultError::Unreachable(_)) => (
+                Outcome::Error,
+                None,
+                Some("Vault did not answer: the write may or may not have landed"),
+            ),
             Err(_) => (Outcome::Error, None, Some("Vault write failed")),
         };
         if let Err(e) = self.audit.finish(&intent, outcome, after, note).await {

@@ -225,7 +225,7 @@ pub fn Editor(ctx: PageCtx, view: SecretView) -> impl IntoView {
                 <span class="text-sm text-slate-500">"Based on version " {move || base_version.get()}</span>
             </div>
             {move || local_error.get().map(|e| view! { <div class="mt-3"><ErrorBox error=e /></div> })}
-            {move || conflict.get().map(|info| view! { <ConflictPanel info changes=changes.get() on_merge=move |(c, v)| { conflict.set(None); base_version.set(v); do_save(c, v) } on_discard=move || { conflict.set(None); ctx.done("Your draft was discarded; showing the newest version.".into()) } /> })}
+            {move || conflict.get().map(|info| view! { <ConflictPanel info changes=changes.get() on_merge=move |(c, v)| { conflict.set(None); do_save(c, v) } on_discard=move || { conflict.set(None); ctx.done("Your draft was discarded; showing the newest version.".into()) } /> })}
             <Show when=move || step.get() == Step::Edit>
                 <div class="mt-3 space-y-3">
                     <For each=move || rows.get() key=|r| r.id let:row>

@@ -8,6 +8,7 @@ use leptos::task::spawn_local;
 use super::{PageCtx, Tab};
 use crate::api::secrets::{export_env, reveal};
 use crate::dto::{RevealPurpose, SecretView};
+use crate::error::AppError;
 
 pub const MASK: &str = "••••••••";
 
@@ -15,7 +16,7 @@ pub const MASK: &str = "••••••••";
 pub fn KeysView(ctx: PageCtx, view: SecretView) -> impl IntoView {
     let revealed: RwSignal<BTreeMap<String, String>> = RwSignal::new(BTreeMap::new());
     let version = view.version;
-    let can_edit = view.caps.can_write(view.version > 0) && !view.destroyed;
+    let can_edit = view.caps.can_write(view.version > 0) && !view.destroyed && !view.deleted;
     let can_read = view.caps.read;
     let fetch = move |keys: Vec<String>, purpose: RevealPurpose| {
         spawn_local(async move {
@@ -31,8 +32,13 @@ pub fn KeysView(ctx: PageCtx, view: SecretView) -> impl IntoView {
                 Ok(r) => match purpose {
                     RevealPurpose::Copy => {
                         if let Some(v) = r.values.values().next() {
-                            crate::browser::copy_to_clipboard(v);
-                            ctx.notice.set(Some("Copied to the clipboard.".into()));
+                            if crate::browser::copy_to_clipboard(v).await {
+                                ctx.notice.set(Some("Copied to the clipboard.".into()));
+                            } else {
+                                ctx.fail(AppError::Invalid(
+                                    "The browser did not allow copying. Use Reveal and copy the value by hand.".into(),
+                                ));
+                            }
                         }
                     }
                     _ => revealed.update(|m| m.extend(r.values)),
@@ -59,6 +65,8 @@ pub fn KeysView(ctx: PageCtx, view: SecretView) -> impl IntoView {
         None
     } else if view.destroyed {
         Some("This version was destroyed; roll back to an older version to edit.")
+    } else if view.deleted {
+        Some("The latest version is deleted: undelete it or roll back before editing.")
     } else {
         Some("Your Vault policies let you read this secret but not change it.")
     };
