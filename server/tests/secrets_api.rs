@@ -913,3 +913,86 @@ async fn a_plain_form_login_before_the_wasm_loads_is_accepted_but_a_forged_one_i
         "an opaque origin without fetch metadata is refused"
     );
 }
+
+/// Logs in with the token method; returns the status and the client.
+async fn token_login<'a>(app: &'a TestApp, token: &str) -> (StatusCode, common::Client<'a>) {
+    let mut c = app.anonymous();
+    let req = Request::post("/api/login")
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::ACCEPT, "application/json")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!(
+            "method=token&mount=token&secret={token}"
+        )))
+        .unwrap();
+    let (status, headers, _) = c.send(req).await;
+    if let Some(v) = headers.get(header::SET_COOKIE) {
+        c.cookie = Some(v.to_str().unwrap().split(';').next().unwrap().to_string());
+    }
+    (status, c)
+}
+
+#[tokio::test]
+async fn a_vault_token_logs_in_with_its_own_policies_and_a_bad_one_is_refused() {
+    let app = TestApp::spawn().await;
+    let created = app
+        .bao
+        .root_request(
+            "POST",
+            "auth/token/create",
+            Some(json!({"policies": ["dev-editor"], "ttl": "1h", "display_name": "ci-bot"})),
+        )
+        .await;
+    let token = created["auth"]["client_token"].as_str().unwrap();
+    let (status, mut c) = token_login(&app, token).await;
+    assert!(status.is_success() || status.is_redirection(), "{status}");
+    let envs = c.ok("environments", json!({})).await;
+    assert_eq!(envs.as_array().unwrap().len(), 1);
+    assert_eq!(envs[0]["name"], "dev");
+    let (status, _) = token_login(&app, "s.not-a-token").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let failed = app
+        .audit_rows()
+        .await
+        .into_iter()
+        .filter(|r| r.action == "login_failed")
+        .count();
+    assert_eq!(failed, 1);
+}
+
+#[tokio::test]
+async fn the_session_ends_when_the_vault_token_expires() {
+    let app = TestApp::spawn().await;
+    let created = app
+        .bao
+        .root_request(
+            "POST",
+            "auth/token/create",
+            Some(json!({"policies": ["dev-editor"], "ttl": "3s", "renewable": false})),
+        )
+        .await;
+    let token = created["auth"]["client_token"].as_str().unwrap();
+    let (_, mut c) = token_login(&app, token).await;
+    c.ok("environments", json!({})).await;
+    // Poll until the token's TTL has run out (a deadline, not a fixed sleep).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (status, body) = c.call("environments", json!({})).await;
+        if status == StatusCode::UNAUTHORIZED {
+            assert_eq!(body, json!("Unauthenticated"));
+            break;
+        }
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the session outlived its token"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await; // poll interval
+    }
+    let (status, _) = c.call("whoami", json!({})).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "whoami answers, with nobody logged in"
+    );
+}
