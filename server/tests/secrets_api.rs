@@ -996,3 +996,57 @@ async fn the_session_ends_when_the_vault_token_expires() {
         "whoami answers, with nobody logged in"
     );
 }
+
+#[tokio::test]
+async fn values_vault_holds_as_numbers_or_objects_are_never_silently_turned_into_text() {
+    let app = TestApp::spawn().await;
+    app.bao
+        .kv_put(
+            "dev",
+            "typed/app",
+            json!({"PORT": 8080, "FLAGS": {"a": true}, "NAME": "n"}),
+        )
+        .await;
+    let mut alice = app.login("alice", "alice-pass").await;
+    let (status, body) = alice
+        .call(
+            "save",
+            save_args(
+                "dev",
+                "typed/app",
+                1,
+                json!({"NAME": "m"}),
+                json!([]),
+                json!([]),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["Invalid"].as_str().unwrap().contains("FLAGS, PORT"),
+        "{body}"
+    );
+    assert_eq!(
+        app.vault_read("dev", "typed/app").await["data"]["PORT"],
+        8080
+    );
+    // Giving every such key a new value is an explicit choice, and allowed.
+    let saved = alice
+        .ok(
+            "save",
+            save_args(
+                "dev",
+                "typed/app",
+                1,
+                json!({"PORT": "8081"}),
+                json!(["FLAGS"]),
+                json!([]),
+            ),
+        )
+        .await;
+    assert_eq!(saved["version"], 2);
+    assert_eq!(
+        app.vault_read("dev", "typed/app").await["data"],
+        json!({"NAME": "n", "PORT": "8081"})
+    );
+}

@@ -79,7 +79,9 @@ impl Core {
         if to_version == 0 {
             return Err(AppError::Invalid("Pick a version to roll back to.".into()));
         }
-        let target = self.read_data(caller, env, app, to_version).await?;
+        let target = self
+            .read_for_write(caller, env, app, to_version, &[])
+            .await?;
         // A version written outside Keyway may break the rules a save enforces.
         if let Err(errors) = keyway_app::logic::keys::check_all(&target) {
             return Err(AppError::Invalid(format!(

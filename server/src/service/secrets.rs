@@ -208,6 +208,31 @@ impl Core {
         view.destroyed = meta.destroyed;
     }
 
+    /// The data of a version that is about to be written back (a save's base, a rollback's
+    /// target). Refuses data with non-text values the write would turn into text, unless the
+    /// draft replaces all of them.
+    pub(super) async fn read_for_write(
+        &self,
+        caller: &Caller,
+        env: &str,
+        app: &str,
+        version: u64,
+        replaced: &[String],
+    ) -> Result<BTreeMap<String, String>, AppError> {
+        let (data, non_string) = self.read_version(caller, env, app, version).await?;
+        let kept: Vec<String> = non_string
+            .into_iter()
+            .filter(|k| !replaced.contains(k))
+            .collect();
+        if !kept.is_empty() {
+            return Err(AppError::Invalid(format!(
+                "Version {version} holds values that are not text ({}). Keyway edits text values only and would change their type; give them new values in your draft, or edit this secret with the Vault CLI.",
+                kept.join(", ")
+            )));
+        }
+        Ok(data)
+    }
+
     /// The data of one version; `Ok(empty)` for version 0 (nothing yet).
     pub(super) async fn read_data(
         &self,
@@ -216,8 +241,19 @@ impl Core {
         app: &str,
         version: u64,
     ) -> Result<BTreeMap<String, String>, AppError> {
+        Ok(self.read_version(caller, env, app, version).await?.0)
+    }
+
+    /// One version's data and the keys Vault holds as non-text values.
+    async fn read_version(
+        &self,
+        caller: &Caller,
+        env: &str,
+        app: &str,
+        version: u64,
+    ) -> Result<(BTreeMap<String, String>, Vec<String>), AppError> {
         if version == 0 {
-            return Ok(BTreeMap::new());
+            return Ok(Default::default());
         }
         let read = self
             .vault
@@ -226,7 +262,7 @@ impl Core {
             .map_err(|e| vault_error(e, "read this secret"))?
             .ok_or_else(|| AppError::NotFound(format!("{env}/{app} has no version {version}.")))?;
         match read.data {
-            Some(d) => Ok(d.into_inner()),
+            Some(d) => Ok((d.into_inner(), read.non_string_keys)),
             None if read.meta.destroyed => Err(AppError::Invalid(format!(
                 "Version {version} was destroyed; its values are gone."
             ))),
@@ -322,7 +358,16 @@ impl Core {
         {
             keys::check_key(key).map_err(AppError::Invalid)?;
         }
-        let base = self.read_data(caller, env, app, base_version).await?;
+        let replaced: Vec<String> = changes
+            .set
+            .keys()
+            .chain(changes.remove.iter())
+            .chain(changes.rename.iter().map(|(from, _)| from))
+            .cloned()
+            .collect();
+        let base = self
+            .read_for_write(caller, env, app, base_version, &replaced)
+            .await?;
         let new = diff::apply(&base, &changes).map_err(AppError::Invalid)?;
         if let Err(errors) = keys::check_all(&new) {
             return Err(AppError::Invalid(errors.join(" ")));

@@ -62,12 +62,23 @@ impl Vault {
         let Some(meta) = version_meta(&answer)? else {
             return Ok(None);
         };
-        let data = match answer.data().get("data") {
-            Some(Value::Object(object)) => Some(KvData::from_json(object)),
-            Some(Value::Null) | None => None,
+        let (data, non_string_keys) = match answer.data().get("data") {
+            Some(Value::Object(object)) => (
+                Some(KvData::from_json(object)),
+                object
+                    .iter()
+                    .filter(|(_, v)| !v.is_string())
+                    .map(|(k, _)| k.clone())
+                    .collect(),
+            ),
+            Some(Value::Null) | None => (None, Vec::new()),
             Some(_) => return Err(VaultError::unexpected(answer.status.as_u16(), "a kv read")),
         };
-        Ok(Some(KvVersion { data, meta }))
+        Ok(Some(KvVersion {
+            data,
+            meta,
+            non_string_keys,
+        }))
     }
 
     /// The key names of a version without their values (`depth=1`; needs `read` on

@@ -109,6 +109,9 @@ pub struct KvVersion {
     /// `None` when this version is soft-deleted or destroyed (see `meta`).
     pub data: Option<KvData>,
     pub meta: VersionMeta,
+    /// Keys whose values Vault holds as numbers, booleans, objects or arrays (shown as JSON text
+    /// in `data`). Writing `data` back would turn them into strings.
+    pub non_string_keys: Vec<String>,
 }
 
 /// The metadata Vault returns with a read, a subkeys read and a write.
