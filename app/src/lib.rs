@@ -9,6 +9,7 @@ pub mod browser;
 pub mod components;
 pub mod dto;
 pub mod error;
+pub mod links;
 pub mod logic;
 pub mod pages;
 

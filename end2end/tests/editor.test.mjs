@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { launch, keywayUrl } from "./lib/browser.mjs";
-import { draftRow, hydrated, keyRow, kvGet, kvPut, login, openApp, uniqueApp } from "./lib/keyway.mjs";
+import { bao, draftRow, hydrated, keyRow, kvGet, kvPut, login, openApp, uniqueApp } from "./lib/keyway.mjs";
 
 const MASK = "••••••••";
 
@@ -171,4 +171,26 @@ test("logging out ends the session: the environments page sends you to log in", 
   await page.goto(`${keywayUrl()}/`);
   await page.waitForURL(/\/login$/);
   assert.equal(await page.getByTestId("whoami").count(), 0);
+});
+
+test("a Vault token logs in, and an environment whose mount has a slash opens", async (t) => {
+  const mount = `teams${Date.now().toString(36)}/payments`;
+  await bao("POST", `sys/mounts/${mount}`, { type: "kv", options: { version: "2" } });
+  await kvPut(mount, "svc/api", { API_TOKEN: "t" });
+  await bao("POST", "sys/policies/acl/e2e-teams", {
+    policy: `path "${mount}/*" { capabilities = ["create", "read", "update", "list"] }`,
+  });
+  const token = (await bao("POST", "auth/token/create", { policies: ["e2e-teams"], ttl: "10m" })).auth.client_token;
+  const { page, close } = await launch();
+  t.after(close);
+  await page.goto(`${keywayUrl()}/login`);
+  await hydrated(page);
+  await page.getByRole("tab", { name: "Token" }).click();
+  const form = page.getByTestId("login-form");
+  await form.locator("input[name=secret]").fill(token);
+  await form.getByRole("button", { name: "Log in" }).click();
+  await page.getByTestId(`env-${mount}`).waitFor();
+  await page.getByRole("link", { name: "svc/api" }).click();
+  await assert.doesNotReject(keyRow(page, "API_TOKEN").waitFor());
+  assert.equal(await page.getByTestId("app-title").textContent(), "svc/api");
 });

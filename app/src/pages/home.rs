@@ -57,7 +57,7 @@ fn EnvCard(env: Environment) -> impl IntoView {
                     .apps
                     .into_iter()
                     .map(|a| {
-                        let href = format!("/env/{}/app/{}", a.env, a.app);
+                        let href = crate::links::app_href(&a.env, &a.app);
                         view! {
                             <li class="flex items-center justify-between py-2">
                                 <A href=href attr:class="font-medium text-indigo-700 hover:underline">
