@@ -74,6 +74,10 @@ pub struct Config {
     /// Where the built site (pkg/ with wasm, js and css) is.
     #[arg(long, env = "KEYWAY_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
+    /// Comma-separated addresses or CIDR ranges of proxies (Ingress, load balancer) whose
+    /// X-Forwarded-For header is believed for the client address in the audit log.
+    #[arg(long, env = "KEYWAY_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: String,
     /// Log format: text for people, json for log pipelines.
     #[arg(long, env = "KEYWAY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -86,6 +90,7 @@ pub struct Checked {
     pub public_origin: String,
     pub secure_cookies: bool,
     pub idle: Duration,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Config {
@@ -118,7 +123,9 @@ impl Config {
         if self.session_idle_minutes == 0 {
             return Err("KEYWAY_SESSION_IDLE_MINUTES must be at least 1.".into());
         }
+        let trusted_proxies = crate::client_addr::parse_trusted(&self.trusted_proxies)?;
         Ok(Checked {
+            trusted_proxies,
             session_key,
             public_origin,
             secure_cookies,

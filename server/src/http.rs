@@ -37,6 +37,8 @@ pub struct AppState {
     pub db: keyway_store::Db,
     /// `scheme://host[:port]` that browsers must send as Origin.
     pub public_origin: String,
+    /// Proxies whose X-Forwarded-For is believed.
+    pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -98,8 +100,17 @@ fn provide_backend(state: &AppState) {
             .unwrap_or_default(),
         client_addr: parts
             .as_ref()
-            .and_then(|p| p.extensions.get::<ConnectInfo<SocketAddr>>())
-            .map(|c| c.0.ip().to_string())
+            .map(|p| {
+                crate::client_addr::client_addr(
+                    p.extensions
+                        .get::<ConnectInfo<SocketAddr>>()
+                        .map(|c| c.0.ip()),
+                    p.headers
+                        .get("x-forwarded-for")
+                        .and_then(|v| v.to_str().ok()),
+                    &state.trusted_proxies,
+                )
+            })
             .unwrap_or_default(),
     };
     provide_context(BackendHandle(Arc::new(RequestBackend {

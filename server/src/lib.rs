@@ -4,6 +4,7 @@
 //! wired to real OpenBao and a real database.
 
 pub mod backend;
+pub mod client_addr;
 pub mod config;
 pub mod http;
 pub mod sealing;
@@ -61,6 +62,7 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, AppState), String> {
         leptos,
         db,
         public_origin: checked.public_origin.clone(),
+        trusted_proxies: Arc::new(checked.trusted_proxies.clone()),
     };
     let router = http::router(
         state.clone(),
