@@ -13,6 +13,11 @@ fn secret(env: &str, app: &str) -> Value {
     json!({"env": env, "app": app})
 }
 
+/// A save that only sets values.
+fn set_args(env: &str, app: &str, base: u64, set: Value) -> Value {
+    save_args(env, app, base, set, json!([]), json!([]))
+}
+
 fn save_args(env: &str, app: &str, base: u64, set: Value, remove: Value, rename: Value) -> Value {
     json!({"env": env, "app": app, "base_version": base,
            "changes": {"set": set, "remove": remove, "rename": rename}})
@@ -66,14 +71,7 @@ async fn without_a_session_every_endpoint_answers_unauthenticated() {
         ),
         (
             "save",
-            save_args(
-                "dev",
-                "webapp/config",
-                1,
-                json!({"x":"1"}),
-                json!([]),
-                json!([]),
-            ),
+            set_args("dev", "webapp/config", 1, json!({"x":"1"})),
         ),
         ("versions", secret("dev", "webapp/config")),
     ] {
@@ -126,26 +124,9 @@ async fn a_dev_developer_cannot_touch_staging_even_with_forged_calls() {
         ),
         (
             "save",
-            save_args(
-                "staging",
-                "webapp/config",
-                1,
-                json!({"password":"pwned"}),
-                json!([]),
-                json!([]),
-            ),
+            set_args("staging", "webapp/config", 1, json!({"password":"pwned"})),
         ),
-        (
-            "save",
-            save_args(
-                "staging",
-                "new/app",
-                0,
-                json!({"a":"b"}),
-                json!([]),
-                json!([]),
-            ),
-        ),
+        ("save", set_args("staging", "new/app", 0, json!({"a":"b"}))),
         ("versions", secret("staging", "webapp/config")),
         (
             "diff",
@@ -277,14 +258,7 @@ async fn a_cross_site_post_is_refused_before_it_reaches_vault() {
         if let Some(o) = origin {
             req = req.header(header::ORIGIN, o);
         }
-        let body = save_args(
-            "dev",
-            "webapp/config",
-            1,
-            json!({"password":"x"}),
-            json!([]),
-            json!([]),
-        );
+        let body = set_args("dev", "webapp/config", 1, json!({"password":"x"}));
         let (status, _, _) = alice
             .send(req.body(Body::from(body.to_string())).unwrap())
             .await;
@@ -356,26 +330,22 @@ async fn a_stale_save_gets_a_conflict_naming_what_changed_and_nothing_is_overwri
     let mut bob = app.login("bob", "bob-pass").await;
     bob.ok(
         "save",
-        save_args(
+        set_args(
             "dev",
             "webapp/config",
             1,
             json!({"password": "bobs", "NEW": "n"}),
-            json!([]),
-            json!([]),
         ),
     )
     .await;
     let (status, body) = alice
         .call(
             "save",
-            save_args(
+            set_args(
                 "dev",
                 "webapp/config",
                 1,
                 json!({"password": "alices", "OTHER": "o"}),
-                json!([]),
-                json!([]),
             ),
         )
         .await;
@@ -394,14 +364,7 @@ async fn a_stale_save_gets_a_conflict_naming_what_changed_and_nothing_is_overwri
     let merged = alice
         .ok(
             "save",
-            save_args(
-                "dev",
-                "webapp/config",
-                2,
-                json!({"OTHER": "o"}),
-                json!([]),
-                json!([]),
-            ),
+            set_args("dev", "webapp/config", 2, json!({"OTHER": "o"})),
         )
         .await;
     assert_eq!(merged["version"], 3);
@@ -558,14 +521,7 @@ async fn a_read_only_user_sees_keys_but_cannot_save() {
     let (status, body) = carol
         .call(
             "save",
-            save_args(
-                "dev",
-                "webapp/config",
-                1,
-                json!({"password": "x"}),
-                json!([]),
-                json!([]),
-            ),
+            set_args("dev", "webapp/config", 1, json!({"password": "x"})),
         )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
@@ -587,14 +543,7 @@ async fn rollback_writes_the_old_data_as_a_new_version() {
     alice
         .ok(
             "save",
-            save_args(
-                "dev",
-                "webapp/config",
-                1,
-                json!({"password": "p2"}),
-                json!([]),
-                json!([]),
-            ),
+            set_args("dev", "webapp/config", 1, json!({"password": "p2"})),
         )
         .await;
     let diff = alice
@@ -714,14 +663,7 @@ async fn when_the_audit_log_cannot_be_written_the_save_is_refused() {
     let (status, body) = alice
         .call(
             "save",
-            save_args(
-                "dev",
-                "webapp/config",
-                1,
-                json!({"password": "x"}),
-                json!([]),
-                json!([]),
-            ),
+            set_args("dev", "webapp/config", 1, json!({"password": "x"})),
         )
         .await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
@@ -797,14 +739,7 @@ async fn the_whole_flow_works_on_postgres() {
     let saved = alice
         .ok(
             "save",
-            save_args(
-                "dev",
-                "webapp/config",
-                1,
-                json!({"password": "pg"}),
-                json!([]),
-                json!([]),
-            ),
+            set_args("dev", "webapp/config", 1, json!({"password": "pg"})),
         )
         .await;
     assert_eq!(saved["version"], 2);
@@ -917,33 +852,18 @@ async fn a_plain_form_login_before_the_wasm_loads_is_accepted_but_a_forged_one_i
 /// Logs in with the token method; returns the status and the client.
 async fn token_login<'a>(app: &'a TestApp, token: &str) -> (StatusCode, common::Client<'a>) {
     let mut c = app.anonymous();
-    let req = Request::post("/api/login")
-        .header(header::ORIGIN, ORIGIN)
-        .header(header::ACCEPT, "application/json")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(format!(
-            "method=token&mount=token&secret={token}"
-        )))
-        .unwrap();
-    let (status, headers, _) = c.send(req).await;
-    if let Some(v) = headers.get(header::SET_COOKIE) {
-        c.cookie = Some(v.to_str().unwrap().split(';').next().unwrap().to_string());
-    }
+    let (status, _) = c
+        .login_with(&format!("method=token&mount=token&secret={token}"))
+        .await;
     (status, c)
 }
 
 #[tokio::test]
 async fn a_vault_token_logs_in_with_its_own_policies_and_a_bad_one_is_refused() {
     let app = TestApp::spawn().await;
-    let created = app
-        .bao
-        .root_request(
-            "POST",
-            "auth/token/create",
-            Some(json!({"policies": ["dev-editor"], "ttl": "1h", "display_name": "ci-bot"})),
-        )
+    let token = &app
+        .create_token(json!({"policies": ["dev-editor"], "ttl": "1h", "display_name": "ci-bot"}))
         .await;
-    let token = created["auth"]["client_token"].as_str().unwrap();
     let (status, mut c) = token_login(&app, token).await;
     assert!(status.is_success() || status.is_redirection(), "{status}");
     let envs = c.ok("environments", json!({})).await;
@@ -963,15 +883,9 @@ async fn a_vault_token_logs_in_with_its_own_policies_and_a_bad_one_is_refused() 
 #[tokio::test]
 async fn the_session_ends_when_the_vault_token_expires() {
     let app = TestApp::spawn().await;
-    let created = app
-        .bao
-        .root_request(
-            "POST",
-            "auth/token/create",
-            Some(json!({"policies": ["dev-editor"], "ttl": "3s", "renewable": false})),
-        )
+    let token = &app
+        .create_token(json!({"policies": ["dev-editor"], "ttl": "3s", "renewable": false}))
         .await;
-    let token = created["auth"]["client_token"].as_str().unwrap();
     let (_, mut c) = token_login(&app, token).await;
     c.ok("environments", json!({})).await;
     // Poll until the token's TTL has run out (a deadline, not a fixed sleep).
@@ -1011,14 +925,7 @@ async fn values_vault_holds_as_numbers_or_objects_are_never_silently_turned_into
     let (status, body) = alice
         .call(
             "save",
-            save_args(
-                "dev",
-                "typed/app",
-                1,
-                json!({"NAME": "m"}),
-                json!([]),
-                json!([]),
-            ),
+            set_args("dev", "typed/app", 1, json!({"NAME": "m"})),
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");

@@ -124,6 +124,18 @@ impl TestApp {
             .clone()
     }
 
+    /// A token with these creation parameters (`auth/token/create`), as root.
+    pub async fn create_token(&self, params: Value) -> String {
+        let created = self
+            .bao
+            .root_request("POST", "auth/token/create", Some(params))
+            .await;
+        created["auth"]["client_token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
     /// Every audit row, oldest first.
     pub async fn audit_rows(&self) -> Vec<keyway_store::Row> {
         let mut rows = self
@@ -163,7 +175,15 @@ pub struct Client<'a> {
 
 impl Client<'_> {
     pub async fn login(&mut self, user: &str, pass: &str) -> (StatusCode, String) {
-        let body = format!("method=userpass&mount=userpass&username={user}&secret={pass}");
+        self.login_with(&format!(
+            "method=userpass&mount=userpass&username={user}&secret={pass}"
+        ))
+        .await
+    }
+
+    /// Posts the login form with these fields, keeping the session cookie it sets.
+    pub async fn login_with(&mut self, body: &str) -> (StatusCode, String) {
+        let body = body.to_string();
         let req = self
             .request("/api/login")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
