@@ -1,0 +1,28 @@
+//! Keyway's view of Kubernetes.
+//!
+//! For now: the Vault Secrets Operator's resources (`secrets.hashicorp.com/v1beta1`) as Rust
+//! types, the ones Keyway reads to tell whether a secret is live. The CRDs the local test cluster
+//! installs are generated from these same types (`cargo run -p keyway-k8s --bin crdgen`), and a
+//! test fails when the committed YAML in `deploy/crds/` drifts from them. Production clusters run
+//! the real VSO with its own CRDs; these types cover the fields Keyway and the VSO stand-in use.
+
+pub mod vso;
+
+use kube::CustomResourceExt;
+
+/// The VSO CRDs as one multi-document YAML file, in a stable order.
+pub fn crds_yaml() -> String {
+    let crds = [
+        vso::VaultConnection::crd(),
+        vso::VaultAuth::crd(),
+        vso::VaultStaticSecret::crd(),
+    ];
+    let mut out = String::from(
+        "# Generated from server/k8s/src/vso.rs by `cargo run -p keyway-k8s --bin crdgen`. Do not edit.\n",
+    );
+    for crd in crds {
+        out.push_str("---\n");
+        out.push_str(&serde_yaml::to_string(&crd).expect("a CRD always serialises"));
+    }
+    out
+}
