@@ -1,5 +1,6 @@
 //! Keyway's UI: the pages a developer sees, the server functions they call, and the types both
 //! sides share. Compiled twice: with `ssr` into the server binary, with `hydrate` into wasm.
+// Leptos view types nest deeply; the default limit of 128 is too low for the editor page.
 #![recursion_limit = "256"]
 
 pub mod api;

@@ -1,4 +1,5 @@
 //! The wasm entry point: hydrates the page the server rendered.
+// Leptos view types nest deeply; the default limit of 128 is too low for the editor page.
 #![recursion_limit = "256"]
 
 #[wasm_bindgen::prelude::wasm_bindgen]

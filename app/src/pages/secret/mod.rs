@@ -69,7 +69,11 @@ pub fn SecretPage() -> impl IntoView {
     );
     let tab_class = move |t: Tab| {
         move || {
-            if ctx.tab.get() == t {
+            let current = match ctx.tab.get() {
+                Tab::Edit => Tab::Keys,
+                other => other,
+            };
+            if current == t {
                 "tab tab-active"
             } else {
                 "tab"
