@@ -40,7 +40,8 @@ pub enum AppError {
     #[error("Something went wrong on the server. It has been logged; try again.")]
     Internal,
     /// Transport-level failure between browser and server.
-    #[error("Keyway could not be reached: {0}")]
+    /// The detail (server_fn's own text) is kept for the browser console, not shown.
+    #[error("Keyway could not be reached. Check your connection and try again.")]
     Transport(String),
 }
 

@@ -14,7 +14,7 @@ pub fn ErrorBox(error: AppError) -> impl IntoView {
             }
             .into_any(),
         ),
-        AppError::Unavailable(_) | AppError::Transport(_) => Some(
+        AppError::Unavailable(_) => Some(
             view! {
                 <span class="ml-2">"Try again in a moment."</span>
             }

@@ -95,15 +95,14 @@ impl Core {
             Err(AppError::Invalid(_)) => Default::default(),
             Err(e) => return Err(e),
         };
-        let summary = diff::key_changes(&base, &target);
         self.write_version(
             caller,
             env,
             app,
             action::SECRET_ROLLBACK,
             base_version,
+            &base,
             target,
-            summary,
             None,
             Some(format!("rollback to version {to_version}")),
         )

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use keyway_app::dto::{
-    AppSummary, Caps, Changes, ConflictInfo, Environment, KeyChanges, RevealPurpose, Revealed,
-    Saved, SecretView,
+    AppSummary, Caps, Changes, ConflictInfo, Environment, RevealPurpose, Revealed, Saved,
+    SecretView,
 };
 use keyway_app::error::AppError;
 use keyway_app::logic::{diff, dotenv, keys};
@@ -372,8 +372,7 @@ impl Core {
         if let Err(errors) = keys::check_all(&new) {
             return Err(AppError::Invalid(errors.join(" ")));
         }
-        let summary = diff::key_changes(&base, &new);
-        if summary.is_empty() && base_version > 0 {
+        if new == base && base_version > 0 {
             return Err(AppError::Invalid(
                 "Your draft changes nothing, so there is nothing to save.".into(),
             ));
@@ -384,16 +383,16 @@ impl Core {
             app,
             action::SECRET_SAVE,
             base_version,
+            &base,
             new,
-            summary,
             Some(&changes),
             None,
         )
         .await
     }
 
-    /// Audits the intent, writes with CAS, audits the outcome. On a CAS conflict, explains what
-    /// changed meanwhile.
+    /// Audits the intent, writes `new` with CAS against `base_version` (whose data is `base`),
+    /// audits the outcome. On a CAS conflict, explains what changed meanwhile.
     #[allow(clippy::too_many_arguments)] // one call site per action; a struct would only rename them
     pub(super) async fn write_version(
         &self,
@@ -402,11 +401,12 @@ impl Core {
         app: &str,
         act: &str,
         base_version: u64,
+        base: &BTreeMap<String, String>,
         new: BTreeMap<String, String>,
-        summary: KeyChanges,
         draft: Option<&Changes>,
         detail: Option<String>,
     ) -> Result<Saved, AppError> {
+        let summary = diff::key_changes(base, &new);
         let mut event = caller
             .event(act, env, app)
             .versions(Some(base_version as i64), None)
@@ -448,9 +448,9 @@ impl Core {
                 version: meta.version,
                 changes: summary,
             }),
-            Err(VaultError::CasMismatch) => {
-                Err(self.conflict(caller, env, app, base_version, draft).await)
-            }
+            Err(VaultError::CasMismatch) => Err(self
+                .conflict(caller, env, app, base_version, base, draft)
+                .await),
             Err(e) => Err(vault_error(e, &format!("change {env}/{app}"))),
         }
     }
@@ -462,6 +462,7 @@ impl Core {
         env: &str,
         app: &str,
         base_version: u64,
+        base: &BTreeMap<String, String>,
         draft: Option<&Changes>,
     ) -> AppError {
         let latest = match self.vault.kv_read(&caller.token, env, app, None).await {
@@ -471,11 +472,7 @@ impl Core {
         };
         let current_version = latest.meta.version;
         let current = latest.data.map(KvData::into_inner).unwrap_or_default();
-        let base = self
-            .read_data(caller, env, app, base_version)
-            .await
-            .unwrap_or_default();
-        let theirs = diff::key_changes(&base, &current);
+        let theirs = diff::key_changes(base, &current);
         let overlapping = draft
             .map(|d| diff::overlapping(d, &theirs))
             .unwrap_or_default();
