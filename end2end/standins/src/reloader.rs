@@ -1,0 +1,481 @@
+//! A Stakater Reloader stand-in: when a Secret's data changes, the workloads that asked for it
+//! roll, exactly as Reloader's default `env-vars` strategy makes them (reference `vso-vault.md`,
+//! section 4). The real Reloader could not be built here: the Go module proxy answers 403 for
+//! every version of `github.com/stakater/Reloader` tried (v1.0.121 … v1.5.0).
+//!
+//! Copied from Reloader:
+//! - Opt-in annotations, on the workload or its pod template: `reloader.stakater.com/auto`,
+//!   `secret.reloader.stakater.com/auto`, `secret.reloader.stakater.com/reload` (a list),
+//!   `reloader.stakater.com/search` with `reloader.stakater.com/match` on the Secret,
+//!   `secrets.exclude.reloader.stakater.com/reload`; `reloader.stakater.com/ignore` on a Secret.
+//! - `auto` only reacts to Secrets the pod template references (env, envFrom, volumes,
+//!   projected volumes).
+//! - Change hash: SHA-1 over the sorted `key=value` pairs joined by `;` (so VSO's `_raw`, which
+//!   carries the kv version, makes every new version a change). Created Secrets are not a change
+//!   (`--reload-on-create=false`), deleted ones neither.
+//! - The reload: a strategic-merge patch setting env var `STAKATER_<NAME>_SECRET=<hash>` on the
+//!   first container that uses the Secret (first container when only a volume does); an equal
+//!   value is left alone. Events on the workload: Normal `Reloaded`, Warning `ReloadFail`.
+//!
+//! Not copied: ConfigMaps, the `annotations` reload strategy, pause periods, Argo Rollouts,
+//! CronJobs/Jobs, namespace and label selectors, metrics, alerts, leader election.
+
+use std::collections::{BTreeMap, HashMap};
+
+use futures::TryStreamExt;
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
+use k8s_openapi::api::core::v1::{ObjectReference, PodSpec, PodTemplateSpec, Secret};
+use kube::api::{ListParams, Patch, PatchParams};
+use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+use kube::runtime::watcher;
+use kube::{Api, Client, Resource, ResourceExt};
+use sha1::{Digest, Sha1};
+
+pub const AUTO: &str = "reloader.stakater.com/auto";
+pub const SECRET_AUTO: &str = "secret.reloader.stakater.com/auto";
+pub const SECRET_RELOAD: &str = "secret.reloader.stakater.com/reload";
+pub const SEARCH: &str = "reloader.stakater.com/search";
+pub const MATCH: &str = "reloader.stakater.com/match";
+pub const EXCLUDE: &str = "secrets.exclude.reloader.stakater.com/reload";
+pub const IGNORE: &str = "reloader.stakater.com/ignore";
+
+/// Reloader's hash of a Secret's data.
+pub fn data_hash(data: &BTreeMap<String, Vec<u8>>) -> String {
+    let joined = data
+        .iter()
+        .map(|(k, v)| format!("{k}={}", String::from_utf8_lossy(v)))
+        .collect::<Vec<_>>()
+        .join(";");
+    hex::encode(Sha1::digest(joined.as_bytes()))
+}
+
+/// `STAKATER_<NAME>_SECRET`: the name upper-cased, anything but letters and digits as `_`.
+pub fn env_var_name(secret: &str) -> String {
+    let up: String = secret
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("STAKATER_{up}_SECRET")
+}
+
+fn list_has(value: Option<&String>, name: &str) -> bool {
+    value.is_some_and(|v| v.split(',').any(|s| s.trim() == name))
+}
+
+/// The container to put the env var in when the template reads `secret`, or None.
+pub fn container_using(spec: &PodSpec, secret: &str) -> Option<String> {
+    let by_env = spec.containers.iter().find(|c| {
+        c.env_from
+            .iter()
+            .flatten()
+            .any(|e| e.secret_ref.as_ref().is_some_and(|r| r.name == secret))
+            || c.env.iter().flatten().any(|e| {
+                e.value_from
+                    .as_ref()
+                    .and_then(|v| v.secret_key_ref.as_ref())
+                    .is_some_and(|r| r.name == secret)
+            })
+    });
+    if let Some(c) = by_env {
+        return Some(c.name.clone());
+    }
+    let in_volume = spec.volumes.iter().flatten().any(|v| {
+        v.secret.as_ref().and_then(|s| s.secret_name.as_deref()) == Some(secret)
+            || v.projected.as_ref().is_some_and(|p| {
+                p.sources
+                    .iter()
+                    .flatten()
+                    .any(|s| s.secret.as_ref().is_some_and(|s| s.name == secret))
+            })
+    });
+    in_volume
+        .then(|| spec.containers.first().map(|c| c.name.clone()))
+        .flatten()
+}
+
+/// Whether a workload with these annotations (workload's and template's merged) and template
+/// asks to be reloaded when `secret` (with `secret_annotations`) changes; the container if so.
+pub fn wants_reload(
+    annotations: &BTreeMap<String, String>,
+    template: &PodTemplateSpec,
+    secret: &str,
+    secret_annotations: &BTreeMap<String, String>,
+) -> Option<String> {
+    if secret_annotations.get(IGNORE).map(String::as_str) == Some("true") {
+        return None;
+    }
+    if list_has(annotations.get(EXCLUDE), secret) {
+        return None;
+    }
+    let spec = template.spec.as_ref()?;
+    let first = || spec.containers.first().map(|c| c.name.clone());
+    if list_has(annotations.get(SECRET_RELOAD), secret) {
+        return container_using(spec, secret).or_else(first);
+    }
+    let is_true = |k: &str| annotations.get(k).map(String::as_str) == Some("true");
+    let used = container_using(spec, secret);
+    if is_true(AUTO) || is_true(SECRET_AUTO) {
+        return used;
+    }
+    if is_true(SEARCH) && secret_annotations.get(MATCH).map(String::as_str) == Some("true") {
+        return used;
+    }
+    None
+}
+
+fn merged_annotations(
+    meta: &kube::api::ObjectMeta,
+    template: &PodTemplateSpec,
+) -> BTreeMap<String, String> {
+    let mut a = template
+        .metadata
+        .as_ref()
+        .and_then(|m| m.annotations.clone())
+        .unwrap_or_default();
+    a.extend(meta.annotations.clone().unwrap_or_default());
+    a
+}
+
+fn patch_params() -> PatchParams {
+    PatchParams {
+        field_manager: Some("reloader".into()),
+        ..Default::default()
+    }
+}
+
+/// Runs until the process is stopped.
+pub async fn run(client: Client) -> anyhow::Result<()> {
+    let recorder = Recorder::new(
+        client.clone(),
+        Reporter {
+            controller: "reloader".into(),
+            instance: Some("keyway-reloader-standin".into()),
+        },
+    );
+    let mut seen: HashMap<(String, String), String> = HashMap::new();
+    let mut initial: Option<HashMap<(String, String), String>> = None;
+    let stream = watcher(
+        Api::<Secret>::all(client.clone()),
+        watcher::Config::default(),
+    );
+    futures::pin_mut!(stream);
+    while let Some(ev) = stream.try_next().await.transpose() {
+        let ev = match ev {
+            Ok(ev) => ev,
+            Err(e) => {
+                tracing::warn!(error = %e, "watch error; the watcher retries");
+                continue;
+            }
+        };
+        match ev {
+            watcher::Event::Init => initial = Some(HashMap::new()),
+            watcher::Event::InitApply(s) => {
+                if let Some(i) = initial.as_mut() {
+                    i.insert(key(&s), hash_of(&s));
+                }
+            }
+            watcher::Event::InitDone => {
+                // After a relist, changes missed while disconnected count as changes.
+                let fresh = initial.take().unwrap_or_default();
+                for (k, h) in &fresh {
+                    if seen.get(k).is_some_and(|old| old != h) {
+                        reload_for(&client, &recorder, &k.0, &k.1).await;
+                    }
+                }
+                seen = fresh;
+            }
+            watcher::Event::Apply(s) => {
+                let k = key(&s);
+                let h = hash_of(&s);
+                let changed = seen.get(&k).is_some_and(|old| *old != h);
+                seen.insert(k.clone(), h);
+                if changed {
+                    reload_for(&client, &recorder, &k.0, &k.1).await;
+                }
+            }
+            watcher::Event::Delete(s) => {
+                seen.remove(&key(&s));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn key(s: &Secret) -> (String, String) {
+    (s.namespace().unwrap_or_default(), s.name_any())
+}
+
+fn hash_of(s: &Secret) -> String {
+    let data: BTreeMap<String, Vec<u8>> = s
+        .data
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (k, v.0))
+        .collect();
+    data_hash(&data)
+}
+
+async fn reload_for(client: &Client, recorder: &Recorder, ns: &str, name: &str) {
+    let secret = match Api::<Secret>::namespaced(client.clone(), ns)
+        .get_opt(name)
+        .await
+    {
+        Ok(Some(s)) => s,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read Secret {ns}/{name}");
+            return;
+        }
+    };
+    let hash = hash_of(&secret);
+    let secret_ann = secret.annotations().clone();
+    macro_rules! each_kind {
+        ($kind:ty, $label:literal) => {
+            match Api::<$kind>::namespaced(client.clone(), ns).list(&ListParams::default()).await {
+                Ok(list) => {
+                    for w in list {
+                        let template = &w.spec.template;
+                        let ann = merged_annotations(&w.metadata, template);
+                        let Some(container) = wants_reload(&ann, template, name, &secret_ann) else { continue };
+                        reload_one::<$kind>(client, recorder, &w, $label, template, &container, name, &hash).await;
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "could not list {} in {ns}", $label),
+            }
+        };
+    }
+    each_kind!(Deployment, "Deployment");
+    each_kind!(StatefulSet, "StatefulSet");
+    each_kind!(DaemonSet, "DaemonSet");
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn reload_one<K>(
+    client: &Client,
+    recorder: &Recorder,
+    w: &K,
+    kind: &str,
+    template: &PodTemplateSpec,
+    container: &str,
+    secret: &str,
+    hash: &str,
+) where
+    K: Resource<Scope = kube::core::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
+    let var = env_var_name(secret);
+    let current = template.spec.as_ref().and_then(|s| {
+        s.containers
+            .iter()
+            .find(|c| c.name == container)
+            .and_then(|c| c.env.iter().flatten().find(|e| e.name == var))
+            .and_then(|e| e.value.clone())
+    });
+    if current.as_deref() == Some(hash) {
+        return;
+    }
+    let ns = w.namespace().unwrap_or_default();
+    let name = w.name_any();
+    let patch = serde_json::json!({"spec": {"template": {"spec": {"containers": [
+        {"name": container, "env": [{"name": var, "value": hash}]}
+    ]}}}});
+    let api: Api<K> = Api::namespaced(client.clone(), &ns);
+    let reference: ObjectReference = w.object_ref(&());
+    let (type_, reason, note) = match api
+        .patch(&name, &patch_params(), &Patch::Strategic(&patch))
+        .await
+    {
+        Ok(_) => {
+            tracing::info!(%ns, workload = %name, secret, "reloaded");
+            (
+                EventType::Normal,
+                "Reloaded",
+                format!(
+                    "Changes detected in '{secret}' of type 'SECRET' in namespace '{ns}', Updated '{name}' of type '{kind}' in namespace '{ns}'"
+                ),
+            )
+        }
+        Err(e) => (
+            EventType::Warning,
+            "ReloadFail",
+            format!(
+                "Update for '{name}' of type '{kind}' in namespace '{ns}' failed with error {e}"
+            ),
+        ),
+    };
+    let ev = Event {
+        type_,
+        reason: reason.into(),
+        note: Some(note),
+        action: reason.into(),
+        secondary: None,
+    };
+    if let Err(e) = recorder.publish(&ev, &reference).await {
+        tracing::warn!(error = %e, "could not publish event");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::core::v1::{
+        Container, EnvFromSource, EnvVar, EnvVarSource, ProjectedVolumeSource, SecretEnvSource,
+        SecretKeySelector, SecretProjection, SecretVolumeSource, Volume, VolumeProjection,
+    };
+
+    fn template(containers: Vec<Container>, volumes: Vec<Volume>) -> PodTemplateSpec {
+        PodTemplateSpec {
+            metadata: None,
+            spec: Some(PodSpec {
+                containers,
+                volumes: Some(volumes),
+                ..Default::default()
+            }),
+        }
+    }
+    fn plain(name: &str) -> Container {
+        Container {
+            name: name.into(),
+            ..Default::default()
+        }
+    }
+    fn env_from(name: &str, secret: &str) -> Container {
+        Container {
+            name: name.into(),
+            env_from: Some(vec![EnvFromSource {
+                secret_ref: Some(SecretEnvSource {
+                    name: secret.into(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        }
+    }
+    fn key_ref(name: &str, secret: &str) -> Container {
+        Container {
+            name: name.into(),
+            env: Some(vec![EnvVar {
+                name: "X".into(),
+                value_from: Some(EnvVarSource {
+                    secret_key_ref: Some(SecretKeySelector {
+                        name: secret.into(),
+                        key: "k".into(),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        }
+    }
+    fn ann(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn hash_and_env_name_follow_reloader() {
+        let d: BTreeMap<String, Vec<u8>> =
+            [("b".into(), b"2".to_vec()), ("a".into(), b"1".to_vec())].into();
+        // sha1("a=1;b=2")
+        assert_eq!(data_hash(&d), hex::encode(Sha1::digest(b"a=1;b=2")));
+        assert_eq!(env_var_name("dev-secret"), "STAKATER_DEV_SECRET_SECRET");
+        assert_eq!(env_var_name("a.b"), "STAKATER_A_B_SECRET");
+    }
+
+    #[test]
+    fn auto_reloads_only_for_referenced_secrets_in_the_right_container() {
+        let auto = ann(&[(AUTO, "true")]);
+        let none = BTreeMap::new();
+        let t = template(
+            vec![plain("side"), env_from("app", "s1"), key_ref("job", "s2")],
+            vec![],
+        );
+        assert_eq!(wants_reload(&auto, &t, "s1", &none).as_deref(), Some("app"));
+        assert_eq!(wants_reload(&auto, &t, "s2", &none).as_deref(), Some("job"));
+        assert_eq!(wants_reload(&auto, &t, "other", &none), None);
+        assert_eq!(
+            wants_reload(&ann(&[(SECRET_AUTO, "true")]), &t, "s1", &none).as_deref(),
+            Some("app")
+        );
+        assert_eq!(
+            wants_reload(&ann(&[(AUTO, "false")]), &t, "s1", &none),
+            None
+        );
+        assert_eq!(
+            wants_reload(&none, &t, "s1", &none),
+            None,
+            "no annotation, no reload"
+        );
+    }
+
+    #[test]
+    fn volumes_projected_volumes_lists_search_exclude_and_ignore() {
+        let none = BTreeMap::new();
+        let vol = Volume {
+            name: "v".into(),
+            secret: Some(SecretVolumeSource {
+                secret_name: Some("s1".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let projected = Volume {
+            name: "p".into(),
+            projected: Some(ProjectedVolumeSource {
+                sources: Some(vec![VolumeProjection {
+                    secret: Some(SecretProjection {
+                        name: "s2".into(),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let t = template(vec![plain("first"), plain("second")], vec![vol, projected]);
+        let auto = ann(&[(AUTO, "true")]);
+        assert_eq!(
+            wants_reload(&auto, &t, "s1", &none).as_deref(),
+            Some("first")
+        );
+        assert_eq!(
+            wants_reload(&auto, &t, "s2", &none).as_deref(),
+            Some("first")
+        );
+        // Named list: reloads even when the template does not reference it.
+        let named = ann(&[(SECRET_RELOAD, "x, s9")]);
+        assert_eq!(
+            wants_reload(&named, &t, "s9", &none).as_deref(),
+            Some("first")
+        );
+        // Search mode needs the Secret's match annotation.
+        let search = ann(&[(SEARCH, "true")]);
+        assert_eq!(wants_reload(&search, &t, "s1", &none), None);
+        assert_eq!(
+            wants_reload(&search, &t, "s1", &ann(&[(MATCH, "true")])).as_deref(),
+            Some("first")
+        );
+        // Exclusions and ignored Secrets.
+        let excl = ann(&[(AUTO, "true"), (EXCLUDE, "s1")]);
+        assert_eq!(wants_reload(&excl, &t, "s1", &none), None);
+        assert_eq!(
+            wants_reload(&auto, &t, "s1", &ann(&[(IGNORE, "true")])),
+            None
+        );
+    }
+}
