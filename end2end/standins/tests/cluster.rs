@@ -388,13 +388,7 @@ async fn a_kv_write_reaches_the_secret_within_refresh_after_and_reloader_rolls_t
         },
     )
     .await;
-    let env = after
-        .spec
-        .template
-        .unwrap()
-        .spec
-        .unwrap()
-        .containers[0]
+    let env = after.spec.template.unwrap().spec.unwrap().containers[0]
         .env
         .clone()
         .unwrap_or_default();
