@@ -565,7 +565,8 @@ async fn write_secret(
         let vso_labelled = s.metadata.labels.as_ref().is_some_and(|l| {
             l.get("app.kubernetes.io/managed-by").map(String::as_str) == Some("hashicorp-vso")
         });
-        if !ours && !(dest.overwrite.unwrap_or(false) && !vso_labelled) {
+        let adoptable = dest.overwrite.unwrap_or(false) && !vso_labelled;
+        if !ours && !adoptable {
             let why = if refs.is_empty() {
                 "has no ownerReferences"
             } else {
