@@ -5,7 +5,11 @@
 //! installs are generated from these same types (`cargo run -p keyway-k8s --bin crdgen`), and a
 //! test fails when the committed YAML in `deploy/crds/` drifts from them. Production clusters run
 //! the real VSO with its own CRDs; these types cover the fields Keyway and the VSO stand-in use.
+//!
+//! [`status`] holds the pure rules that turn what the cluster and Vault say into "is my change
+//! live?" and "do the pods use it?".
 
+pub mod status;
 pub mod vso;
 
 use kube::CustomResourceExt;
