@@ -1,6 +1,5 @@
-//! Keyway's view of Kubernetes.
-//!
-//! For now: the Vault Secrets Operator's resources (`secrets.hashicorp.com/v1beta1`) as Rust
+//! Keyway's view of Kubernetes: watch-backed caches ([`cache`]), the apps they describe and their
+//! status ([`apps`], [`status`]), the two writes Keyway makes ([`actions`]), and the Vault Secrets Operator's resources (`secrets.hashicorp.com/v1beta1`) as Rust
 //! types, the ones Keyway reads to tell whether a secret is live. The CRDs the local test cluster
 //! installs are generated from these same types (`cargo run -p keyway-k8s --bin crdgen`), and a
 //! test fails when the committed YAML in `deploy/crds/` drifts from them. Production clusters run
@@ -9,6 +8,9 @@
 //! [`status`] holds the pure rules that turn what the cluster and Vault say into "is my change
 //! live?" and "do the pods use it?".
 
+pub mod actions;
+pub mod apps;
+pub mod cache;
 pub mod status;
 pub mod vso;
 

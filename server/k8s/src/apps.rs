@@ -1,0 +1,578 @@
+//! From the caches to answers: which apps use a kv path, whether each one's copy is live, and
+//! what each of its workloads' pods run. This is the glue between [`crate::cache`] (what the
+//! cluster says) and [`crate::status`] (the rules), kept free of I/O so a view costs only memory
+//! reads: no request to the apiserver per page view.
+//!
+//! An app is a VaultStaticSecret (its kv-v2 mount and path, the Secret it fills). Its workloads are
+//! the Deployments, StatefulSets and DaemonSets of its namespace whose pod template reads that
+//! Secret (env `secretKeyRef`, `envFrom`, a secret or projected volume), plus its
+//! `rolloutRestartTargets`.
+
+use std::collections::HashSet;
+
+use jiff::Timestamp;
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
+use k8s_openapi::api::core::v1::{Event, PodTemplateSpec};
+use kube::runtime::reflector::ObjectRef;
+use kube::ResourceExt;
+use serde::{Deserialize, Serialize};
+
+use crate::cache::{Caches, CHANGED_AT, SYNCED_VERSION};
+use crate::status::{
+    can_restart, live_state, pods_state, rollout, AppSync, AutoRestart, Cond, Live, LiveInput,
+    Pods, Rollout, VaultVersion, VssEvent, WorkloadInput, WorkloadKind,
+};
+use crate::vso::VaultStaticSecret;
+
+/// An app's identity: where it lives and what it copies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppRef {
+    pub namespace: String,
+    /// The VaultStaticSecret's name.
+    pub name: String,
+    pub mount: String,
+    pub path: String,
+    /// The Secret it fills.
+    pub secret: String,
+}
+
+/// Everything Keyway shows about one app.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppView {
+    pub app: AppRef,
+    pub live: Live,
+    pub workloads: Vec<WorkloadView>,
+    /// For the details panel (Kubernetes words allowed there).
+    pub details: Details,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkloadView {
+    pub kind: WorkloadKind,
+    pub name: String,
+    pub pods: Pods,
+    pub rollout: Rollout,
+    pub auto_restart: Option<AutoRestart>,
+    /// Why it cannot be restarted (paused, OnDelete); None = it can.
+    pub restart_refusal: Option<String>,
+    pub replicas: i32,
+    pub ready: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Details {
+    pub refresh_after: Option<String>,
+    pub synced_version: Option<u64>,
+    pub secret_changed: Option<Timestamp>,
+    pub conditions: Vec<Cond>,
+    /// Newest first.
+    pub events: Vec<VssEvent>,
+}
+
+fn norm(s: &str) -> &str {
+    s.trim_matches('/')
+}
+
+/// Every app in the cluster (from the cache), sorted by namespace and name.
+pub fn all_apps(c: &Caches) -> Vec<AppRef> {
+    let mut v: Vec<AppRef> = c.vss.state().iter().map(|v| app_ref(v)).collect();
+    v.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    v
+}
+
+fn app_ref(v: &VaultStaticSecret) -> AppRef {
+    AppRef {
+        namespace: v.namespace().unwrap_or_default(),
+        name: v.name_any(),
+        mount: norm(&v.spec.mount).to_string(),
+        path: norm(&v.spec.path).to_string(),
+        secret: v.spec.destination.name.clone(),
+    }
+}
+
+/// The apps that copy `mount`/`path`.
+pub fn apps_for(c: &Caches, mount: &str, path: &str) -> Vec<AppRef> {
+    let (mount, path) = (norm(mount), norm(path));
+    let mut v: Vec<AppRef> = c
+        .vss
+        .state()
+        .iter()
+        .filter(|v| norm(&v.spec.mount) == mount && norm(&v.spec.path) == path)
+        .map(|v| app_ref(v))
+        .collect();
+    v.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    v
+}
+
+/// The cached VaultStaticSecret of an app.
+pub fn vss_of(
+    c: &Caches,
+    namespace: &str,
+    name: &str,
+) -> Option<std::sync::Arc<VaultStaticSecret>> {
+    c.vss.get(&ObjectRef::new(name).within(namespace))
+}
+
+fn event_time(e: &Event) -> Option<Timestamp> {
+    e.series
+        .as_ref()
+        .and_then(|s| s.last_observed_time.as_ref().map(|t| t.0))
+        .or_else(|| e.last_timestamp.as_ref().map(|t| t.0))
+        .or_else(|| e.event_time.as_ref().map(|t| t.0))
+        .or_else(|| e.first_timestamp.as_ref().map(|t| t.0))
+        .or_else(|| e.metadata.creation_timestamp.as_ref().map(|t| t.0))
+}
+
+fn vss_events(c: &Caches, vss: &VaultStaticSecret) -> Vec<VssEvent> {
+    let ns = vss.namespace().unwrap_or_default();
+    let name = vss.name_any();
+    let uid = vss.uid();
+    let mut v: Vec<VssEvent> = c
+        .events
+        .state()
+        .iter()
+        .filter(|e| {
+            e.metadata.namespace.as_deref() == Some(ns.as_str())
+                && e.involved_object.name.as_deref() == Some(name.as_str())
+                && (uid.is_none() || e.involved_object.uid == uid)
+        })
+        .filter_map(|e| {
+            Some(VssEvent {
+                warning: e.type_.as_deref() == Some("Warning"),
+                reason: e.reason.clone().unwrap_or_default(),
+                message: e.message.clone().unwrap_or_default(),
+                last_seen: event_time(e)?,
+            })
+        })
+        .collect();
+    v.sort_by(|a, b| b.last_seen.cmp(&a.last_seen));
+    v
+}
+
+/// How a pod template reads `secret`: (through env, through a volume without subPath).
+fn reads(template: &PodTemplateSpec, secret: &str) -> (bool, bool) {
+    let Some(spec) = template.spec.as_ref() else {
+        return (false, false);
+    };
+    let containers = spec
+        .containers
+        .iter()
+        .chain(spec.init_containers.iter().flatten());
+    let mut env = false;
+    for c in containers.clone() {
+        env |= c
+            .env_from
+            .iter()
+            .flatten()
+            .any(|e| e.secret_ref.as_ref().is_some_and(|r| r.name == secret));
+        env |= c.env.iter().flatten().any(|e| {
+            e.value_from
+                .as_ref()
+                .and_then(|v| v.secret_key_ref.as_ref())
+                .is_some_and(|r| r.name == secret)
+        });
+    }
+    let volumes: Vec<&str> = spec
+        .volumes
+        .iter()
+        .flatten()
+        .filter(|v| {
+            v.secret.as_ref().and_then(|s| s.secret_name.as_deref()) == Some(secret)
+                || v.projected.as_ref().is_some_and(|p| {
+                    p.sources
+                        .iter()
+                        .flatten()
+                        .any(|s| s.secret.as_ref().is_some_and(|s| s.name == secret))
+                })
+        })
+        .map(|v| v.name.as_str())
+        .collect();
+    // A subPath mount is a copy taken at start: it does not follow the Secret.
+    let sub_path = containers.clone().any(|c| {
+        c.volume_mounts
+            .iter()
+            .flatten()
+            .any(|m| volumes.contains(&m.name.as_str()) && m.sub_path.is_some())
+    });
+    (env || sub_path, !volumes.is_empty() && !sub_path)
+}
+
+fn reloader_wants(meta: &kube::api::ObjectMeta, template: &PodTemplateSpec, secret: &str) -> bool {
+    let mut a = template
+        .metadata
+        .as_ref()
+        .and_then(|m| m.annotations.clone())
+        .unwrap_or_default();
+    a.extend(meta.annotations.clone().unwrap_or_default());
+    let is_true = |k: &str| a.get(k).map(String::as_str) == Some("true");
+    let listed = |k: &str| {
+        a.get(k)
+            .is_some_and(|v| v.split(',').any(|s| s.trim() == secret))
+    };
+    if listed("secrets.exclude.reloader.stakater.com/reload") {
+        return false;
+    }
+    is_true("reloader.stakater.com/auto")
+        || is_true("secret.reloader.stakater.com/auto")
+        || listed("secret.reloader.stakater.com/reload")
+}
+
+/// Oldest creation time among the pods a workload owns now (directly, or through its
+/// ReplicaSets for a Deployment), not counting pods being deleted.
+fn oldest_pod(c: &Caches, ns: &str, uid: Option<&str>) -> Option<Timestamp> {
+    let uid = uid?;
+    let owners: HashSet<String> = std::iter::once(uid.to_string())
+        .chain(
+            c.replicasets
+                .state()
+                .iter()
+                .filter(|rs| rs.metadata.namespace.as_deref() == Some(ns))
+                .filter(|rs| rs.owner_references().iter().any(|o| o.uid == uid))
+                .filter_map(|rs| rs.metadata.uid.clone()),
+        )
+        .collect();
+    c.pods
+        .state()
+        .iter()
+        .filter(|p| p.metadata.namespace.as_deref() == Some(ns))
+        .filter(|p| p.metadata.deletion_timestamp.is_none())
+        .filter(|p| p.owner_references().iter().any(|o| owners.contains(&o.uid)))
+        .filter_map(|p| p.metadata.creation_timestamp.as_ref().map(|t| t.0))
+        .min()
+}
+
+struct Found {
+    input_owned: OwnedWorkload,
+    name: String,
+}
+
+/// A `WorkloadInput` without borrowed fields, built from a cached object.
+struct OwnedWorkload {
+    kind: WorkloadKind,
+    generation: i64,
+    observed_generation: Option<i64>,
+    paused: bool,
+    on_delete: bool,
+    replicas: i32,
+    updated: i32,
+    ready: i32,
+    available: i32,
+    total: i32,
+    current_revision: Option<String>,
+    update_revision: Option<String>,
+    partition: Option<i32>,
+    progressing: Option<Cond>,
+    replica_failure: Option<Cond>,
+    oldest_pod_started: Option<Timestamp>,
+    reads_volume_live: bool,
+    auto_restart: Option<AutoRestart>,
+}
+
+impl OwnedWorkload {
+    fn input(&self) -> WorkloadInput<'_> {
+        WorkloadInput {
+            kind: self.kind,
+            generation: self.generation,
+            observed_generation: self.observed_generation,
+            paused: self.paused,
+            update_strategy_on_delete: self.on_delete,
+            replicas: self.replicas,
+            updated: self.updated,
+            ready: self.ready,
+            available: self.available,
+            total: self.total,
+            current_revision: self.current_revision.as_deref(),
+            update_revision: self.update_revision.as_deref(),
+            partition: self.partition,
+            progressing: self.progressing.clone(),
+            replica_failure: self.replica_failure.clone(),
+            oldest_pod_started: self.oldest_pod_started,
+            reads_volume_live: self.reads_volume_live,
+            auto_restart: self.auto_restart,
+        }
+    }
+}
+
+/// The workloads of `vss`'s namespace that read its Secret or that it restarts.
+fn workloads(c: &Caches, vss: &VaultStaticSecret) -> Vec<Found> {
+    let ns = vss.namespace().unwrap_or_default();
+    let secret = vss.spec.destination.name.as_str();
+    let targets: Vec<(String, String)> = vss
+        .spec
+        .rollout_restart_targets
+        .iter()
+        .flatten()
+        .map(|t| (t.kind.clone(), t.name.clone()))
+        .collect();
+    let is_target = |kind: &str, name: &str| targets.iter().any(|(k, n)| k == kind && n == name);
+    // The common part of the three kinds.
+    let base = |kind: WorkloadKind, meta: &kube::api::ObjectMeta, template: &PodTemplateSpec| {
+        let name = meta.name.clone().unwrap_or_default();
+        let (env, volume_live) = reads(template, secret);
+        let target = is_target(&format!("{kind:?}"), &name);
+        if !env && !volume_live && !target {
+            return None;
+        }
+        let auto_restart = if target {
+            Some(AutoRestart::VsoRolloutTarget)
+        } else if reloader_wants(meta, template, secret) {
+            Some(AutoRestart::Reloader)
+        } else {
+            None
+        };
+        let oldest = oldest_pod(c, &ns, meta.uid.as_deref());
+        Some((name, !env && volume_live, auto_restart, oldest))
+    };
+    let in_ns = |m: &kube::api::ObjectMeta| m.namespace.as_deref() == Some(ns.as_str());
+    let mut out = Vec::new();
+    for d in c.deployments.state().iter().filter(|d| in_ns(&d.metadata)) {
+        let Some((name, live, auto, oldest)) =
+            base(WorkloadKind::Deployment, &d.metadata, &d.spec.template)
+        else {
+            continue;
+        };
+        out.push(Found {
+            name,
+            input_owned: from_deployment(d, live, auto, oldest),
+        });
+    }
+    for s in c.statefulsets.state().iter().filter(|s| in_ns(&s.metadata)) {
+        let Some((name, live, auto, oldest)) =
+            base(WorkloadKind::StatefulSet, &s.metadata, &s.spec.template)
+        else {
+            continue;
+        };
+        out.push(Found {
+            name,
+            input_owned: from_statefulset(s, live, auto, oldest),
+        });
+    }
+    for d in c.daemonsets.state().iter().filter(|d| in_ns(&d.metadata)) {
+        let Some((name, live, auto, oldest)) =
+            base(WorkloadKind::DaemonSet, &d.metadata, &d.spec.template)
+        else {
+            continue;
+        };
+        out.push(Found {
+            name,
+            input_owned: from_daemonset(d, live, auto, oldest),
+        });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+fn cond_of(
+    conds: Option<&Vec<k8s_openapi::api::apps::v1::DeploymentCondition>>,
+    type_: &str,
+) -> Option<Cond> {
+    conds?
+        .iter()
+        .find(|c| c.type_.as_deref() == Some(type_))
+        .map(|c| Cond {
+            type_: type_.to_string(),
+            status: c.status.clone().unwrap_or_default(),
+            reason: c.reason.clone().unwrap_or_default(),
+            message: c.message.clone().unwrap_or_default(),
+            last_transition: c
+                .last_transition_time
+                .as_ref()
+                .or(c.last_update_time.as_ref())
+                .map(|t| t.0)
+                .unwrap_or(Timestamp::UNIX_EPOCH),
+        })
+}
+
+fn from_deployment(
+    d: &Deployment,
+    live: bool,
+    auto: Option<AutoRestart>,
+    oldest: Option<Timestamp>,
+) -> OwnedWorkload {
+    let st = d.status.clone().unwrap_or_default();
+    OwnedWorkload {
+        kind: WorkloadKind::Deployment,
+        generation: d.metadata.generation.unwrap_or(0),
+        observed_generation: st.observed_generation,
+        paused: d.spec.paused.unwrap_or(false),
+        on_delete: false,
+        replicas: d.spec.replicas.unwrap_or(1),
+        updated: st.updated_replicas.unwrap_or(0),
+        ready: st.ready_replicas.unwrap_or(0),
+        available: st.available_replicas.unwrap_or(0),
+        total: st.replicas.unwrap_or(0),
+        current_revision: None,
+        update_revision: None,
+        partition: None,
+        progressing: cond_of(st.conditions.as_ref(), "Progressing"),
+        replica_failure: cond_of(st.conditions.as_ref(), "ReplicaFailure"),
+        oldest_pod_started: oldest,
+        reads_volume_live: live,
+        auto_restart: auto,
+    }
+}
+
+fn from_statefulset(
+    s: &StatefulSet,
+    live: bool,
+    auto: Option<AutoRestart>,
+    oldest: Option<Timestamp>,
+) -> OwnedWorkload {
+    let st = s.status.clone().unwrap_or_default();
+    let strategy = s.spec.update_strategy.as_ref();
+    OwnedWorkload {
+        kind: WorkloadKind::StatefulSet,
+        generation: s.metadata.generation.unwrap_or(0),
+        observed_generation: st.observed_generation,
+        paused: false,
+        on_delete: strategy.and_then(|u| u.type_.as_deref()) == Some("OnDelete"),
+        replicas: s.spec.replicas.unwrap_or(1),
+        updated: st.updated_replicas.unwrap_or(0),
+        ready: st.ready_replicas.unwrap_or(0),
+        available: st.available_replicas.unwrap_or(0),
+        total: st.replicas,
+        current_revision: st.current_revision.clone(),
+        update_revision: st.update_revision.clone(),
+        partition: strategy
+            .and_then(|u| u.rolling_update.as_ref())
+            .and_then(|r| r.partition),
+        progressing: None,
+        replica_failure: None,
+        oldest_pod_started: oldest,
+        reads_volume_live: live,
+        auto_restart: auto,
+    }
+}
+
+fn from_daemonset(
+    d: &DaemonSet,
+    live: bool,
+    auto: Option<AutoRestart>,
+    oldest: Option<Timestamp>,
+) -> OwnedWorkload {
+    let st = d.status.clone().unwrap_or_default();
+    OwnedWorkload {
+        kind: WorkloadKind::DaemonSet,
+        generation: d.metadata.generation.unwrap_or(0),
+        observed_generation: st.observed_generation,
+        paused: false,
+        on_delete: d
+            .spec
+            .update_strategy
+            .as_ref()
+            .and_then(|u| u.type_.as_deref())
+            == Some("OnDelete"),
+        replicas: st.desired_number_scheduled,
+        updated: st.updated_number_scheduled.unwrap_or(0),
+        ready: st.number_ready,
+        available: st.number_available.unwrap_or(0),
+        total: st.current_number_scheduled,
+        current_revision: None,
+        update_revision: None,
+        partition: None,
+        progressing: None,
+        replica_failure: None,
+        oldest_pod_started: oldest,
+        reads_volume_live: live,
+        auto_restart: auto,
+    }
+}
+
+/// The full view of one app. `vault`: the latest kv version as Keyway read it with the user's
+/// token (None when it could not).
+pub fn view(
+    c: &Caches,
+    app: &AppRef,
+    vault: Option<VaultVersion>,
+    now: Timestamp,
+) -> Option<AppView> {
+    let vss = vss_of(c, &app.namespace, &app.name)?;
+    let cluster_ok = c.health().ok;
+    let conditions: Vec<Cond> = vss
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .map(|cs| cs.iter().map(Cond::from).collect())
+        .unwrap_or_default();
+    let events = vss_events(c, &vss);
+    let secret = c
+        .secrets
+        .get(&ObjectRef::new(&app.secret).within(&app.namespace));
+    let ann = secret
+        .as_ref()
+        .and_then(|s| s.metadata.annotations.clone())
+        .unwrap_or_default();
+    let synced_version = ann.get(SYNCED_VERSION).and_then(|v| v.parse().ok());
+    let secret_changed: Option<Timestamp> = ann.get(CHANGED_AT).and_then(|t| t.parse().ok());
+    let live = live_state(&LiveInput {
+        now,
+        app: Some(AppSync {
+            pinned_version: vss.spec.version.filter(|v| *v > 0).map(|v| v as u64),
+            refresh_after: vss.spec.refresh_after.as_deref(),
+            hmac_secret_data: vss.spec.hmac_secret_data.unwrap_or(true),
+            conditions: &conditions,
+            events: &events,
+            synced_version,
+            secret_changed,
+        }),
+        vault,
+        cluster_ok,
+    });
+    let workloads = workloads(c, &vss)
+        .into_iter()
+        .map(|f| {
+            let input = f.input_owned.input();
+            WorkloadView {
+                kind: input.kind,
+                name: f.name,
+                pods: pods_state(&input, secret_changed, now),
+                rollout: rollout(&input),
+                auto_restart: input.auto_restart,
+                restart_refusal: can_restart(&input).err().map(str::to_string),
+                replicas: input.replicas,
+                ready: input.ready,
+            }
+        })
+        .collect();
+    Some(AppView {
+        app: app.clone(),
+        live,
+        workloads,
+        details: Details {
+            refresh_after: vss.spec.refresh_after.clone(),
+            synced_version,
+            secret_changed,
+            conditions,
+            events: events.into_iter().take(20).collect(),
+        },
+    })
+}
+
+/// A workload's kind and name, as a restart targets it.
+pub fn workload_names(c: &Caches, app: &AppRef) -> Vec<(WorkloadKind, String)> {
+    vss_of(c, &app.namespace, &app.name)
+        .map(|v| {
+            workloads(c, &v)
+                .into_iter()
+                .map(|f| (f.input_owned.kind, f.name))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The `WorkloadInput` of one workload of an app, for the restart guards.
+pub fn workload_restartable(
+    c: &Caches,
+    app: &AppRef,
+    kind: WorkloadKind,
+    name: &str,
+) -> Option<(Result<(), &'static str>, Rollout)> {
+    let vss = vss_of(c, &app.namespace, &app.name)?;
+    workloads(c, &vss)
+        .into_iter()
+        .find(|f| f.input_owned.kind == kind && f.name == name)
+        .map(|f| {
+            let i = f.input_owned.input();
+            (can_restart(&i), rollout(&i))
+        })
+}
