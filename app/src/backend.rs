@@ -64,6 +64,29 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<Saved, AppError>;
     async fn undelete(&self, env: &str, app: &str, version: u64) -> Result<(), AppError>;
     async fn delete_latest(&self, env: &str, app: &str, version: u64) -> Result<(), AppError>;
+
+    /// The apps in the cluster that copy `env/app`, their sync state and running pods.
+    async fn cluster_status(&self, env: &str, app: &str) -> Result<ClusterStatus, AppError>;
+    /// Asks the operator to copy the current version of `env/app` into `namespace/name` now.
+    async fn sync_now(
+        &self,
+        env: &str,
+        app: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Result<ActionDone, AppError>;
+    /// Restarts one workload (`workload` = Some((kind, name))) or all of an app's workloads.
+    /// `sync_first`: when the cluster does not have the current version yet, sync it, wait for
+    /// it, then restart (otherwise such a restart is refused).
+    async fn restart(
+        &self,
+        env: &str,
+        app: &str,
+        namespace: &str,
+        name: &str,
+        workload: Option<(String, String)>,
+        sync_first: bool,
+    ) -> Result<ActionDone, AppError>;
 }
 
 /// The backend for the current request, provided as context by the server.

@@ -5,6 +5,7 @@
 //! them.
 
 pub mod auth;
+pub mod cluster;
 pub mod secrets;
 pub mod versions;
 
