@@ -296,4 +296,47 @@ impl Backend for RequestBackend {
         .await;
         self.end_if_dead(r).await
     }
+
+    async fn cluster_status(&self, env: &str, app: &str) -> Result<ClusterStatus, AppError> {
+        let r = async {
+            let c = self.caller().await?;
+            self.core.cluster_status(&c, env, app).await
+        }
+        .await;
+        self.end_if_dead(r).await
+    }
+
+    async fn sync_now(
+        &self,
+        env: &str,
+        app: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Result<ActionDone, AppError> {
+        let r = async {
+            let c = self.caller().await?;
+            self.core.sync_now(&c, env, app, namespace, name).await
+        }
+        .await;
+        self.end_if_dead(r).await
+    }
+
+    async fn restart(
+        &self,
+        env: &str,
+        app: &str,
+        namespace: &str,
+        name: &str,
+        workload: Option<(String, String)>,
+        sync_first: bool,
+    ) -> Result<ActionDone, AppError> {
+        let r = async {
+            let c = self.caller().await?;
+            self.core
+                .restart(&c, env, app, namespace, name, workload, sync_first)
+                .await
+        }
+        .await;
+        self.end_if_dead(r).await
+    }
 }

@@ -20,6 +20,16 @@ pub enum LogFormat {
     Json,
 }
 
+/// Whether Keyway reads the cluster (sync status, running pods, restart).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClusterMode {
+    /// Connect when a cluster is found: in-cluster service account, or $KUBECONFIG /
+    /// ~/.kube/config; otherwise run without the cluster side.
+    Auto,
+    /// Never connect: the secrets editor only.
+    Off,
+}
+
 #[derive(Debug, Clone, Parser)]
 #[command(
     name = "keyway",
@@ -81,6 +91,10 @@ pub struct Config {
     /// Log format: text for people, json for log pipelines.
     #[arg(long, env = "KEYWAY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// The cluster side: auto (connect when a cluster is found) or off. Keyway's own Kubernetes
+    /// account needs the permissions in deploy/rbac.yaml.
+    #[arg(long, env = "KEYWAY_CLUSTER", value_enum, default_value_t = ClusterMode::Auto)]
+    pub cluster: ClusterMode,
 }
 
 /// Settings derived and checked once at boot.

@@ -57,7 +57,11 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, AppState), String> {
         .site_addr(cfg.listen)
         .build();
     let state = AppState {
-        core: Arc::new(Core { vault, audit }),
+        core: Arc::new(Core {
+            vault,
+            audit,
+            cluster: connect_cluster(cfg.cluster).await,
+        }),
         sealer: Sealer::new(&checked.session_key),
         leptos,
         db,
@@ -73,6 +77,34 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, AppState), String> {
         },
     );
     Ok((router, state))
+}
+
+/// The cluster connection and its watch caches, or None (off, or no cluster found). Watches
+/// start at once and fill in the background; until they are in sync the UI says so.
+async fn connect_cluster(mode: config::ClusterMode) -> Option<Arc<service::cluster::ClusterCtx>> {
+    if mode == config::ClusterMode::Off {
+        tracing::info!("cluster side off (KEYWAY_CLUSTER=off)");
+        return None;
+    }
+    let kube_cfg = match kube::Config::infer().await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::info!(reason = %e, "no cluster found; running without the cluster side");
+            return None;
+        }
+    };
+    let server = kube_cfg.cluster_url.to_string();
+    match kube::Client::try_from(kube_cfg) {
+        Ok(client) => {
+            tracing::info!(%server, "cluster side on");
+            let caches = keyway_k8s::cache::Caches::start(client.clone());
+            Some(Arc::new(service::cluster::ClusterCtx { client, caches }))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cluster client could not be built; running without the cluster side");
+            None
+        }
+    }
 }
 
 /// Serves until SIGTERM or Ctrl-C, then drains in-flight requests.

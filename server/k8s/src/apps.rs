@@ -576,3 +576,35 @@ pub fn workload_restartable(
             (can_restart(&i), rollout(&i))
         })
 }
+
+/// When a workload was last restarted by hand, by VSO or by Reloader's annotation strategy: the
+/// newest restart annotation on its pod template.
+pub fn last_restart(
+    c: &Caches,
+    namespace: &str,
+    kind: WorkloadKind,
+    name: &str,
+) -> Option<Timestamp> {
+    let template = match kind {
+        WorkloadKind::Deployment => c
+            .deployments
+            .get(&ObjectRef::new(name).within(namespace))
+            .map(|d| d.spec.template.clone()),
+        WorkloadKind::StatefulSet => c
+            .statefulsets
+            .get(&ObjectRef::new(name).within(namespace))
+            .map(|s| s.spec.template.clone()),
+        WorkloadKind::DaemonSet => c
+            .daemonsets
+            .get(&ObjectRef::new(name).within(namespace))
+            .map(|d| d.spec.template.clone()),
+    }?;
+    let ann = template.metadata?.annotations?;
+    [
+        crate::actions::RESTARTED_AT,
+        "vso.secrets.hashicorp.com/restartedAt",
+    ]
+    .iter()
+    .filter_map(|k| ann.get(*k)?.parse::<Timestamp>().ok())
+    .max()
+}

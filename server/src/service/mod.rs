@@ -6,6 +6,7 @@
 //! behind a 5xx are logged here, with the request id, and never sent to the browser.
 
 mod auth;
+pub mod cluster;
 mod history;
 mod secrets;
 
@@ -19,6 +20,8 @@ pub use auth::LoggedIn;
 pub struct Core {
     pub vault: Vault,
     pub audit: AuditLog,
+    /// None when this Keyway is not connected to a cluster.
+    pub cluster: Option<std::sync::Arc<cluster::ClusterCtx>>,
 }
 
 /// Where a request came from, for the audit log.
