@@ -95,6 +95,10 @@ pub struct Config {
     /// account needs the permissions in deploy/rbac.yaml.
     #[arg(long, env = "KEYWAY_CLUSTER", value_enum, default_value_t = ClusterMode::Auto)]
     pub cluster: ClusterMode,
+    /// A kubeconfig file for Keyway's own Kubernetes account (instead of the in-cluster account
+    /// or $KUBECONFIG).
+    #[arg(long, env = "KEYWAY_KUBECONFIG")]
+    pub kubeconfig: Option<PathBuf>,
 }
 
 /// Settings derived and checked once at boot.

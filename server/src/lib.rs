@@ -60,7 +60,7 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, AppState), String> {
         core: Arc::new(Core {
             vault,
             audit,
-            cluster: connect_cluster(cfg.cluster).await,
+            cluster: connect_cluster(cfg.cluster, cfg.kubeconfig.as_deref()).await,
         }),
         sealer: Sealer::new(&checked.session_key),
         leptos,
@@ -81,15 +81,31 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, AppState), String> {
 
 /// The cluster connection and its watch caches, or None (off, or no cluster found). Watches
 /// start at once and fill in the background; until they are in sync the UI says so.
-async fn connect_cluster(mode: config::ClusterMode) -> Option<Arc<service::cluster::ClusterCtx>> {
+async fn connect_cluster(
+    mode: config::ClusterMode,
+    kubeconfig: Option<&std::path::Path>,
+) -> Option<Arc<service::cluster::ClusterCtx>> {
     if mode == config::ClusterMode::Off {
         tracing::info!("cluster side off (KEYWAY_CLUSTER=off)");
         return None;
     }
-    let kube_cfg = match kube::Config::infer().await {
+    let found = match kubeconfig {
+        Some(path) => match kube::config::Kubeconfig::read_from(path) {
+            Ok(k) => kube::Config::from_custom_kubeconfig(k, &Default::default())
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(format!("{}: {e}", path.display())),
+        },
+        None => kube::Config::infer().await.map_err(|e| e.to_string()),
+    };
+    let kube_cfg = match found {
         Ok(c) => c,
         Err(e) => {
-            tracing::info!(reason = %e, "no cluster found; running without the cluster side");
+            if kubeconfig.is_some() {
+                tracing::error!(reason = %e, "KEYWAY_KUBECONFIG unusable; running without the cluster side");
+            } else {
+                tracing::info!(reason = %e, "no cluster found; running without the cluster side");
+            }
             return None;
         }
     };

@@ -29,3 +29,8 @@ path "staging/undelete/*" {
 path "staging/destroy/*" {
   capabilities = ["deny"]
 }
+
+# Restart and "Sync now" for the apps in the cluster's `staging` environment.
+path "keyway/restart/staging/*" {
+  capabilities = ["update"]
+}

@@ -31,13 +31,29 @@ pub struct Bao {
     pub ca_cert: Option<PathBuf>,
     pub(crate) http: reqwest::Client,
     log_path: PathBuf,
-    child: Child,
+    /// None for a server this kit did not start ([`Bao::attach`]).
+    child: Option<Child>,
     /// Holds the log and the TLS files; dropped after `child`, so after the kill was sent.
     dir: TempDir,
 }
 
 impl Bao {
     /// Starts a plain-HTTP dev server and waits until it answers `sys/health`.
+    /// A handle on a server someone else runs (e.g. `end2end/cluster/up`'s), which is left
+    /// running when the handle is dropped.
+    pub fn attach(addr: &str, root_token: &str) -> Bao {
+        let dir = TempDir::new().expect("a temp dir");
+        Bao {
+            addr: addr.trim_end_matches('/').to_string(),
+            root_token: root_token.to_string(),
+            ca_cert: None,
+            http: reqwest::Client::new(),
+            log_path: dir.path().join("not-started-here.log"),
+            child: None,
+            dir,
+        }
+    }
+
     pub async fn start() -> Bao {
         Self::launch(false).await
     }
@@ -114,7 +130,7 @@ impl Bao {
                         ca_cert,
                         http,
                         log_path,
-                        child,
+                        child: Some(child),
                         dir,
                     }
                 }
@@ -142,7 +158,9 @@ impl Bao {
 impl Drop for Bao {
     fn drop(&mut self) {
         // kill_on_drop would do this too; being explicit documents the intent.
-        let _ = self.child.start_kill();
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.start_kill();
+        }
     }
 }
 

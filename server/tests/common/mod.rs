@@ -73,20 +73,44 @@ impl TestApp {
             DbKind::Sqlite => format!("sqlite://{}/keyway.db?mode=rwc", dir.path().display()),
             DbKind::Postgres => fresh_postgres_db().await,
         };
-        let cfg = Config::try_parse_from([
-            "keyway",
-            "--vault-addr",
-            &bao.addr,
-            "--database-url",
-            &db_url,
-            "--public-url",
-            ORIGIN,
-            "--session-key",
-            &"ab".repeat(32),
-            "--site-root",
-            dir.path().to_str().unwrap(),
-        ])
-        .unwrap();
+        Self::build(bao, db_url, dir, &["--cluster", "off"]).await
+    }
+
+    /// Keyway on the local cluster of `end2end/cluster/up`: its OpenBao (`VAULT_ADDR`,
+    /// `VAULT_TOKEN`, seeded by the demo seed) and Keyway's own Kubernetes account
+    /// (`KEYWAY_SA_KUBECONFIG`, bound to deploy/rbac.yaml only).
+    pub async fn on_cluster() -> TestApp {
+        let env = |k: &str| {
+            std::env::var(k).unwrap_or_else(|_| panic!("{k} is not set: run through `end2end/run test`, or after `eval \"$(end2end/cluster/up)\"`"))
+        };
+        Self::on_cluster_with(&env("KEYWAY_SA_KUBECONFIG")).await
+    }
+
+    /// Like [`TestApp::on_cluster`], with another kubeconfig for Keyway's account.
+    pub async fn on_cluster_with(kubeconfig: &str) -> TestApp {
+        let env = |k: &str| std::env::var(k).unwrap_or_else(|_| panic!("{k} is not set"));
+        let bao = Bao::attach(&env("VAULT_ADDR"), &env("VAULT_TOKEN"));
+        let dir = tempfile::tempdir().unwrap();
+        let db_url = format!("sqlite://{}/keyway.db?mode=rwc", dir.path().display());
+        Self::build(bao, db_url, dir, &["--kubeconfig", kubeconfig]).await
+    }
+
+    async fn build(bao: Bao, db_url: String, dir: tempfile::TempDir, extra: &[&str]) -> TestApp {
+        let mut args = vec![
+            "keyway".to_string(),
+            "--vault-addr".into(),
+            bao.addr.clone(),
+            "--database-url".into(),
+            db_url.clone(),
+            "--public-url".into(),
+            ORIGIN.into(),
+            "--session-key".into(),
+            "ab".repeat(32),
+            "--site-root".into(),
+            dir.path().to_str().unwrap().into(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let cfg = Config::try_parse_from(args).unwrap();
         let (router, state) = keyway_server::build(&cfg).await.expect("app builds");
         TestApp {
             router,

@@ -1,0 +1,496 @@
+//! Keyway's cluster side, end to end through `/api/…`, against `end2end/cluster/up`: the real
+//! apiserver, the real OpenBao, the VSO and Reloader stand-ins, and Keyway running with its own
+//! Kubernetes account bound to `deploy/rbac.yaml` only (never cluster-admin).
+//!
+//! Each test builds its own app in namespace `dev` (a kv path under `dev/kwtest/`, a
+//! VaultStaticSecret with a long `refreshAfter` so "Pending" lasts until "Sync now", and its
+//! workloads), using the admin kubeconfig only to set the stage and to break things the way the
+//! issue asks (a paused Deployment, an unschedulable one with a short progress deadline).
+//!
+//! Built only with `--features cluster-tests`; fails, never skips, without the cluster's env.
+
+mod common;
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use common::TestApp;
+use k8s_openapi::api::apps::v1::Deployment;
+use keyway_k8s::vso::VaultStaticSecret;
+use keyway_store::Outcome;
+use kube::api::{DeleteParams, PostParams};
+use kube::{Api, Client};
+use serde_json::{json, Value};
+use tokio::time::Instant;
+
+async fn admin() -> Client {
+    std::env::var("KUBECONFIG").expect("KUBECONFIG (admin) is set by end2end/cluster/up");
+    Client::try_default().await.expect("admin client")
+}
+
+/// Polls `f` every 200 ms until it returns Some, failing with `what` at the deadline.
+async fn eventually<T, F, Fut>(what: &str, within: Duration, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "not within {within:?}: {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await; // poll interval
+    }
+}
+
+/// One test's app: kv `dev/kwtest/<name>`, VSS `kwt-<name>` → Secret `kwt-<name>`.
+struct Stage {
+    name: String,
+    path: String,
+}
+
+impl Stage {
+    fn app(&self) -> String {
+        format!("kwt-{}", self.name)
+    }
+}
+
+fn deployment(name: &str, secret: &str, extra: Value) -> Deployment {
+    let mut d = json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": name, "namespace": "dev"},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "app", "image": "app:1", "envFrom": [{"secretRef": {"name": secret}}]}]}
+            }
+        }
+    });
+    merge(&mut d, extra);
+    serde_json::from_value(d).unwrap()
+}
+
+fn merge(a: &mut Value, b: Value) {
+    match (a, b) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, v) in b {
+                merge(a.entry(k).or_insert(Value::Null), v);
+            }
+        }
+        (a, b) => *a = b,
+    }
+}
+
+/// Writes kv v1, creates the VSS (extra spec merged in) and waits for its Secret.
+async fn stage(app: &TestApp, name: &str, vss_extra: Value) -> Stage {
+    let s = Stage {
+        name: name.into(),
+        path: format!("kwtest/{name}"),
+    };
+    app.bao
+        .kv_put("dev", &s.path, json!({"token": format!("{name}-1")}))
+        .await;
+    let mut vss = json!({
+        "apiVersion": "secrets.hashicorp.com/v1beta1", "kind": "VaultStaticSecret",
+        "metadata": {"name": s.app(), "namespace": "dev"},
+        "spec": {"type": "kv-v2", "mount": "dev", "path": s.path, "vaultAuthRef": "static-auth",
+                  "refreshAfter": "1h", "destination": {"name": s.app(), "create": true}}
+    });
+    merge(&mut vss["spec"], vss_extra);
+    let c = admin().await;
+    let api: Api<VaultStaticSecret> = Api::namespaced(c.clone(), "dev");
+    let _ = api.delete(&s.app(), &DeleteParams::default()).await;
+    eventually("old VSS gone", Duration::from_secs(20), || async {
+        api.get_opt(&s.app()).await.unwrap().is_none().then_some(())
+    })
+    .await;
+    api.create(&PostParams::default(), &serde_json::from_value(vss).unwrap())
+        .await
+        .unwrap();
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(c, "dev");
+    eventually("the stand-in wrote the Secret", Duration::from_secs(30), || async {
+        secrets.get_opt(&s.app()).await.unwrap().map(|_| ())
+    })
+    .await;
+    s
+}
+
+async fn create_deployment(d: Deployment) {
+    let api: Api<Deployment> = Api::namespaced(admin().await, "dev");
+    let name = d.metadata.name.clone().unwrap();
+    let _ = api.delete(&name, &DeleteParams::default()).await;
+    eventually("old Deployment gone", Duration::from_secs(20), || async {
+        api.get_opt(&name).await.unwrap().is_none().then_some(())
+    })
+    .await;
+    api.create(&PostParams::default(), &d).await.unwrap();
+}
+
+/// The app's entry in `cluster_status` for `dev/<path>`.
+async fn status_of(c: &mut common::Client<'_>, s: &Stage) -> Value {
+    let v = c
+        .ok("cluster_status", json!({"env": "dev", "app": s.path}))
+        .await;
+    assert_eq!(v["configured"], true);
+    v["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == s.app())
+        .cloned()
+        .unwrap_or_else(|| panic!("{} not in {v}", s.app()))
+}
+
+/// Polls the app's status until `pred` holds.
+async fn status_until(
+    c: &mut common::Client<'_>,
+    s: &Stage,
+    what: &str,
+    within: Duration,
+    pred: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = Instant::now() + within;
+    loop {
+        let v = status_of(c, s).await;
+        if pred(&v) {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "not within {within:?}: {what}; last: {v:#}");
+        tokio::time::sleep(Duration::from_millis(200)).await; // poll interval
+    }
+}
+
+fn live(v: &Value) -> &str {
+    v["live"]["state"].as_str().unwrap()
+}
+fn pods<'a>(v: &'a Value, workload: &str) -> &'a str {
+    v["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["name"] == workload)
+        .map(|w| w["pods"]["state"].as_str().unwrap())
+        .unwrap_or("absent")
+}
+
+#[tokio::test]
+async fn pending_then_sync_now_then_live_then_restart_to_up_to_date() {
+    let app = TestApp::on_cluster().await;
+    let s = stage(&app, "flow", json!({})).await;
+    // 3 replicas and minReadySeconds: the rollout stays in progress long enough to be seen.
+    create_deployment(deployment(&s.app(), &s.app(), json!({"spec": {"replicas": 3, "minReadySeconds": 4}}))).await;
+    let mut alice = app.login("alice", "alice-pass").await;
+    let v = status_until(&mut alice, &s, "live and up to date", Duration::from_secs(40), |v| {
+        live(v) == "live" && pods(v, &s.app()) == "up_to_date"
+    })
+    .await;
+    assert_eq!(v["may_act"], true);
+    assert_eq!(v["grant_path"], format!("keyway/restart/dev/{}", s.app()));
+    assert_eq!(v["workloads"][0]["kind"], "Deployment");
+
+    let v2 = app.bao.kv_put("dev", &s.path, json!({"token": "flow-2"})).await;
+    let v = status_until(&mut alice, &s, "pending", Duration::from_secs(10), |v| live(v) == "pending").await;
+    assert_eq!(v["live"]["vault_version"], v2);
+    assert_eq!(v["live"]["cluster_version"], v2 - 1);
+    let due = v["live"]["next_refresh_due"].as_i64().expect("a refresh is due");
+    let now = jiff::Timestamp::now().as_second();
+    assert!(due > now + 600, "refreshAfter is 1h: next refresh far ahead ({due} vs {now})");
+
+    // A restart now would start the old copy: refused, nothing patched.
+    let (code, body) = alice
+        .call(
+            "restart",
+            json!({"env": "dev", "app": s.path, "namespace": "dev", "name": s.app(),
+                   "workload_kind": "", "workload_name": "", "sync_first": false}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.to_string().contains("Sync now, then restart"), "{body}");
+
+    let done = alice
+        .ok("sync_now", json!({"env": "dev", "app": s.path, "namespace": "dev", "name": s.app()}))
+        .await;
+    assert!(done["message"].as_str().unwrap().contains("now"), "{done}");
+    let v = status_until(&mut alice, &s, "live after sync now", Duration::from_secs(10), |v| {
+        live(v) == "live"
+    })
+    .await;
+    assert_eq!(v["live"]["version"], v2);
+    assert_eq!(pods(&v, &s.app()), "restart_needed", "{v:#}");
+
+    let done = alice
+        .ok(
+            "restart",
+            json!({"env": "dev", "app": s.path, "namespace": "dev", "name": s.app(),
+                   "workload_kind": "Deployment", "workload_name": s.app(), "sync_first": false}),
+        )
+        .await;
+    assert_eq!(done["message"], format!("Restarting {}.", s.app()));
+    let v = status_until(&mut alice, &s, "restarting", Duration::from_secs(10), |v| {
+        pods(v, &s.app()) == "restarting"
+    })
+    .await;
+    let w = &v["workloads"][0]["pods"];
+    assert_eq!(w["total"], 3, "{w}");
+    // A second click while it rolls does not start another.
+    let (code, body) = alice
+        .call(
+            "restart",
+            json!({"env": "dev", "app": s.path, "namespace": "dev", "name": s.app(),
+                   "workload_kind": "", "workload_name": "", "sync_first": false}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    status_until(&mut alice, &s, "up to date after the restart", Duration::from_secs(60), |v| {
+        pods(v, &s.app()) == "up_to_date"
+    })
+    .await;
+    // Finished, but within the cooldown: still refused.
+    let (code, body) = alice
+        .call(
+            "restart",
+            json!({"env": "dev", "app": s.path, "namespace": "dev", "name": s.app(),
+                   "workload_kind": "", "workload_name": "", "sync_first": false}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.to_string().contains("was restarted"), "{body}");
+
+    // Every attempt is audited with its outcome.
+    let rows = app.audit_rows().await;
+    let mine: Vec<_> = rows
+        .iter()
+        .filter(|r| r.mount == "dev" && r.path == s.path)
+        .map(|r| (r.action.clone(), r.outcome))
+        .collect();
+    assert!(mine.contains(&("sync_now".into(), Outcome::Ok)), "{mine:?}");
+    assert!(mine.contains(&("restart".into(), Outcome::Ok)), "{mine:?}");
+}
+
+#[tokio::test]
+async fn sync_now_then_restart_does_both_in_that_order() {
+    let app = TestApp::on_cluster().await;
+    let s = stage(&app, "order", json!({})).await;
+    create_deployment(deployment(&s.app(), &s.app(), json!({}))).await;
+    let mut bob = app.login("bob", "bob-pass").await;
+    status_until(&mut bob, &s, "up to date", Duration::from_secs(40), |v| pods(v, &s.app()) == "up_to_date").await;
+    let v2 = app.bao.kv_put("dev", &s.path, json!({"token": "order-2"})).await;
+    status_until(&mut bob, &s, "pending", Duration::from_secs(10), |v| live(v) == "pending").await;
+    bob.ok(
+        "restart",
+        json!({"env": "dev", "app": s.path, "namespace": "dev", "name": s.app(),
+               "workload_kind": "", "workload_name": "", "sync_first": true}),
+    )
+    .await;
+    // By the time the restart was patched the copy was live: the new pods run version 2.
+    let v = status_of(&mut bob, &s).await;
+    assert_eq!(live(&v), "live", "{v:#}");
+    assert_eq!(v["live"]["version"], v2);
+    status_until(&mut bob, &s, "up to date", Duration::from_secs(60), |v| pods(v, &s.app()) == "up_to_date").await;
+    let actions: Vec<String> = app
+        .audit_rows()
+        .await
+        .iter()
+        .filter(|r| r.path == s.path)
+        .map(|r| r.action.clone())
+        .collect();
+    let sync = actions.iter().position(|a| a == "sync_now").expect("sync audited");
+    let restart = actions.iter().position(|a| a == "restart").expect("restart audited");
+    assert!(sync < restart, "{actions:?}");
+}
+
+#[tokio::test]
+async fn the_failing_app_reads_as_a_plain_sentence() {
+    let app = TestApp::on_cluster().await;
+    let mut bob = app.login("bob", "bob-pass").await;
+    let v = bob
+        .ok("cluster_status", json!({"env": "staging", "app": "worker/queue"}))
+        .await;
+    let worker = &v["apps"][0];
+    assert_eq!(worker["name"], "worker");
+    assert_eq!(worker["live"]["state"], "failing", "{worker:#}");
+    assert_eq!(
+        worker["live"]["sentence"],
+        "The cluster is not allowed to read this secret in Vault."
+    );
+    assert!(worker["live"]["detail"].as_str().unwrap().contains("403"));
+}
+
+#[tokio::test]
+async fn pinned_not_set_up_and_volume_reads_live() {
+    let app = TestApp::on_cluster().await;
+    let s = stage(&app, "pinned", json!({"version": 1})).await;
+    let mut alice = app.login("alice", "alice-pass").await;
+    app.bao.kv_put("dev", &s.path, json!({"token": "pinned-2"})).await;
+    let v = status_until(&mut alice, &s, "pinned", Duration::from_secs(10), |v| live(v) == "pinned").await;
+    assert_eq!((v["live"]["version"].as_u64(), v["live"]["current"].as_u64()), (Some(1), Some(2)));
+
+    app.bao.kv_put("dev", "kwtest/nobody-uses-this", json!({"a": "b"})).await;
+    let v = alice
+        .ok("cluster_status", json!({"env": "dev", "app": "kwtest/nobody-uses-this"}))
+        .await;
+    assert_eq!(v["apps"], json!([]), "not set up: no app uses it");
+
+    // The seed's StatefulSet `ledger` mounts payments-api as a volume: it reads changes live.
+    let v = alice
+        .ok("cluster_status", json!({"env": "dev", "app": "payments/api"}))
+        .await;
+    let ledger = v["apps"][0]["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["name"] == "ledger")
+        .cloned()
+        .expect("ledger listed");
+    assert_eq!(ledger["kind"], "StatefulSet");
+    assert_eq!(ledger["pods"]["state"], "up_to_date");
+}
+
+#[tokio::test]
+async fn paused_refused_and_a_rollout_past_its_deadline_fails() {
+    let app = TestApp::on_cluster().await;
+    let s = stage(&app, "broken", json!({})).await;
+    let paused = format!("{}-paused", s.app());
+    let stuck = format!("{}-stuck", s.app());
+    create_deployment(deployment(&paused, &s.app(), json!({"spec": {"paused": true}}))).await;
+    // No node has this label: pods never schedule, and after 3 s the rollout is past its deadline.
+    create_deployment(deployment(
+        &stuck,
+        &s.app(),
+        json!({"spec": {"progressDeadlineSeconds": 3,
+                        "template": {"spec": {"nodeSelector": {"keyway.dev/nowhere": "true"}}}}}),
+    ))
+    .await;
+    let mut alice = app.login("alice", "alice-pass").await;
+    let v = status_until(&mut alice, &s, "the stuck rollout failed", Duration::from_secs(40), |v| {
+        pods(v, &stuck) == "restart_failed"
+    })
+    .await;
+    let w = v["workloads"].as_array().unwrap().iter().find(|w| w["name"] == stuck).unwrap().clone();
+    assert!(
+        w["pods"]["reason"].as_str().unwrap().starts_with("The new version did not start within its deadline"),
+        "{w:#}"
+    );
+    let p = v["workloads"].as_array().unwrap().iter().find(|w| w["name"] == paused).unwrap().clone();
+    assert!(p["restart_refusal"].as_str().unwrap().contains("paused"), "{p:#}");
+    let (code, body) = alice
+        .call(
+            "restart",
+            json!({"env": "dev", "app": s.path, "namespace": "dev", "name": s.app(),
+                   "workload_kind": "Deployment", "workload_name": paused, "sync_first": false}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.to_string().contains("paused"), "{body}");
+    let d = Api::<Deployment>::namespaced(admin().await, "dev").get(&paused).await.unwrap();
+    let ann = d.spec.template.metadata.and_then(|m| m.annotations).unwrap_or_default();
+    assert!(!ann.contains_key("kubectl.kubernetes.io/restartedAt"), "nothing patched");
+}
+
+#[tokio::test]
+async fn a_first_sync_with_restart_targets_will_restart_automatically() {
+    let app = TestApp::on_cluster().await;
+    let name = "kwt-auto";
+    // The workload exists before the app's first sync; VSO never restarts on a first sync.
+    create_deployment(deployment(name, name, json!({}))).await;
+    eventually("pods started", Duration::from_secs(30), || async {
+        let d = Api::<Deployment>::namespaced(admin().await, "dev").get(name).await.ok()?;
+        (d.status?.available_replicas? == 1).then_some(())
+    })
+    .await;
+    let s = stage(&app, "auto", json!({"rolloutRestartTargets": [{"kind": "Deployment", "name": name}]})).await;
+    assert_eq!(s.app(), name);
+    let mut alice = app.login("alice", "alice-pass").await;
+    let v = status_until(&mut alice, &s, "will restart automatically", Duration::from_secs(20), |v| {
+        pods(v, name) == "will_restart_automatically"
+    })
+    .await;
+    let w = &v["workloads"][0];
+    assert!(w["auto_restart"].as_str().unwrap().contains("sync settings"), "{w}");
+}
+
+#[tokio::test]
+async fn no_restart_or_sync_without_the_vault_grant_even_called_directly() {
+    let app = TestApp::on_cluster().await;
+    // carol may read dev but has no keyway/restart grant.
+    let mut carol = app.login("carol", "carol-pass").await;
+    let v = carol
+        .ok("cluster_status", json!({"env": "dev", "app": "webapp/config"}))
+        .await;
+    assert_eq!(v["apps"][0]["may_act"], false);
+    for (endpoint, extra) in [
+        ("sync_now", json!({})),
+        ("restart", json!({"workload_kind": "", "workload_name": "", "sync_first": false})),
+    ] {
+        let mut args = json!({"env": "dev", "app": "webapp/config", "namespace": "dev", "name": "vault-kv-app"});
+        merge(&mut args, extra);
+        let (code, body) = carol.call(endpoint, args).await;
+        assert_eq!(code, StatusCode::FORBIDDEN, "{endpoint}: {body}");
+        assert!(body.to_string().contains("keyway/restart/dev/vault-kv-app"), "{body}");
+    }
+    let denied = app
+        .audit_rows()
+        .await
+        .iter()
+        .filter(|r| r.actor_name.contains("carol") && r.outcome == Outcome::Denied)
+        .count();
+    assert!(denied >= 2, "refusals are audited");
+
+    // alice edits dev only: staging's apps are not hers, whichever way she asks.
+    let mut alice = app.login("alice", "alice-pass").await;
+    let (code, _) = alice
+        .call("cluster_status", json!({"env": "staging", "app": "webapp/config"}))
+        .await;
+    assert_eq!(code, StatusCode::FORBIDDEN);
+    let (code, body) = alice
+        .call(
+            "restart",
+            json!({"env": "staging", "app": "webapp/config", "namespace": "staging", "name": "webapp",
+                   "workload_kind": "", "workload_name": "", "sync_first": false}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::FORBIDDEN, "{body}");
+    // Naming her own path with another team's app: that app does not copy it.
+    let (code, body) = alice
+        .call(
+            "restart",
+            json!({"env": "dev", "app": "webapp/config", "namespace": "staging", "name": "webapp",
+                   "workload_kind": "", "workload_name": "", "sync_first": false}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::NOT_FOUND, "{body}");
+    let d = Api::<Deployment>::namespaced(admin().await, "staging").get("webapp").await.unwrap();
+    let ann = d.spec.template.metadata.and_then(|m| m.annotations).unwrap_or_default();
+    assert!(!ann.contains_key("kubectl.kubernetes.io/restartedAt"), "staging/webapp untouched");
+}
+
+#[tokio::test]
+async fn an_unreachable_cluster_is_said_and_the_editor_keeps_working() {
+    // A kubeconfig whose server refuses connections: a real failure, no double.
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let kcfg = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kcfg,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: x\n  cluster: {{server: \"https://127.0.0.1:{port}\", insecure-skip-tls-verify: true}}\nusers:\n- name: x\n  user: {{token: t}}\ncontexts:\n- name: x\n  context: {{cluster: x, user: x}}\ncurrent-context: x\n"
+        ),
+    )
+    .unwrap();
+    let app = TestApp::on_cluster_with(kcfg.to_str().unwrap()).await;
+    let mut alice = app.login("alice", "alice-pass").await;
+    let v = alice
+        .ok("cluster_status", json!({"env": "dev", "app": "webapp/config"}))
+        .await;
+    assert_eq!(v["configured"], true);
+    assert_eq!(v["problem"], "The cluster cannot be reached right now.");
+    // The editor does not depend on the cluster.
+    let secret = alice
+        .ok("secret", json!({"env": "dev", "app": "webapp/config"}))
+        .await;
+    assert!(secret.to_string().contains("username"));
+}
