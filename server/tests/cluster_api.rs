@@ -325,9 +325,9 @@ async fn pinned_not_set_up_and_volume_reads_live() {
     let app = TestApp::on_cluster().await;
     let s = stage(&app, "pinned", json!({"version": 1})).await;
     let mut alice = app.login("alice", "alice-pass").await;
-    app.bao.kv_put("dev", &s.path, json!({"token": "pinned-2"})).await;
+    let newest = app.bao.kv_put("dev", &s.path, json!({"token": "pinned-2"})).await;
     let v = status_until(&mut alice, &s, "pinned", Duration::from_secs(10), |v| live(v) == "pinned").await;
-    assert_eq!((v["live"]["version"].as_u64(), v["live"]["current"].as_u64()), (Some(1), Some(2)));
+    assert_eq!((v["live"]["version"].as_u64(), v["live"]["current"].as_u64()), (Some(1), Some(newest)));
 
     app.bao.kv_put("dev", "kwtest/nobody-uses-this", json!({"a": "b"})).await;
     let v = alice
@@ -397,9 +397,15 @@ async fn a_first_sync_with_restart_targets_will_restart_automatically() {
     let name = "kwt-auto";
     // The workload exists before the app's first sync; VSO never restarts on a first sync.
     create_deployment(deployment(name, name, json!({}))).await;
-    eventually("pods started", Duration::from_secs(30), || async {
+    let started = eventually("pods started", Duration::from_secs(30), || async {
         let d = Api::<Deployment>::namespaced(admin().await, "dev").get(name).await.ok()?;
-        (d.status?.available_replicas? == 1).then_some(())
+        (d.status?.available_replicas? == 1).then(jiff::Timestamp::now)
+    })
+    .await;
+    // Cluster times have whole seconds: let the clock leave the pods' second, so the Secret's
+    // first write is strictly newer than them.
+    eventually("the next second", Duration::from_secs(3), || async {
+        (jiff::Timestamp::now().as_second() > started.as_second()).then_some(())
     })
     .await;
     let s = stage(&app, "auto", json!({"rolloutRestartTargets": [{"kind": "Deployment", "name": name}]})).await;
