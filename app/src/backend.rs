@@ -65,6 +65,9 @@ pub trait Backend: Send + Sync + 'static {
     async fn undelete(&self, env: &str, app: &str, version: u64) -> Result<(), AppError>;
     async fn delete_latest(&self, env: &str, app: &str, version: u64) -> Result<(), AppError>;
 
+    /// One page (`page` from 0) of the cluster's apps this user may read, filtered by `query`
+    /// (a substring of the environment, app, mount or path).
+    async fn cluster_apps(&self, query: &str, page: u32) -> Result<AppsPage, AppError>;
     /// The apps in the cluster that copy `env/app`, their sync state and running pods.
     async fn cluster_status(&self, env: &str, app: &str) -> Result<ClusterStatus, AppError>;
     /// Asks the operator to copy the current version of `env/app` into `namespace/name` now.

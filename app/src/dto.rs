@@ -369,3 +369,27 @@ pub struct ClusterEvent {
 pub struct ActionDone {
     pub message: String,
 }
+
+/// One page of the cluster's apps the user may see, for the apps overview.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppsPage {
+    pub configured: bool,
+    pub problem: Option<String>,
+    pub items: Vec<ClusterAppSummary>,
+    pub page: u32,
+    /// Whether a next page exists.
+    pub has_more: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterAppSummary {
+    /// The environment (namespace).
+    pub namespace: String,
+    pub name: String,
+    /// The kv-v2 secret it copies (links to the editor).
+    pub mount: String,
+    pub path: String,
+    pub live: LiveState,
+    pub workloads: u32,
+    pub workloads_up_to_date: u32,
+}

@@ -297,6 +297,15 @@ impl Backend for RequestBackend {
         self.end_if_dead(r).await
     }
 
+    async fn cluster_apps(&self, query: &str, page: u32) -> Result<AppsPage, AppError> {
+        let r = async {
+            let c = self.caller().await?;
+            self.core.cluster_apps(&c, query, page).await
+        }
+        .await;
+        self.end_if_dead(r).await
+    }
+
     async fn cluster_status(&self, env: &str, app: &str) -> Result<ClusterStatus, AppError> {
         let r = async {
             let c = self.caller().await?;

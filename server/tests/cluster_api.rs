@@ -108,13 +108,18 @@ async fn stage(app: &TestApp, name: &str, vss_extra: Value) -> Stage {
         api.get_opt(&s.app()).await.unwrap().is_none().then_some(())
     })
     .await;
-    api.create(&PostParams::default(), &serde_json::from_value(vss).unwrap())
-        .await
-        .unwrap();
+    api.create(
+        &PostParams::default(),
+        &serde_json::from_value(vss).unwrap(),
+    )
+    .await
+    .unwrap();
     let secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(c, "dev");
-    eventually("the stand-in wrote the Secret", Duration::from_secs(30), || async {
-        secrets.get_opt(&s.app()).await.unwrap().map(|_| ())
-    })
+    eventually(
+        "the stand-in wrote the Secret",
+        Duration::from_secs(30),
+        || async { secrets.get_opt(&s.app()).await.unwrap().map(|_| ()) },
+    )
     .await;
     s
 }
@@ -159,7 +164,10 @@ async fn status_until(
         if pred(&v) {
             return v;
         }
-        assert!(Instant::now() < deadline, "not within {within:?}: {what}; last: {v:#}");
+        assert!(
+            Instant::now() < deadline,
+            "not within {within:?}: {what}; last: {v:#}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await; // poll interval
     }
 }
@@ -182,23 +190,43 @@ async fn pending_then_sync_now_then_live_then_restart_to_up_to_date() {
     let app = TestApp::on_cluster().await;
     let s = stage(&app, "flow", json!({})).await;
     // 3 replicas and minReadySeconds: the rollout stays in progress long enough to be seen.
-    create_deployment(deployment(&s.app(), &s.app(), json!({"spec": {"replicas": 3, "minReadySeconds": 4}}))).await;
+    create_deployment(deployment(
+        &s.app(),
+        &s.app(),
+        json!({"spec": {"replicas": 3, "minReadySeconds": 4}}),
+    ))
+    .await;
     let mut alice = app.login("alice", "alice-pass").await;
-    let v = status_until(&mut alice, &s, "live and up to date", Duration::from_secs(40), |v| {
-        live(v) == "live" && pods(v, &s.app()) == "up_to_date"
-    })
+    let v = status_until(
+        &mut alice,
+        &s,
+        "live and up to date",
+        Duration::from_secs(40),
+        |v| live(v) == "live" && pods(v, &s.app()) == "up_to_date",
+    )
     .await;
     assert_eq!(v["may_act"], true);
     assert_eq!(v["grant_path"], format!("keyway/restart/dev/{}", s.app()));
     assert_eq!(v["workloads"][0]["kind"], "Deployment");
 
-    let v2 = app.bao.kv_put("dev", &s.path, json!({"token": "flow-2"})).await;
-    let v = status_until(&mut alice, &s, "pending", Duration::from_secs(10), |v| live(v) == "pending").await;
+    let v2 = app
+        .bao
+        .kv_put("dev", &s.path, json!({"token": "flow-2"}))
+        .await;
+    let v = status_until(&mut alice, &s, "pending", Duration::from_secs(10), |v| {
+        live(v) == "pending"
+    })
+    .await;
     assert_eq!(v["live"]["vault_version"], v2);
     assert_eq!(v["live"]["cluster_version"], v2 - 1);
-    let due = v["live"]["next_refresh_due"].as_i64().expect("a refresh is due");
+    let due = v["live"]["next_refresh_due"]
+        .as_i64()
+        .expect("a refresh is due");
     let now = jiff::Timestamp::now().as_second();
-    assert!(due > now + 600, "refreshAfter is 1h: next refresh far ahead ({due} vs {now})");
+    assert!(
+        due > now + 600,
+        "refreshAfter is 1h: next refresh far ahead ({due} vs {now})"
+    );
 
     // A restart now would start the old copy: refused, nothing patched.
     let (code, body) = alice
@@ -209,15 +237,25 @@ async fn pending_then_sync_now_then_live_then_restart_to_up_to_date() {
         )
         .await;
     assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert!(body.to_string().contains("Sync now, then restart"), "{body}");
+    assert!(
+        body.to_string().contains("Sync now, then restart"),
+        "{body}"
+    );
 
     let done = alice
-        .ok("sync_now", json!({"env": "dev", "app": s.path, "namespace": "dev", "name": s.app()}))
+        .ok(
+            "sync_now",
+            json!({"env": "dev", "app": s.path, "namespace": "dev", "name": s.app()}),
+        )
         .await;
     assert!(done["message"].as_str().unwrap().contains("now"), "{done}");
-    let v = status_until(&mut alice, &s, "live after sync now", Duration::from_secs(10), |v| {
-        live(v) == "live"
-    })
+    let v = status_until(
+        &mut alice,
+        &s,
+        "live after sync now",
+        Duration::from_secs(10),
+        |v| live(v) == "live",
+    )
     .await;
     assert_eq!(v["live"]["version"], v2);
     assert_eq!(pods(&v, &s.app()), "restart_needed", "{v:#}");
@@ -245,9 +283,13 @@ async fn pending_then_sync_now_then_live_then_restart_to_up_to_date() {
         )
         .await;
     assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    status_until(&mut alice, &s, "up to date after the restart", Duration::from_secs(60), |v| {
-        pods(v, &s.app()) == "up_to_date"
-    })
+    status_until(
+        &mut alice,
+        &s,
+        "up to date after the restart",
+        Duration::from_secs(60),
+        |v| pods(v, &s.app()) == "up_to_date",
+    )
     .await;
     // Finished, but within the cooldown: still refused.
     let (code, body) = alice
@@ -277,9 +319,18 @@ async fn sync_now_then_restart_does_both_in_that_order() {
     let s = stage(&app, "order", json!({})).await;
     create_deployment(deployment(&s.app(), &s.app(), json!({}))).await;
     let mut bob = app.login("bob", "bob-pass").await;
-    status_until(&mut bob, &s, "up to date", Duration::from_secs(40), |v| pods(v, &s.app()) == "up_to_date").await;
-    let v2 = app.bao.kv_put("dev", &s.path, json!({"token": "order-2"})).await;
-    status_until(&mut bob, &s, "pending", Duration::from_secs(10), |v| live(v) == "pending").await;
+    status_until(&mut bob, &s, "up to date", Duration::from_secs(40), |v| {
+        pods(v, &s.app()) == "up_to_date"
+    })
+    .await;
+    let v2 = app
+        .bao
+        .kv_put("dev", &s.path, json!({"token": "order-2"}))
+        .await;
+    status_until(&mut bob, &s, "pending", Duration::from_secs(10), |v| {
+        live(v) == "pending"
+    })
+    .await;
     bob.ok(
         "restart",
         json!({"env": "dev", "app": s.path, "namespace": "dev", "name": s.app(),
@@ -290,7 +341,10 @@ async fn sync_now_then_restart_does_both_in_that_order() {
     let v = status_of(&mut bob, &s).await;
     assert_eq!(live(&v), "live", "{v:#}");
     assert_eq!(v["live"]["version"], v2);
-    status_until(&mut bob, &s, "up to date", Duration::from_secs(60), |v| pods(v, &s.app()) == "up_to_date").await;
+    status_until(&mut bob, &s, "up to date", Duration::from_secs(60), |v| {
+        pods(v, &s.app()) == "up_to_date"
+    })
+    .await;
     let actions: Vec<String> = app
         .audit_rows()
         .await
@@ -298,8 +352,14 @@ async fn sync_now_then_restart_does_both_in_that_order() {
         .filter(|r| r.path == s.path)
         .map(|r| r.action.clone())
         .collect();
-    let sync = actions.iter().position(|a| a == "sync_now").expect("sync audited");
-    let restart = actions.iter().position(|a| a == "restart").expect("restart audited");
+    let sync = actions
+        .iter()
+        .position(|a| a == "sync_now")
+        .expect("sync audited");
+    let restart = actions
+        .iter()
+        .position(|a| a == "restart")
+        .expect("restart audited");
     assert!(sync < restart, "{actions:?}");
 }
 
@@ -308,7 +368,10 @@ async fn the_failing_app_reads_as_a_plain_sentence() {
     let app = TestApp::on_cluster().await;
     let mut bob = app.login("bob", "bob-pass").await;
     let v = bob
-        .ok("cluster_status", json!({"env": "staging", "app": "worker/queue"}))
+        .ok(
+            "cluster_status",
+            json!({"env": "staging", "app": "worker/queue"}),
+        )
         .await;
     let worker = &v["apps"][0];
     assert_eq!(worker["name"], "worker");
@@ -325,19 +388,36 @@ async fn pinned_not_set_up_and_volume_reads_live() {
     let app = TestApp::on_cluster().await;
     let s = stage(&app, "pinned", json!({"version": 1})).await;
     let mut alice = app.login("alice", "alice-pass").await;
-    let newest = app.bao.kv_put("dev", &s.path, json!({"token": "pinned-2"})).await;
-    let v = status_until(&mut alice, &s, "pinned", Duration::from_secs(10), |v| live(v) == "pinned").await;
-    assert_eq!((v["live"]["version"].as_u64(), v["live"]["current"].as_u64()), (Some(1), Some(newest)));
+    let newest = app
+        .bao
+        .kv_put("dev", &s.path, json!({"token": "pinned-2"}))
+        .await;
+    let v = status_until(&mut alice, &s, "pinned", Duration::from_secs(10), |v| {
+        live(v) == "pinned"
+    })
+    .await;
+    assert_eq!(
+        (v["live"]["version"].as_u64(), v["live"]["current"].as_u64()),
+        (Some(1), Some(newest))
+    );
 
-    app.bao.kv_put("dev", "kwtest/nobody-uses-this", json!({"a": "b"})).await;
+    app.bao
+        .kv_put("dev", "kwtest/nobody-uses-this", json!({"a": "b"}))
+        .await;
     let v = alice
-        .ok("cluster_status", json!({"env": "dev", "app": "kwtest/nobody-uses-this"}))
+        .ok(
+            "cluster_status",
+            json!({"env": "dev", "app": "kwtest/nobody-uses-this"}),
+        )
         .await;
     assert_eq!(v["apps"], json!([]), "not set up: no app uses it");
 
     // The seed's StatefulSet `ledger` mounts payments-api as a volume: it reads changes live.
     let v = alice
-        .ok("cluster_status", json!({"env": "dev", "app": "payments/api"}))
+        .ok(
+            "cluster_status",
+            json!({"env": "dev", "app": "payments/api"}),
+        )
         .await;
     let ledger = v["apps"][0]["workloads"]
         .as_array()
@@ -356,7 +436,12 @@ async fn paused_refused_and_a_rollout_past_its_deadline_fails() {
     let s = stage(&app, "broken", json!({})).await;
     let paused = format!("{}-paused", s.app());
     let stuck = format!("{}-stuck", s.app());
-    create_deployment(deployment(&paused, &s.app(), json!({"spec": {"paused": true}}))).await;
+    create_deployment(deployment(
+        &paused,
+        &s.app(),
+        json!({"spec": {"paused": true}}),
+    ))
+    .await;
     // No node has this label: pods never schedule, and after 3 s the rollout is past its deadline.
     create_deployment(deployment(
         &stuck,
@@ -366,17 +451,39 @@ async fn paused_refused_and_a_rollout_past_its_deadline_fails() {
     ))
     .await;
     let mut alice = app.login("alice", "alice-pass").await;
-    let v = status_until(&mut alice, &s, "the stuck rollout failed", Duration::from_secs(40), |v| {
-        pods(v, &stuck) == "restart_failed"
-    })
+    let v = status_until(
+        &mut alice,
+        &s,
+        "the stuck rollout failed",
+        Duration::from_secs(40),
+        |v| pods(v, &stuck) == "restart_failed",
+    )
     .await;
-    let w = v["workloads"].as_array().unwrap().iter().find(|w| w["name"] == stuck).unwrap().clone();
+    let w = v["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["name"] == stuck)
+        .unwrap()
+        .clone();
     assert!(
-        w["pods"]["reason"].as_str().unwrap().starts_with("The new version did not start within its deadline"),
+        w["pods"]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("The new version did not start within its deadline"),
         "{w:#}"
     );
-    let p = v["workloads"].as_array().unwrap().iter().find(|w| w["name"] == paused).unwrap().clone();
-    assert!(p["restart_refusal"].as_str().unwrap().contains("paused"), "{p:#}");
+    let p = v["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["name"] == paused)
+        .unwrap()
+        .clone();
+    assert!(
+        p["restart_refusal"].as_str().unwrap().contains("paused"),
+        "{p:#}"
+    );
     let (code, body) = alice
         .call(
             "restart",
@@ -386,9 +493,20 @@ async fn paused_refused_and_a_rollout_past_its_deadline_fails() {
         .await;
     assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body.to_string().contains("paused"), "{body}");
-    let d = Api::<Deployment>::namespaced(admin().await, "dev").get(&paused).await.unwrap();
-    let ann = d.spec.template.metadata.and_then(|m| m.annotations).unwrap_or_default();
-    assert!(!ann.contains_key("kubectl.kubernetes.io/restartedAt"), "nothing patched");
+    let d = Api::<Deployment>::namespaced(admin().await, "dev")
+        .get(&paused)
+        .await
+        .unwrap();
+    let ann = d
+        .spec
+        .template
+        .metadata
+        .and_then(|m| m.annotations)
+        .unwrap_or_default();
+    assert!(
+        !ann.contains_key("kubectl.kubernetes.io/restartedAt"),
+        "nothing patched"
+    );
 }
 
 #[tokio::test]
@@ -398,7 +516,10 @@ async fn a_first_sync_with_restart_targets_will_restart_automatically() {
     // The workload exists before the app's first sync; VSO never restarts on a first sync.
     create_deployment(deployment(name, name, json!({}))).await;
     let started = eventually("pods started", Duration::from_secs(30), || async {
-        let d = Api::<Deployment>::namespaced(admin().await, "dev").get(name).await.ok()?;
+        let d = Api::<Deployment>::namespaced(admin().await, "dev")
+            .get(name)
+            .await
+            .ok()?;
         (d.status?.available_replicas? == 1).then(jiff::Timestamp::now)
     })
     .await;
@@ -408,15 +529,30 @@ async fn a_first_sync_with_restart_targets_will_restart_automatically() {
         (jiff::Timestamp::now().as_second() > started.as_second()).then_some(())
     })
     .await;
-    let s = stage(&app, "auto", json!({"rolloutRestartTargets": [{"kind": "Deployment", "name": name}]})).await;
+    let s = stage(
+        &app,
+        "auto",
+        json!({"rolloutRestartTargets": [{"kind": "Deployment", "name": name}]}),
+    )
+    .await;
     assert_eq!(s.app(), name);
     let mut alice = app.login("alice", "alice-pass").await;
-    let v = status_until(&mut alice, &s, "will restart automatically", Duration::from_secs(20), |v| {
-        pods(v, name) == "will_restart_automatically"
-    })
+    let v = status_until(
+        &mut alice,
+        &s,
+        "will restart automatically",
+        Duration::from_secs(20),
+        |v| pods(v, name) == "will_restart_automatically",
+    )
     .await;
     let w = &v["workloads"][0];
-    assert!(w["auto_restart"].as_str().unwrap().contains("sync settings"), "{w}");
+    assert!(
+        w["auto_restart"]
+            .as_str()
+            .unwrap()
+            .contains("sync settings"),
+        "{w}"
+    );
 }
 
 #[tokio::test]
@@ -425,18 +561,27 @@ async fn no_restart_or_sync_without_the_vault_grant_even_called_directly() {
     // carol may read dev but has no keyway/restart grant.
     let mut carol = app.login("carol", "carol-pass").await;
     let v = carol
-        .ok("cluster_status", json!({"env": "dev", "app": "webapp/config"}))
+        .ok(
+            "cluster_status",
+            json!({"env": "dev", "app": "webapp/config"}),
+        )
         .await;
     assert_eq!(v["apps"][0]["may_act"], false);
     for (endpoint, extra) in [
         ("sync_now", json!({})),
-        ("restart", json!({"workload_kind": "", "workload_name": "", "sync_first": false})),
+        (
+            "restart",
+            json!({"workload_kind": "", "workload_name": "", "sync_first": false}),
+        ),
     ] {
         let mut args = json!({"env": "dev", "app": "webapp/config", "namespace": "dev", "name": "vault-kv-app"});
         merge(&mut args, extra);
         let (code, body) = carol.call(endpoint, args).await;
         assert_eq!(code, StatusCode::FORBIDDEN, "{endpoint}: {body}");
-        assert!(body.to_string().contains("keyway/restart/dev/vault-kv-app"), "{body}");
+        assert!(
+            body.to_string().contains("keyway/restart/dev/vault-kv-app"),
+            "{body}"
+        );
     }
     let denied = app
         .audit_rows()
@@ -449,7 +594,10 @@ async fn no_restart_or_sync_without_the_vault_grant_even_called_directly() {
     // alice edits dev only: staging's apps are not hers, whichever way she asks.
     let mut alice = app.login("alice", "alice-pass").await;
     let (code, _) = alice
-        .call("cluster_status", json!({"env": "staging", "app": "webapp/config"}))
+        .call(
+            "cluster_status",
+            json!({"env": "staging", "app": "webapp/config"}),
+        )
         .await;
     assert_eq!(code, StatusCode::FORBIDDEN);
     let (code, body) = alice
@@ -469,16 +617,31 @@ async fn no_restart_or_sync_without_the_vault_grant_even_called_directly() {
         )
         .await;
     assert_eq!(code, StatusCode::NOT_FOUND, "{body}");
-    let d = Api::<Deployment>::namespaced(admin().await, "staging").get("webapp").await.unwrap();
-    let ann = d.spec.template.metadata.and_then(|m| m.annotations).unwrap_or_default();
-    assert!(!ann.contains_key("kubectl.kubernetes.io/restartedAt"), "staging/webapp untouched");
+    let d = Api::<Deployment>::namespaced(admin().await, "staging")
+        .get("webapp")
+        .await
+        .unwrap();
+    let ann = d
+        .spec
+        .template
+        .metadata
+        .and_then(|m| m.annotations)
+        .unwrap_or_default();
+    assert!(
+        !ann.contains_key("kubectl.kubernetes.io/restartedAt"),
+        "staging/webapp untouched"
+    );
 }
 
 #[tokio::test]
 async fn an_unreachable_cluster_is_said_and_the_editor_keeps_working() {
     // A kubeconfig whose server refuses connections: a real failure, no double.
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let kcfg = dir.path().join("kubeconfig");
     std::fs::write(
         &kcfg,
@@ -490,7 +653,10 @@ async fn an_unreachable_cluster_is_said_and_the_editor_keeps_working() {
     let app = TestApp::on_cluster_with(kcfg.to_str().unwrap()).await;
     let mut alice = app.login("alice", "alice-pass").await;
     let v = alice
-        .ok("cluster_status", json!({"env": "dev", "app": "webapp/config"}))
+        .ok(
+            "cluster_status",
+            json!({"env": "dev", "app": "webapp/config"}),
+        )
         .await;
     assert_eq!(v["configured"], true);
     assert_eq!(v["problem"], "The cluster cannot be reached right now.");
@@ -499,4 +665,74 @@ async fn an_unreachable_cluster_is_said_and_the_editor_keeps_working() {
         .ok("secret", json!({"env": "dev", "app": "webapp/config"}))
         .await;
     assert!(secret.to_string().contains("username"));
+}
+
+#[tokio::test]
+async fn the_overview_lists_only_readable_apps_and_searches() {
+    let app = TestApp::on_cluster().await;
+    let names = |v: &Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                format!(
+                    "{}/{}",
+                    i["namespace"].as_str().unwrap(),
+                    i["name"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    let mut alice = app.login("alice", "alice-pass").await;
+    let v = alice
+        .ok("cluster_apps", json!({"query": "", "page": 0}))
+        .await;
+    let seen = names(&v);
+    assert!(seen.contains(&"dev/vault-kv-app".to_string()), "{seen:?}");
+    assert!(
+        seen.contains(&"payments/payments-api".to_string()),
+        "{seen:?}"
+    );
+    assert!(
+        !seen.iter().any(|n| n.starts_with("staging/")),
+        "alice reads no staging secret: {seen:?}"
+    );
+    let kv = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "vault-kv-app")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (kv["mount"].as_str(), kv["path"].as_str()),
+        (Some("dev"), Some("webapp/config"))
+    );
+    assert!(kv["live"]["state"].is_string());
+
+    let v = alice
+        .ok("cluster_apps", json!({"query": "PAYMENTS", "page": 0}))
+        .await;
+    assert_eq!(names(&v), vec!["payments/payments-api".to_string()]);
+    assert_eq!(v["has_more"], false);
+
+    let mut carol = app.login("carol", "carol-pass").await;
+    let v = carol
+        .ok("cluster_apps", json!({"query": "staging", "page": 0}))
+        .await;
+    let seen = names(&v);
+    assert!(
+        seen.contains(&"staging/webapp".to_string())
+            && seen.contains(&"staging/worker".to_string()),
+        "{seen:?}"
+    );
+    let worker = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "worker")
+        .unwrap()
+        .clone();
+    assert_eq!(worker["live"]["state"], "failing");
 }

@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
-use crate::dto::{ActionDone, ClusterStatus};
+use crate::dto::{ActionDone, AppsPage, ClusterStatus};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
@@ -15,6 +15,12 @@ use super::respond;
 #[server(prefix = "/api", endpoint = "cluster_status", input = Json)]
 pub async fn cluster_view(env: String, app: String) -> Result<ClusterStatus, AppError> {
     respond(async move { crate::backend::backend()?.cluster_status(&env, &app).await }.await)
+}
+
+/// The apps overview: every app in the cluster this user may read, paged and searchable.
+#[server(prefix = "/api", endpoint = "cluster_apps", input = Json)]
+pub async fn cluster_apps(query: String, page: u32) -> Result<AppsPage, AppError> {
+    respond(async move { crate::backend::backend()?.cluster_apps(&query, page).await }.await)
 }
 
 #[server(prefix = "/api", endpoint = "sync_now", input = Json)]

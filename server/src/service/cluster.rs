@@ -119,7 +119,7 @@ fn pods_dto(p: Pods) -> PodsState {
     }
 }
 
-fn app_dto(v: AppView, may_act: bool) -> ClusterApp {
+pub(super) fn app_dto(v: AppView, may_act: bool) -> ClusterApp {
     let grant = grant_path(&v.app.namespace, &v.app.name);
     ClusterApp {
         namespace: v.app.namespace,
@@ -198,7 +198,12 @@ impl Core {
 
     /// The latest version of `env/app` as the caller may see it: from metadata, else from
     /// subkeys (which carry the version's metadata without values); None if neither is allowed.
-    async fn vault_version(&self, caller: &Caller, env: &str, app: &str) -> Option<VaultVersion> {
+    pub(super) async fn vault_version(
+        &self,
+        caller: &Caller,
+        env: &str,
+        app: &str,
+    ) -> Option<VaultVersion> {
         let parse = |t: &str| t.parse::<Timestamp>().ok();
         if let Ok(Some(m)) = self.vault.kv_metadata(&caller.token, env, app).await {
             let created = m

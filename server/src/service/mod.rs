@@ -8,6 +8,7 @@
 mod auth;
 pub mod cluster;
 mod history;
+mod overview;
 mod secrets;
 
 use keyway_app::error::AppError;

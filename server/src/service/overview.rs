@@ -1,0 +1,125 @@
+//! The apps overview: every app in the cluster the caller may read, a page at a time.
+//!
+//! Built to stay fast with tens of thousands of apps: the candidates come from the watch cache
+//! (filtered by the search text, sorted), visibility is asked of Vault in batches
+//! (`sys/capabilities-self` with up to [`BATCH`] paths per call) only until the requested page is
+//! full, and only the page's apps get a kv metadata read (concurrently) and a status view.
+
+use futures::{stream, StreamExt};
+use jiff::Timestamp;
+use keyway_app::dto::{AppsPage, ClusterAppSummary, PodsState};
+use keyway_app::error::AppError;
+use keyway_k8s::apps::{self, AppRef};
+
+use super::cluster::app_dto;
+use super::{vault_error, Caller, Core};
+
+/// Apps per page.
+pub const PAGE_SIZE: usize = 25;
+/// kv paths per capabilities call.
+const BATCH: usize = 200;
+/// Concurrent kv metadata reads for one page.
+const READS: usize = 16;
+
+fn matches(a: &AppRef, q: &str) -> bool {
+    q.is_empty()
+        || [&a.namespace, &a.name, &a.mount, &a.path]
+            .iter()
+            .any(|s| s.to_lowercase().contains(q))
+}
+
+impl Core {
+    pub async fn cluster_apps(
+        &self,
+        caller: &Caller,
+        query: &str,
+        page: u32,
+    ) -> Result<AppsPage, AppError> {
+        let Some(k) = self.cluster.as_deref() else {
+            return Ok(AppsPage {
+                configured: false,
+                problem: None,
+                items: vec![],
+                page,
+                has_more: false,
+            });
+        };
+        let q = query.trim().to_lowercase();
+        if q.len() > 200 {
+            return Err(AppError::Invalid("The search text is too long.".into()));
+        }
+        let candidates: Vec<AppRef> = apps::all_apps(&k.caches)
+            .into_iter()
+            .filter(|a| matches(a, &q))
+            .collect();
+        // Walk the candidates in batches until one more than the page's end is known visible.
+        let want = (page as usize + 1) * PAGE_SIZE + 1;
+        let mut visible: Vec<&AppRef> = Vec::new();
+        for chunk in candidates.chunks(BATCH) {
+            let mut paths: Vec<String> = chunk
+                .iter()
+                .map(|a| format!("{}/data/{}", a.mount, a.path))
+                .collect();
+            paths.sort();
+            paths.dedup();
+            let caps = self
+                .vault
+                .capabilities_self(&caller.token, &paths)
+                .await
+                .map_err(|e| vault_error(e, "list apps"))?;
+            let readable = |a: &AppRef| {
+                caps.get(&format!("{}/data/{}", a.mount, a.path))
+                    .is_some_and(|c| c.iter().any(|x| x == "read" || x == "root"))
+            };
+            visible.extend(chunk.iter().filter(|a| readable(a)));
+            if visible.len() >= want {
+                break;
+            }
+        }
+        let start = (page as usize * PAGE_SIZE).min(visible.len());
+        let end = (start + PAGE_SIZE).min(visible.len());
+        let has_more = visible.len() > end;
+        let on_page: Vec<AppRef> = visible[start..end].iter().map(|a| (*a).clone()).collect();
+        let keys: Vec<(String, String)> = on_page
+            .iter()
+            .map(|a| (a.mount.clone(), a.path.clone()))
+            .collect();
+        let versions: Vec<_> = stream::iter(keys)
+            .map(|(mount, path)| async move { self.vault_version(caller, &mount, &path).await })
+            .buffered(READS)
+            .collect()
+            .await;
+        let now = Timestamp::now();
+        let items = on_page
+            .iter()
+            .zip(versions)
+            .filter_map(|(a, v)| apps::view(&k.caches, a, v, now))
+            .map(|view| {
+                let (mount, path) = (view.app.mount.clone(), view.app.path.clone());
+                let d = app_dto(view, false);
+                ClusterAppSummary {
+                    namespace: d.namespace,
+                    name: d.name,
+                    mount,
+                    path,
+                    live: d.live,
+                    workloads: d.workloads.len() as u32,
+                    workloads_up_to_date: d
+                        .workloads
+                        .iter()
+                        .filter(|w| matches!(w.pods, PodsState::UpToDate))
+                        .count() as u32,
+                }
+            })
+            .collect();
+        let health = k.caches.health();
+        Ok(AppsPage {
+            configured: true,
+            problem: (!health.ok)
+                .then(|| keyway_k8s::status::live::CLUSTER_UNREACHABLE.to_string()),
+            items,
+            page,
+            has_more,
+        })
+    }
+}
