@@ -1,6 +1,7 @@
 //! One app's secret: keys with masked values, reveal and copy, export, the draft editor and the
-//! version history.
+//! version history; on the Keys view, whether it is live in the cluster.
 
+mod cluster;
 mod draft;
 mod keys;
 
@@ -67,6 +68,7 @@ pub fn SecretPage() -> impl IntoView {
         move || (env.get(), app.get(), ctx.reload.get()),
         |(e, a, _)| secret(e, a),
     );
+    let cluster_feed = cluster::Feed::new(ctx);
     let tab_class = move |t: Tab| {
         move || {
             let current = match ctx.tab.get() {
@@ -117,7 +119,11 @@ pub fn SecretPage() -> impl IntoView {
                                     {move || v.with_value(|v| v.created_time.clone().map(|t| view! { <span>"saved " {crate::pages::history::short_time(&t)}</span> }))}
                                 </div>
                                 {move || match ctx.tab.get() {
-                                    Tab::Keys => view! { <keys::KeysView ctx view=v.get_value() /> }.into_any(),
+                                    Tab::Keys => view! {
+                                        <keys::KeysView ctx view=v.get_value() />
+                                        <cluster::ClusterPanel ctx feed=cluster_feed />
+                                    }
+                                        .into_any(),
                                     Tab::Edit => view! { <draft::Editor ctx view=v.get_value() /> }.into_any(),
                                     Tab::History => view! { <History ctx view=v.get_value() /> }.into_any(),
                                 }}

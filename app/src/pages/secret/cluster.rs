@@ -1,0 +1,139 @@
+//! "Live in the cluster" and "Running pods" on the Keys view: for each app that copies this
+//! secret into the cluster, whether the newest version is live there, whether its running pods
+//! use it, and the "Sync now" / "Restart" buttons, kept current without a page reload.
+//!
+//! The panel is independent of the rest of the page: it loads on its own (its own `Transition`),
+//! a slow or failing cluster only shows a quiet line here, and it renders nothing at all when
+//! Keyway has no cluster. Kubernetes words appear only in each app's collapsed "Details".
+//!
+//! Each refresh updates the panel in place (keyed lists and memos rather than re-rendering it),
+//! so an opened "Details", a focused button and a running request survive the 2 s polling.
+
+mod app_card;
+mod details;
+mod format;
+mod poll;
+mod workload;
+
+use leptos::prelude::*;
+
+use self::app_card::AppCard;
+use self::poll::Poll;
+use super::PageCtx;
+use crate::api::cluster::cluster_view;
+use crate::dto::ClusterStatus;
+use crate::error::AppError;
+
+/// What the parts of the panel share.
+#[derive(Clone, Copy)]
+struct Panel {
+    page: PageCtx,
+    poll: Poll,
+    /// The newest answer from the server; kept while a later fetch fails.
+    latest: Memo<Option<ClusterStatus>>,
+}
+
+/// The cluster status of the page's app and the clock that keeps it fresh.
+///
+/// Created once by the page, outside its reactive blocks: the server render builds those blocks
+/// more than once, and a resource made inside them would ask the cluster once per build.
+#[derive(Clone, Copy)]
+pub struct Feed {
+    poll: Poll,
+    status: Resource<Result<ClusterStatus, AppError>>,
+}
+
+impl Feed {
+    /// Asks again whenever the page reloads the secret (after a save, a rollback…), or the clock
+    /// says so.
+    pub fn new(ctx: PageCtx) -> Self {
+        let poll = Poll::new();
+        let status = Resource::new(
+            move || {
+                (
+                    ctx.env.get(),
+                    ctx.app.get(),
+                    ctx.reload.get(),
+                    poll.refetch.get(),
+                )
+            },
+            |(env, app, _, _)| cluster_view(env, app),
+        );
+        Feed { poll, status }
+    }
+}
+
+/// The panel; polls only while it is on screen.
+#[component]
+pub fn ClusterPanel(ctx: PageCtx, feed: Feed) -> impl IntoView {
+    let Feed { poll, status } = feed;
+    view! {
+        <Transition fallback=|| ()>
+            <PanelBody ctx poll status />
+        </Transition>
+    }
+    .into_any()
+}
+
+#[component]
+fn PanelBody(
+    ctx: PageCtx,
+    poll: Poll,
+    status: Resource<Result<ClusterStatus, AppError>>,
+) -> impl IntoView {
+    // Read inside the Transition, so the server render waits for the first answer.
+    let latest = Memo::new(
+        move |previous: Option<&Option<ClusterStatus>>| match status.get() {
+            Some(Ok(s)) => Some(s),
+            _ => previous.cloned().flatten(),
+        },
+    );
+    let failure = Memo::new(move |_| match status.get() {
+        // The page itself sends the user to the login form.
+        Some(Err(AppError::Unauthenticated)) => None,
+        Some(Err(e)) => Some(e.to_string()),
+        _ => None,
+    });
+    // The clock asks the memo, not the resource, so it reads nothing outside the Transition.
+    poll.start(move || latest.with_untracked(|s| s.as_ref().is_some_and(format::moving)));
+    let panel = Panel {
+        page: ctx,
+        poll,
+        latest,
+    };
+    let configured = move || latest.with(|s| s.as_ref().is_some_and(|s| s.configured));
+    let problem = move || latest.with(|s| s.as_ref().is_some_and(|s| s.problem.is_some()));
+    let no_apps = move || latest.with(|s| s.as_ref().is_some_and(|s| s.apps.is_empty()));
+    let apps = move || {
+        latest.with(|s| {
+            s.iter()
+                .flat_map(|s| &s.apps)
+                .map(|a| (a.namespace.clone(), a.name.clone()))
+                .collect::<Vec<_>>()
+        })
+    };
+    view! {
+        {move || failure.get().map(|e| view! {
+            <p class="mt-4 text-sm text-amber-800" data-testid="cluster-unavailable">
+                "The cluster status could not be loaded: " {e}
+            </p>
+        })}
+        <Show when=configured>
+            <section class="mt-4 card" data-testid="cluster">
+                <h2 class="font-semibold">"Live in the cluster"</h2>
+                {move || problem().then(|| view! {
+                    <p class="mt-2 text-sm text-amber-800" data-testid="cluster-problem">
+                        "The cluster cannot be reached right now; what you see may be out of date."
+                    </p>
+                })}
+                {move || no_apps().then(|| view! {
+                    <p class="mt-2 text-sm text-slate-600" data-testid="cluster-none">{format::NOT_SET_UP}</p>
+                })}
+                <div class="divide-y divide-slate-100">
+                    <For each=apps key=|k| k.clone() children=move |k| view! { <AppCard panel id=k /> } />
+                </div>
+            </section>
+        </Show>
+    }
+    .into_any()
+}
