@@ -126,7 +126,8 @@ fn PanelBody(
                         "The cluster cannot be reached right now; what you see may be out of date."
                     </p>
                 })}
-                {move || no_apps().then(|| view! {
+                // With the cluster unreachable, an empty list says nothing about the app.
+                {move || (no_apps() && !problem()).then(|| view! {
                     <p class="mt-2 text-sm text-slate-600" data-testid="cluster-none">{format::NOT_SET_UP}</p>
                 })}
                 <div class="divide-y divide-slate-100">
