@@ -75,6 +75,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <pages::NotFound /> }>
                     <Route path=path!("/") view=pages::home::HomePage />
                     <Route path=path!("/login") view=pages::login::LoginPage />
+                    <Route path=path!("/apps") view=pages::apps::AppsOverview />
                     <Route path=path!("/env/:env/app/*app") view=pages::secret::SecretPage />
                 </Routes>
             </main>

@@ -2,6 +2,7 @@
 //!
 //! An environment (a kv-v2 mount) may itself contain `/` (`teams/payments`): it is encoded as one
 //! path segment. An app path keeps its `/` separators; each of its segments is encoded.
+//! The apps overview keeps its search text and page in the query string, encoded the same way.
 
 fn encode_segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -21,6 +22,24 @@ pub fn app_href(env: &str, app: &str) -> String {
     format!("/env/{}/app/{}", encode_segment(env), app.join("/"))
 }
 
+/// `/apps?q=<query>&page=<page>` for the apps overview. `page` counts from 1, as the page shows
+/// it; an empty search and the first page are left out, so the plain overview is just `/apps`.
+pub fn apps_href(query: &str, page: u32) -> String {
+    let mut params = Vec::new();
+    let query = query.trim();
+    if !query.is_empty() {
+        params.push(format!("q={}", encode_segment(query)));
+    }
+    if page > 1 {
+        params.push(format!("page={page}"));
+    }
+    if params.is_empty() {
+        "/apps".to_string()
+    } else {
+        format!("/apps?{}", params.join("&"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -38,6 +57,18 @@ mod tests {
         assert_eq!(
             app_href("dev", "a b/c?d#e%"),
             "/env/dev/app/a%20b/c%3Fd%23e%25"
+        );
+    }
+
+    #[test]
+    fn the_overview_link_keeps_search_and_page_and_leaves_out_defaults() {
+        assert_eq!(apps_href("", 1), "/apps");
+        assert_eq!(apps_href("  ", 0), "/apps");
+        assert_eq!(apps_href("pay", 1), "/apps?q=pay");
+        assert_eq!(apps_href("", 3), "/apps?page=3");
+        assert_eq!(
+            apps_href(" a&b=c d/é ", 2),
+            "/apps?q=a%26b%3Dc%20d%2F%C3%A9&page=2"
         );
     }
 }

@@ -12,7 +12,12 @@ use crate::error::AppError;
 pub fn HomePage() -> impl IntoView {
     let envs = Resource::new(|| (), |_| environments());
     view! {
-        <h1 class="text-2xl font-semibold">"Your environments"</h1>
+        <div class="flex flex-wrap items-baseline justify-between gap-2">
+            <h1 class="text-2xl font-semibold">"Your environments"</h1>
+            <A href="/apps" attr:class="text-sm font-medium text-indigo-700 hover:underline" attr:data-testid="apps-link">
+                "See your apps in the cluster"
+            </A>
+        </div>
         <Suspense fallback=|| view! { <p class="mt-4 text-slate-500">"Loading…"</p> }>
             {move || {
                 envs.get()

@@ -11,8 +11,8 @@
 
 mod app_card;
 mod details;
-mod format;
-mod poll;
+pub(crate) mod format;
+pub(crate) mod poll;
 mod workload;
 
 use leptos::prelude::*;

@@ -1,7 +1,8 @@
 //! One app's secret: keys with masked values, reveal and copy, export, the draft editor and the
 //! version history; on the Keys view, whether it is live in the cluster.
 
-mod cluster;
+// The apps overview shares the panel's wording and clock.
+pub(crate) mod cluster;
 mod draft;
 mod keys;
 

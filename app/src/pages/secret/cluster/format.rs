@@ -1,7 +1,8 @@
 //! The cluster panel's words: ages ("3 min ago", "in 12 s"), the "live in cluster" sentence,
 //! the running-pods labels, and which restart button a workload gets. Pure functions of the DTOs
 //! and the current time, so the wording and the rules are unit-tested here and the components
-//! only place them.
+//! only place them. The apps overview (`pages::apps`) takes its badges and short phrases from
+//! here too, so a state reads the same on both pages.
 
 use crate::dto::{ClusterApp, ClusterStatus, LiveState, PodsState, WorkloadState};
 
@@ -95,6 +96,44 @@ pub fn live_badge(live: &LiveState) -> (&'static str, &'static str) {
         LiveState::Pinned { .. } => ("Pinned", "warn"),
         LiveState::NotSetUp => ("Not set up", ""),
         LiveState::Unknown { .. } => ("Unknown", ""),
+    }
+}
+
+/// The few words after the live badge in the apps overview, one table cell wide: `version 7`,
+/// `cluster has 6, Vault has 7`, the failure's sentence. None where the badge says it all.
+pub fn live_phrase(live: &LiveState) -> Option<String> {
+    match live {
+        LiveState::Live { version, .. } => Some(format!("version {version}")),
+        LiveState::Pending {
+            cluster_version,
+            vault_version,
+            ..
+        } => {
+            let cluster = match cluster_version {
+                Some(v) => format!("cluster has {v}"),
+                None => "cluster has no copy".to_string(),
+            };
+            Some(format!("{cluster}, Vault has {vault_version}"))
+        }
+        LiveState::Failing { sentence, .. } => Some(sentence.clone()),
+        LiveState::Pinned { version, current } if version >= current => {
+            Some(format!("version {version}"))
+        }
+        LiveState::Pinned { version, current } => {
+            Some(format!("version {version}, Vault has {current}"))
+        }
+        LiveState::NotSetUp => None,
+        LiveState::Unknown { reason } => Some(reason.clone()),
+    }
+}
+
+/// The apps overview's "Running pods" cell: `2 of 3 up to date`; `—` when no workload reads
+/// the secret.
+pub fn pods_summary(up_to_date: u32, workloads: u32) -> String {
+    if workloads == 0 {
+        "—".to_string()
+    } else {
+        format!("{up_to_date} of {workloads} up to date")
     }
 }
 

@@ -1,7 +1,7 @@
 //! Keeping the cluster panel current without a page reload: a clock that ticks every second (so
 //! ages and countdowns move) and decides when to ask the server again: every 2 s while something
 //! is on its way or a button was just used, every 15 s otherwise. Browser only; the server render
-//! shows one answer and starts nothing.
+//! shows one answer and starts nothing. The apps overview uses the same clock, never in a hurry.
 
 use leptos::prelude::*;
 

@@ -277,3 +277,63 @@ fn the_panel_looks_often_only_while_something_moves() {
     assert_eq!(poll_period(true), FAST_POLL);
     assert_eq!(poll_period(false), SLOW_POLL);
 }
+
+#[test]
+fn the_overview_says_each_state_in_a_few_words() {
+    let live = LiveState::Live {
+        version: 7,
+        since: NOW,
+    };
+    assert_eq!(live_phrase(&live).as_deref(), Some("version 7"));
+    assert_eq!(
+        live_phrase(&pending(Some(NOW))).as_deref(),
+        Some("cluster has 6, Vault has 7")
+    );
+    let first = LiveState::Pending {
+        cluster_version: None,
+        vault_version: 1,
+        written: NOW,
+        next_refresh_due: None,
+    };
+    assert_eq!(
+        live_phrase(&first).as_deref(),
+        Some("cluster has no copy, Vault has 1")
+    );
+    let failing = LiveState::Failing {
+        sentence: "Vault refuses to give the cluster this secret.".into(),
+        detail: "403 permission denied".into(),
+        since: NOW,
+    };
+    assert_eq!(
+        live_phrase(&failing).as_deref(),
+        Some("Vault refuses to give the cluster this secret.")
+    );
+    let behind = LiveState::Pinned {
+        version: 5,
+        current: 7,
+    };
+    assert_eq!(
+        live_phrase(&behind).as_deref(),
+        Some("version 5, Vault has 7")
+    );
+    let newest = LiveState::Pinned {
+        version: 7,
+        current: 7,
+    };
+    assert_eq!(live_phrase(&newest).as_deref(), Some("version 7"));
+    let unknown = LiveState::Unknown {
+        reason: "the cluster cannot be reached".into(),
+    };
+    assert_eq!(
+        live_phrase(&unknown).as_deref(),
+        Some("the cluster cannot be reached")
+    );
+    assert_eq!(live_phrase(&LiveState::NotSetUp), None);
+}
+
+#[test]
+fn the_overview_counts_up_to_date_workloads_or_shows_a_dash() {
+    assert_eq!(pods_summary(2, 3), "2 of 3 up to date");
+    assert_eq!(pods_summary(1, 1), "1 of 1 up to date");
+    assert_eq!(pods_summary(0, 0), "—");
+}
