@@ -301,6 +301,18 @@ async fn pending_then_sync_now_then_live_then_restart_to_up_to_date() {
         .await;
     assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body.to_string().contains("was restarted"), "{body}");
+    let refused: Vec<String> = app
+        .audit_rows()
+        .await
+        .iter()
+        .filter(|r| r.path == s.path && r.action == "restart" && r.outcome == Outcome::Denied)
+        .filter_map(|r| r.detail.clone())
+        .collect();
+    assert_eq!(
+        refused.len(),
+        3,
+        "pending, rolling and cooldown refusals audited: {refused:?}"
+    );
 
     // Every attempt is audited with its outcome.
     let rows = app.audit_rows().await;
@@ -617,6 +629,18 @@ async fn no_restart_or_sync_without_the_vault_grant_even_called_directly() {
         )
         .await;
     assert_eq!(code, StatusCode::NOT_FOUND, "{body}");
+    let alice_refusals = app
+        .audit_rows()
+        .await
+        .iter()
+        .filter(|r| {
+            r.actor_name.contains("alice") && r.action == "restart" && r.outcome == Outcome::Denied
+        })
+        .count();
+    assert_eq!(
+        alice_refusals, 2,
+        "both of alice's refused restarts are audited"
+    );
     let d = Api::<Deployment>::namespaced(admin().await, "staging")
         .get("webapp")
         .await

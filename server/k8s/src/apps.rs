@@ -8,16 +8,14 @@
 //! Secret (env `secretKeyRef`, `envFrom`, a secret or projected volume), plus its
 //! `rolloutRestartTargets`.
 
-use std::collections::HashSet;
-
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
-use k8s_openapi::api::core::v1::{Event, PodTemplateSpec};
-use kube::runtime::reflector::ObjectRef;
+use k8s_openapi::api::core::v1::PodTemplateSpec;
 use kube::ResourceExt;
 use serde::{Deserialize, Serialize};
 
-use crate::cache::{Caches, CHANGED_AT, SYNCED_VERSION};
+use crate::cache::{CHANGED_AT, SYNCED_VERSION};
+use crate::snapshot::{Snapshot, Workload};
 use crate::status::{
     can_restart, live_state, pods_state, rollout, AppSync, AutoRestart, Cond, Live, LiveInput,
     Pods, Rollout, VaultVersion, VssEvent, WorkloadInput, WorkloadKind,
@@ -67,86 +65,6 @@ pub struct Details {
     pub conditions: Vec<Cond>,
     /// Newest first.
     pub events: Vec<VssEvent>,
-}
-
-fn norm(s: &str) -> &str {
-    s.trim_matches('/')
-}
-
-/// Every app in the cluster (from the cache), sorted by namespace and name.
-pub fn all_apps(c: &Caches) -> Vec<AppRef> {
-    let mut v: Vec<AppRef> = c.vss.state().iter().map(|v| app_ref(v)).collect();
-    v.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-    v
-}
-
-fn app_ref(v: &VaultStaticSecret) -> AppRef {
-    AppRef {
-        namespace: v.namespace().unwrap_or_default(),
-        name: v.name_any(),
-        mount: norm(&v.spec.mount).to_string(),
-        path: norm(&v.spec.path).to_string(),
-        secret: v.spec.destination.name.clone(),
-    }
-}
-
-/// The apps that copy `mount`/`path`.
-pub fn apps_for(c: &Caches, mount: &str, path: &str) -> Vec<AppRef> {
-    let (mount, path) = (norm(mount), norm(path));
-    let mut v: Vec<AppRef> = c
-        .vss
-        .state()
-        .iter()
-        .filter(|v| norm(&v.spec.mount) == mount && norm(&v.spec.path) == path)
-        .map(|v| app_ref(v))
-        .collect();
-    v.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-    v
-}
-
-/// The cached VaultStaticSecret of an app.
-pub fn vss_of(
-    c: &Caches,
-    namespace: &str,
-    name: &str,
-) -> Option<std::sync::Arc<VaultStaticSecret>> {
-    c.vss.get(&ObjectRef::new(name).within(namespace))
-}
-
-fn event_time(e: &Event) -> Option<Timestamp> {
-    e.series
-        .as_ref()
-        .and_then(|s| s.last_observed_time.as_ref().map(|t| t.0))
-        .or_else(|| e.last_timestamp.as_ref().map(|t| t.0))
-        .or_else(|| e.event_time.as_ref().map(|t| t.0))
-        .or_else(|| e.first_timestamp.as_ref().map(|t| t.0))
-        .or_else(|| e.metadata.creation_timestamp.as_ref().map(|t| t.0))
-}
-
-fn vss_events(c: &Caches, vss: &VaultStaticSecret) -> Vec<VssEvent> {
-    let ns = vss.namespace().unwrap_or_default();
-    let name = vss.name_any();
-    let uid = vss.uid();
-    let mut v: Vec<VssEvent> = c
-        .events
-        .state()
-        .iter()
-        .filter(|e| {
-            e.metadata.namespace.as_deref() == Some(ns.as_str())
-                && e.involved_object.name.as_deref() == Some(name.as_str())
-                && (uid.is_none() || e.involved_object.uid == uid)
-        })
-        .filter_map(|e| {
-            Some(VssEvent {
-                warning: e.type_.as_deref() == Some("Warning"),
-                reason: e.reason.clone().unwrap_or_default(),
-                message: e.message.clone().unwrap_or_default(),
-                last_seen: event_time(e)?,
-            })
-        })
-        .collect();
-    v.sort_by(|a, b| b.last_seen.cmp(&a.last_seen));
-    v
 }
 
 /// How a pod template reads `secret`: (through env, through a volume without subPath).
@@ -217,30 +135,6 @@ fn reloader_wants(meta: &kube::api::ObjectMeta, template: &PodTemplateSpec, secr
         || listed("secret.reloader.stakater.com/reload")
 }
 
-/// Oldest creation time among the pods a workload owns now (directly, or through its
-/// ReplicaSets for a Deployment), not counting pods being deleted.
-fn oldest_pod(c: &Caches, ns: &str, uid: Option<&str>) -> Option<Timestamp> {
-    let uid = uid?;
-    let owners: HashSet<String> = std::iter::once(uid.to_string())
-        .chain(
-            c.replicasets
-                .state()
-                .iter()
-                .filter(|rs| rs.metadata.namespace.as_deref() == Some(ns))
-                .filter(|rs| rs.owner_references().iter().any(|o| o.uid == uid))
-                .filter_map(|rs| rs.metadata.uid.clone()),
-        )
-        .collect();
-    c.pods
-        .state()
-        .iter()
-        .filter(|p| p.metadata.namespace.as_deref() == Some(ns))
-        .filter(|p| p.metadata.deletion_timestamp.is_none())
-        .filter(|p| p.owner_references().iter().any(|o| owners.contains(&o.uid)))
-        .filter_map(|p| p.metadata.creation_timestamp.as_ref().map(|t| t.0))
-        .min()
-}
-
 struct Found {
     input_owned: OwnedWorkload,
     name: String,
@@ -294,69 +188,54 @@ impl OwnedWorkload {
 }
 
 /// The workloads of `vss`'s namespace that read its Secret or that it restarts.
-fn workloads(c: &Caches, vss: &VaultStaticSecret) -> Vec<Found> {
+fn workloads(snap: &Snapshot, vss: &VaultStaticSecret) -> Vec<Found> {
     let ns = vss.namespace().unwrap_or_default();
     let secret = vss.spec.destination.name.as_str();
-    let targets: Vec<(String, String)> = vss
-        .spec
-        .rollout_restart_targets
-        .iter()
-        .flatten()
-        .map(|t| (t.kind.clone(), t.name.clone()))
-        .collect();
-    let is_target = |kind: &str, name: &str| targets.iter().any(|(k, n)| k == kind && n == name);
-    // The common part of the three kinds.
-    let base = |kind: WorkloadKind, meta: &kube::api::ObjectMeta, template: &PodTemplateSpec| {
-        let name = meta.name.clone().unwrap_or_default();
-        let (env, volume_live) = reads(template, secret);
-        let target = is_target(&format!("{kind:?}"), &name);
-        if !env && !volume_live && !target {
-            return None;
+    let mut seen: Vec<(WorkloadKind, String)> = Vec::new();
+    let mut candidates: Vec<&Workload> = snap.readers(&ns, secret).collect();
+    for t in vss.spec.rollout_restart_targets.iter().flatten() {
+        let kind = match t.kind.as_str() {
+            "Deployment" => WorkloadKind::Deployment,
+            "StatefulSet" => WorkloadKind::StatefulSet,
+            "DaemonSet" => WorkloadKind::DaemonSet,
+            _ => continue,
+        };
+        candidates.extend(snap.workload(kind, &ns, &t.name));
+    }
+    let is_target = |kind: WorkloadKind, name: &str| {
+        vss.spec
+            .rollout_restart_targets
+            .iter()
+            .flatten()
+            .any(|t| t.kind == format!("{kind:?}") && t.name == name)
+    };
+    let mut out = Vec::new();
+    for w in candidates {
+        let (kind, name) = (w.kind(), w.name().to_string());
+        if seen.contains(&(kind, name.clone())) {
+            continue;
         }
-        let auto_restart = if target {
+        seen.push((kind, name.clone()));
+        let (env, volume_live) = reads(w.template(), secret);
+        let target = is_target(kind, &name);
+        if !env && !volume_live && !target {
+            continue;
+        }
+        let auto = if target {
             Some(AutoRestart::VsoRolloutTarget)
-        } else if reloader_wants(meta, template, secret) {
+        } else if reloader_wants(w.meta(), w.template(), secret) {
             Some(AutoRestart::Reloader)
         } else {
             None
         };
-        let oldest = oldest_pod(c, &ns, meta.uid.as_deref());
-        Some((name, !env && volume_live, auto_restart, oldest))
-    };
-    let in_ns = |m: &kube::api::ObjectMeta| m.namespace.as_deref() == Some(ns.as_str());
-    let mut out = Vec::new();
-    for d in c.deployments.state().iter().filter(|d| in_ns(&d.metadata)) {
-        let Some((name, live, auto, oldest)) =
-            base(WorkloadKind::Deployment, &d.metadata, &d.spec.template)
-        else {
-            continue;
+        let live = !env && volume_live;
+        let oldest = snap.oldest_pod(w.meta().uid.as_deref());
+        let input_owned = match w {
+            Workload::Deployment(d) => from_deployment(d, live, auto, oldest),
+            Workload::StatefulSet(s) => from_statefulset(s, live, auto, oldest),
+            Workload::DaemonSet(d) => from_daemonset(d, live, auto, oldest),
         };
-        out.push(Found {
-            name,
-            input_owned: from_deployment(d, live, auto, oldest),
-        });
-    }
-    for s in c.statefulsets.state().iter().filter(|s| in_ns(&s.metadata)) {
-        let Some((name, live, auto, oldest)) =
-            base(WorkloadKind::StatefulSet, &s.metadata, &s.spec.template)
-        else {
-            continue;
-        };
-        out.push(Found {
-            name,
-            input_owned: from_statefulset(s, live, auto, oldest),
-        });
-    }
-    for d in c.daemonsets.state().iter().filter(|d| in_ns(&d.metadata)) {
-        let Some((name, live, auto, oldest)) =
-            base(WorkloadKind::DaemonSet, &d.metadata, &d.spec.template)
-        else {
-            continue;
-        };
-        out.push(Found {
-            name,
-            input_owned: from_daemonset(d, live, auto, oldest),
-        });
+        out.push(Found { name, input_owned });
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     out
@@ -481,23 +360,20 @@ fn from_daemonset(
 /// The full view of one app. `vault`: the latest kv version as Keyway read it with the user's
 /// token (None when it could not).
 pub fn view(
-    c: &Caches,
+    snap: &Snapshot,
     app: &AppRef,
     vault: Option<VaultVersion>,
     now: Timestamp,
 ) -> Option<AppView> {
-    let vss = vss_of(c, &app.namespace, &app.name)?;
-    let cluster_ok = c.health().ok;
+    let vss = snap.vss(&app.namespace, &app.name)?;
     let conditions: Vec<Cond> = vss
         .status
         .as_ref()
         .and_then(|s| s.conditions.as_ref())
         .map(|cs| cs.iter().map(Cond::from).collect())
         .unwrap_or_default();
-    let events = vss_events(c, &vss);
-    let secret = c
-        .secrets
-        .get(&ObjectRef::new(&app.secret).within(&app.namespace));
+    let events = snap.events_of(vss);
+    let secret = snap.secret(&app.namespace, &app.secret);
     let ann = secret
         .as_ref()
         .and_then(|s| s.metadata.annotations.clone())
@@ -516,9 +392,9 @@ pub fn view(
             secret_changed,
         }),
         vault,
-        cluster_ok,
+        cluster_ok: snap.health_ok,
     });
-    let workloads = workloads(c, &vss)
+    let workloads = workloads(snap, vss)
         .into_iter()
         .map(|f| {
             let input = f.input_owned.input();
@@ -548,11 +424,11 @@ pub fn view(
     })
 }
 
-/// A workload's kind and name, as a restart targets it.
-pub fn workload_names(c: &Caches, app: &AppRef) -> Vec<(WorkloadKind, String)> {
-    vss_of(c, &app.namespace, &app.name)
+/// The kind and name of each workload of an app.
+pub fn workload_names(snap: &Snapshot, app: &AppRef) -> Vec<(WorkloadKind, String)> {
+    snap.vss(&app.namespace, &app.name)
         .map(|v| {
-            workloads(c, &v)
+            workloads(snap, v)
                 .into_iter()
                 .map(|f| (f.input_owned.kind, f.name))
                 .collect()
@@ -560,15 +436,15 @@ pub fn workload_names(c: &Caches, app: &AppRef) -> Vec<(WorkloadKind, String)> {
         .unwrap_or_default()
 }
 
-/// The `WorkloadInput` of one workload of an app, for the restart guards.
+/// The restart guard and rollout state of one workload of an app.
 pub fn workload_restartable(
-    c: &Caches,
+    snap: &Snapshot,
     app: &AppRef,
     kind: WorkloadKind,
     name: &str,
 ) -> Option<(Result<(), &'static str>, Rollout)> {
-    let vss = vss_of(c, &app.namespace, &app.name)?;
-    workloads(c, &vss)
+    let vss = snap.vss(&app.namespace, &app.name)?;
+    workloads(snap, vss)
         .into_iter()
         .find(|f| f.input_owned.kind == kind && f.name == name)
         .map(|f| {
@@ -580,26 +456,18 @@ pub fn workload_restartable(
 /// When a workload was last restarted by hand, by VSO or by Reloader's annotation strategy: the
 /// newest restart annotation on its pod template.
 pub fn last_restart(
-    c: &Caches,
+    snap: &Snapshot,
     namespace: &str,
     kind: WorkloadKind,
     name: &str,
 ) -> Option<Timestamp> {
-    let template = match kind {
-        WorkloadKind::Deployment => c
-            .deployments
-            .get(&ObjectRef::new(name).within(namespace))
-            .map(|d| d.spec.template.clone()),
-        WorkloadKind::StatefulSet => c
-            .statefulsets
-            .get(&ObjectRef::new(name).within(namespace))
-            .map(|s| s.spec.template.clone()),
-        WorkloadKind::DaemonSet => c
-            .daemonsets
-            .get(&ObjectRef::new(name).within(namespace))
-            .map(|d| d.spec.template.clone()),
-    }?;
-    let ann = template.metadata?.annotations?;
+    let ann = snap
+        .workload(kind, namespace, name)?
+        .template()
+        .metadata
+        .as_ref()?
+        .annotations
+        .clone()?;
     [
         crate::actions::RESTARTED_AT,
         "vso.secrets.hashicorp.com/restartedAt",

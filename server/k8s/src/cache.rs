@@ -48,7 +48,12 @@ pub struct Caches {
     pub pods: Store<PartialObjectMeta<Pod>>,
     pub events: Store<Event>,
     health: Arc<Vec<WatchHealth>>,
+    /// The shared, indexed read of these stores (see [`crate::snapshot`]).
+    pub(crate) snapshot: SnapshotSlot,
 }
+
+pub(crate) type SnapshotSlot =
+    Arc<Mutex<Option<(std::time::Instant, Arc<crate::snapshot::Snapshot>)>>>;
 
 /// One watch's state: in sync or not, and the last error.
 struct WatchHealth {
@@ -111,21 +116,31 @@ impl Caches {
             wc(),
             health.clone(),
             ids[2],
-            strip::<Deployment>,
+            |d: &mut Deployment| {
+                strip(d);
+                slim_template(&mut d.spec.template);
+            },
         );
         let statefulsets = spawn_full(
             Api::all(client.clone()),
             wc(),
             health.clone(),
             ids[3],
-            strip::<StatefulSet>,
+            |s: &mut StatefulSet| {
+                strip(s);
+                slim_template(&mut s.spec.template);
+                s.spec.volume_claim_templates = None;
+            },
         );
         let daemonsets = spawn_full(
             Api::all(client.clone()),
             wc(),
             health.clone(),
             ids[4],
-            strip::<DaemonSet>,
+            |d: &mut DaemonSet| {
+                strip(d);
+                slim_template(&mut d.spec.template);
+            },
         );
         let replicasets =
             spawn_meta::<ReplicaSet>(Api::all(client.clone()), health.clone(), ids[5]);
@@ -147,6 +162,7 @@ impl Caches {
             pods,
             events,
             health,
+            snapshot: Arc::default(),
         }
     }
 
@@ -257,7 +273,8 @@ where
         .default_backoff()
         .modify(|m: &mut PartialObjectMeta<K>| {
             m.metadata.managed_fields = None;
-            // Only ownership, times and the revision labels/annotations are read.
+            m.metadata.labels = None;
+            // Only ownership, times and the revision annotation are read.
             if let Some(a) = m.metadata.annotations.as_mut() {
                 a.retain(|k, _| k == "deployment.kubernetes.io/revision");
             }
@@ -272,6 +289,53 @@ fn strip<K: Resource>(obj: &mut K) {
     if let Some(a) = obj.meta_mut().annotations.as_mut() {
         a.remove("kubectl.kubernetes.io/last-applied-configuration");
     }
+}
+
+/// Keeps of a pod template only what Keyway reads: its annotations (Reloader's, restart
+/// stamps), and per container the Secret references (env `secretKeyRef`, `envFrom`) and volume
+/// mounts; the secret and projected volumes. Images, commands, probes, resources … are dropped:
+/// they are most of a workload's size.
+pub fn slim_template(t: &mut k8s_openapi::api::core::v1::PodTemplateSpec) {
+    if let Some(m) = t.metadata.as_mut() {
+        m.labels = None;
+        m.managed_fields = None;
+    }
+    let Some(spec) = t.spec.as_mut() else {
+        return;
+    };
+    let slim = |c: &k8s_openapi::api::core::v1::Container| k8s_openapi::api::core::v1::Container {
+        name: c.name.clone(),
+        env: c.env.as_ref().map(|env| {
+            env.iter()
+                .filter(|e| {
+                    e.value_from
+                        .as_ref()
+                        .is_some_and(|v| v.secret_key_ref.is_some())
+                })
+                .cloned()
+                .collect()
+        }),
+        env_from: c.env_from.clone(),
+        volume_mounts: c.volume_mounts.clone(),
+        ..Default::default()
+    };
+    let containers: Vec<_> = spec.containers.iter().map(slim).collect();
+    let init: Option<Vec<_>> = spec
+        .init_containers
+        .as_ref()
+        .map(|v| v.iter().map(slim).collect());
+    let volumes: Option<Vec<_>> = spec.volumes.as_ref().map(|v| {
+        v.iter()
+            .filter(|v| v.secret.is_some() || v.projected.is_some())
+            .cloned()
+            .collect()
+    });
+    *spec = k8s_openapi::api::core::v1::PodSpec {
+        containers,
+        init_containers: init,
+        volumes,
+        ..Default::default()
+    };
 }
 
 /// Drops a Secret's values, keeping only `_raw`'s kv version and the time of the last write.

@@ -11,6 +11,7 @@
 pub mod actions;
 pub mod apps;
 pub mod cache;
+pub mod snapshot;
 pub mod status;
 pub mod vso;
 

@@ -15,6 +15,7 @@ use keyway_app::error::AppError;
 use keyway_k8s::actions::{self, ActionError};
 use keyway_k8s::apps::{self, AppRef, AppView};
 use keyway_k8s::cache::Caches;
+use keyway_k8s::snapshot::{self, Snapshot};
 use keyway_k8s::status::{self, AutoRestart, Live, Pods, Rollout, VaultVersion, WorkloadKind};
 use keyway_store::Outcome;
 
@@ -266,7 +267,8 @@ impl Core {
                 apps: vec![],
             });
         };
-        let refs = apps::apps_for(&k.caches, env, app);
+        let snap = snapshot::snapshot(&k.caches);
+        let refs = snap.apps_for(env, app);
         let (read, acts) = self.cluster_caps(caller, env, app, &refs).await?;
         if !read {
             return Err(AppError::Denied(
@@ -274,18 +276,17 @@ impl Core {
                     .into(),
             ));
         }
-        let health = k.caches.health();
         let vault = self.vault_version(caller, env, app).await;
         let now = Timestamp::now();
         let apps = refs
             .iter()
             .zip(acts)
-            .filter_map(|(r, may)| apps::view(&k.caches, r, vault, now).map(|v| app_dto(v, may)))
+            .filter_map(|(r, may)| apps::view(&snap, r, vault, now).map(|v| app_dto(v, may)))
             .collect();
         Ok(ClusterStatus {
             configured: true,
-            problem: (!health.ok).then(|| {
-                tracing::warn!(problems = ?health.problems, "cluster watches not in sync");
+            problem: (!snap.health_ok).then(|| {
+                tracing::warn!(problems = ?k.caches.health().problems, "cluster watches not in sync");
                 status::live::CLUSTER_UNREACHABLE.to_string()
             }),
             apps,
@@ -297,7 +298,6 @@ impl Core {
     async fn authorize(
         &self,
         caller: &Caller,
-        k: &ClusterCtx,
         env: &str,
         app: &str,
         namespace: &str,
@@ -305,10 +305,14 @@ impl Core {
         action: &str,
     ) -> Result<AppRef, AppError> {
         check_target(env, app)?;
-        let found = apps::apps_for(&k.caches, env, app)
+        let k = self.cluster()?;
+        let found = snapshot::fresh(&k.caches)
+            .apps_for(env, app)
             .into_iter()
             .find(|a| a.namespace == namespace && a.name == name);
         let Some(app_ref) = found else {
+            let detail = format!("{namespace}/{name}: refused: no such app uses this secret");
+            self.refused(caller, action, env, app, &detail).await?;
             return Err(AppError::NotFound(format!(
                 "No app \"{name}\" in environment \"{namespace}\" uses this secret."
             )));
@@ -317,14 +321,11 @@ impl Core {
             .cluster_caps(caller, env, app, std::slice::from_ref(&app_ref))
             .await?;
         if !(read && acts[0]) {
-            let event = caller
-                .event(action, env, app)
-                .outcome(Outcome::Denied)
-                .detail(format!(
-                    "{namespace}/{name}: refused by Vault policy ({})",
-                    grant_path(namespace, name)
-                ));
-            self.audit.record(event).await.map_err(audit_error)?;
+            let detail = format!(
+                "{namespace}/{name}: refused by Vault policy ({})",
+                grant_path(namespace, name)
+            );
+            self.refused(caller, action, env, app, &detail).await?;
             return Err(AppError::Denied(format!(
                 "You may not restart or sync this app: your Vault policies do not grant `update` on {}.",
                 grant_path(namespace, name)
@@ -343,7 +344,7 @@ impl Core {
     ) -> Result<ActionDone, AppError> {
         let k = self.cluster()?;
         let app_ref = self
-            .authorize(caller, k, env, app, namespace, name, "sync_now")
+            .authorize(caller, env, app, namespace, name, "sync_now")
             .await?;
         self.sync_audited(caller, k, env, app, &app_ref).await?;
         Ok(ActionDone {
@@ -391,79 +392,19 @@ impl Core {
     ) -> Result<ActionDone, AppError> {
         let k = self.cluster()?;
         let app_ref = self
-            .authorize(caller, k, env, app, namespace, name, "restart")
+            .authorize(caller, env, app, namespace, name, "restart")
             .await?;
-        let all = apps::workload_names(&k.caches, &app_ref);
-        let targets: Vec<(WorkloadKind, String)> = match &workload {
-            Some((kind, wname)) => {
-                let kind = parse_kind(kind).ok_or_else(|| {
-                    AppError::Invalid(format!("Unknown kind of workload \"{kind}\"."))
-                })?;
-                let t = all
-                    .iter()
-                    .find(|(k2, n)| *k2 == kind && n == wname)
-                    .cloned();
-                vec![t.ok_or_else(|| {
-                    AppError::NotFound(format!("\"{wname}\" does not use this app's secret."))
-                })?]
+        let (targets, vault) = match self
+            .restart_plan(caller, k, env, app, &app_ref, workload, sync_first)
+            .await
+        {
+            Ok(plan) => plan,
+            Err(e) => {
+                let detail = format!("{}/{}: refused: {}", app_ref.namespace, app_ref.name, e);
+                self.refused(caller, "restart", env, app, &detail).await?;
+                return Err(e);
             }
-            None => all,
         };
-        if targets.is_empty() {
-            return Err(AppError::Invalid(
-                "Nothing in the cluster uses this app's secret, so there is nothing to restart."
-                    .into(),
-            ));
-        }
-        let now = Timestamp::now();
-        for (kind, wname) in &targets {
-            let Some((can, rollout)) =
-                apps::workload_restartable(&k.caches, &app_ref, *kind, wname)
-            else {
-                return Err(AppError::NotFound(format!(
-                    "\"{wname}\" is no longer in the cluster."
-                )));
-            };
-            can.map_err(|why| AppError::Invalid(format!("{wname}: {why}")))?;
-            if let Rollout::InProgress { .. } = rollout {
-                return Err(AppError::Invalid(format!(
-                    "{wname} is already restarting; wait for it to finish."
-                )));
-            }
-            if let Some(last) = apps::last_restart(&k.caches, &app_ref.namespace, *kind, wname) {
-                let ago = now.as_second() - last.as_second();
-                if ago < RESTART_COOLDOWN_SECS {
-                    return Err(AppError::Invalid(format!(
-                        "{wname} was restarted {ago} s ago; wait {} s before restarting it again.",
-                        RESTART_COOLDOWN_SECS - ago
-                    )));
-                }
-            }
-        }
-        // The pods would restart onto the old copy: sync first, or refuse.
-        let vault = self.vault_version(caller, env, app).await;
-        let pending = |c: &Caches| {
-            apps::view(c, &app_ref, vault, Timestamp::now())
-                .map(|v| matches!(v.live, Live::Pending { .. }))
-        };
-        if pending(&k.caches) == Some(true) {
-            if !sync_first {
-                return Err(AppError::Invalid(
-                    "The cluster does not have the latest version yet, so a restart would start the old one. Use “Sync now, then restart”.".into(),
-                ));
-            }
-            self.sync_audited(caller, k, env, app, &app_ref).await?;
-            let deadline = tokio::time::Instant::now() + SYNC_WAIT;
-            while pending(&k.caches) == Some(true) {
-                if tokio::time::Instant::now() >= deadline {
-                    return Err(AppError::Unavailable(format!(
-                        "The cluster did not copy the latest version within {} s, so nothing was restarted. Check the app's sync status.",
-                        SYNC_WAIT.as_secs()
-                    )));
-                }
-                tokio::time::sleep(Duration::from_millis(250)).await; // poll interval over the cache
-            }
-        }
         let names: Vec<String> = targets.iter().map(|(_, n)| n.clone()).collect();
         let event = caller
             .event("restart", env, app)
@@ -511,5 +452,113 @@ impl Core {
                 format!("Restarting {}.", names.join(", "))
             },
         })
+    }
+    /// What a restart will patch, after its guards: the workloads exist and use the app's
+    /// Secret, none is paused or OnDelete, none is rolling or was restarted within the cooldown,
+    /// and the cluster holds the current version (synced first when asked). Also the Vault
+    /// version the pods will run.
+    #[allow(clippy::too_many_arguments)]
+    async fn restart_plan(
+        &self,
+        caller: &Caller,
+        k: &ClusterCtx,
+        env: &str,
+        app: &str,
+        app_ref: &AppRef,
+        workload: Option<(String, String)>,
+        sync_first: bool,
+    ) -> Result<(Vec<(WorkloadKind, String)>, Option<VaultVersion>), AppError> {
+        let snap = snapshot::fresh(&k.caches);
+        let all = apps::workload_names(&snap, app_ref);
+        let targets: Vec<(WorkloadKind, String)> = match &workload {
+            Some((kind, wname)) => {
+                let kind = parse_kind(kind).ok_or_else(|| {
+                    AppError::Invalid(format!("Unknown kind of workload \"{kind}\"."))
+                })?;
+                let t = all
+                    .iter()
+                    .find(|(k2, n)| *k2 == kind && n == wname)
+                    .cloned();
+                vec![t.ok_or_else(|| {
+                    AppError::NotFound(format!("\"{wname}\" does not use this app's secret."))
+                })?]
+            }
+            None => all,
+        };
+        if targets.is_empty() {
+            return Err(AppError::Invalid(
+                "Nothing in the cluster uses this app's secret, so there is nothing to restart."
+                    .into(),
+            ));
+        }
+        let now = Timestamp::now();
+        for (kind, wname) in &targets {
+            let Some((can, rollout)) = apps::workload_restartable(&snap, app_ref, *kind, wname)
+            else {
+                return Err(AppError::NotFound(format!(
+                    "\"{wname}\" is no longer in the cluster."
+                )));
+            };
+            can.map_err(|why| AppError::Invalid(format!("{wname}: {why}")))?;
+            if let Rollout::InProgress { .. } = rollout {
+                return Err(AppError::Invalid(format!(
+                    "{wname} is already restarting; wait for it to finish."
+                )));
+            }
+            if let Some(last) = apps::last_restart(&snap, &app_ref.namespace, *kind, wname) {
+                let ago = now.as_second() - last.as_second();
+                if ago < RESTART_COOLDOWN_SECS {
+                    return Err(AppError::Invalid(format!(
+                        "{wname} was restarted {ago} s ago; wait {} s before restarting it again.",
+                        RESTART_COOLDOWN_SECS - ago
+                    )));
+                }
+            }
+        }
+        // The pods would restart onto the old copy: sync first, or refuse.
+        let vault = self.vault_version(caller, env, app).await;
+        let pending = |s: &Snapshot| {
+            apps::view(s, app_ref, vault, Timestamp::now())
+                .map(|v| matches!(v.live, Live::Pending { .. }))
+        };
+        if pending(&snap) == Some(true) {
+            if !sync_first {
+                return Err(AppError::Invalid(
+                    "The cluster does not have the latest version yet, so a restart would start the old one. Use “Sync now, then restart”.".into(),
+                ));
+            }
+            self.sync_audited(caller, k, env, app, app_ref).await?;
+            let deadline = tokio::time::Instant::now() + SYNC_WAIT;
+            while pending(&snapshot::fresh(&k.caches)) == Some(true) {
+                if tokio::time::Instant::now() >= deadline {
+                    return Err(AppError::Unavailable(format!(
+                        "The cluster did not copy the latest version within {} s, so nothing was restarted. Check the app's sync status.",
+                        SYNC_WAIT.as_secs()
+                    )));
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await; // poll interval over the cache
+            }
+        }
+        Ok((targets, vault))
+    }
+
+    /// Records a refused attempt on the audit log (the refusal itself is returned by the caller).
+    async fn refused(
+        &self,
+        caller: &Caller,
+        action: &str,
+        env: &str,
+        app: &str,
+        detail: &str,
+    ) -> Result<(), AppError> {
+        let event = caller
+            .event(action, env, app)
+            .outcome(Outcome::Denied)
+            .detail(detail.to_string());
+        self.audit
+            .record(event)
+            .await
+            .map(|_| ())
+            .map_err(audit_error)
     }
 }

@@ -10,6 +10,7 @@ use jiff::Timestamp;
 use keyway_app::dto::{AppsPage, ClusterAppSummary, PodsState};
 use keyway_app::error::AppError;
 use keyway_k8s::apps::{self, AppRef};
+use keyway_k8s::snapshot;
 
 use super::cluster::app_dto;
 use super::{vault_error, Caller, Core};
@@ -48,10 +49,8 @@ impl Core {
         if q.len() > 200 {
             return Err(AppError::Invalid("The search text is too long.".into()));
         }
-        let candidates: Vec<AppRef> = apps::all_apps(&k.caches)
-            .into_iter()
-            .filter(|a| matches(a, &q))
-            .collect();
+        let snap = snapshot::snapshot(&k.caches);
+        let candidates: Vec<&AppRef> = snap.apps.iter().filter(|a| matches(a, &q)).collect();
         // Walk the candidates in batches until one more than the page's end is known visible.
         let want = (page as usize + 1) * PAGE_SIZE + 1;
         let mut visible: Vec<&AppRef> = Vec::new();
@@ -71,7 +70,7 @@ impl Core {
                 caps.get(&format!("{}/data/{}", a.mount, a.path))
                     .is_some_and(|c| c.iter().any(|x| x == "read" || x == "root"))
             };
-            visible.extend(chunk.iter().filter(|a| readable(a)));
+            visible.extend(chunk.iter().copied().filter(|a| readable(a)));
             if visible.len() >= want {
                 break;
             }
@@ -93,7 +92,7 @@ impl Core {
         let items = on_page
             .iter()
             .zip(versions)
-            .filter_map(|(a, v)| apps::view(&k.caches, a, v, now))
+            .filter_map(|(a, v)| apps::view(&snap, a, v, now))
             .map(|view| {
                 let (mount, path) = (view.app.mount.clone(), view.app.path.clone());
                 let d = app_dto(view, false);
@@ -112,10 +111,9 @@ impl Core {
                 }
             })
             .collect();
-        let health = k.caches.health();
         Ok(AppsPage {
             configured: true,
-            problem: (!health.ok)
+            problem: (!snap.health_ok)
                 .then(|| keyway_k8s::status::live::CLUSTER_UNREACHABLE.to_string()),
             items,
             page,

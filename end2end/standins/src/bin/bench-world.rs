@@ -55,6 +55,17 @@ async fn main() -> anyhow::Result<()> {
         return Ok(());
     }
 
+    let existing = vss
+        .list_metadata(&ListParams::default().labels("keyway.dev/bench=true"))
+        .await?
+        .items
+        .len();
+    if existing >= n {
+        eprintln!("bench-world: {existing} bench apps already there");
+        println!("{n}");
+        return Ok(());
+    }
+
     let addr = std::env::var("VAULT_ADDR")?;
     let token = std::env::var("VAULT_TOKEN")?;
     let http = reqwest::Client::new();

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{cluster_second, Cond};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum WorkloadKind {
     Deployment,
     StatefulSet,

@@ -1,0 +1,401 @@
+//! An indexed read of the caches, so a page costs lookups, not scans.
+//!
+//! With thousands of apps, answering "which workloads read this Secret", "how old are this
+//! workload's pods" or "what did the operator say about this app" by scanning the stores for each
+//! app made the overview cost hundreds of milliseconds. A [`Snapshot`] indexes every store once;
+//! [`snapshot`] keeps one for up to a second and shares it between requests (views are about
+//! seconds and minutes, so that is invisible), while restarts and their guards take a fresh one
+//! ([`fresh`]) so a click never acts on a stale picture.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
+use k8s_openapi::api::core::v1::{Event, PodTemplateSpec, Secret};
+use kube::api::ObjectMeta;
+use kube::runtime::reflector::Store;
+use kube::ResourceExt;
+
+use crate::apps::AppRef;
+use crate::cache::Caches;
+use crate::status::{VssEvent, WorkloadKind};
+use crate::vso::VaultStaticSecret;
+
+/// How long a shared snapshot is used before the next request rebuilds it.
+pub const MAX_AGE: Duration = Duration::from_secs(1);
+
+/// One workload object of any of the three kinds.
+#[derive(Clone)]
+pub enum Workload {
+    Deployment(Arc<Deployment>),
+    StatefulSet(Arc<StatefulSet>),
+    DaemonSet(Arc<DaemonSet>),
+}
+
+impl Workload {
+    pub fn kind(&self) -> WorkloadKind {
+        match self {
+            Workload::Deployment(_) => WorkloadKind::Deployment,
+            Workload::StatefulSet(_) => WorkloadKind::StatefulSet,
+            Workload::DaemonSet(_) => WorkloadKind::DaemonSet,
+        }
+    }
+    pub fn meta(&self) -> &ObjectMeta {
+        match self {
+            Workload::Deployment(d) => &d.metadata,
+            Workload::StatefulSet(s) => &s.metadata,
+            Workload::DaemonSet(d) => &d.metadata,
+        }
+    }
+    pub fn template(&self) -> &PodTemplateSpec {
+        match self {
+            Workload::Deployment(d) => &d.spec.template,
+            Workload::StatefulSet(s) => &s.spec.template,
+            Workload::DaemonSet(d) => &d.spec.template,
+        }
+    }
+    pub fn name(&self) -> &str {
+        self.meta().name.as_deref().unwrap_or_default()
+    }
+    pub fn namespace(&self) -> &str {
+        self.meta().namespace.as_deref().unwrap_or_default()
+    }
+}
+
+type Key = (String, String);
+
+/// The caches, indexed.
+pub struct Snapshot {
+    /// Every watch in sync when this was built.
+    pub health_ok: bool,
+    /// Every app, sorted by namespace and name.
+    pub apps: Vec<AppRef>,
+    vss: HashMap<Key, Arc<VaultStaticSecret>>,
+    by_path: HashMap<Key, Vec<usize>>,
+    workloads: Vec<Workload>,
+    /// (namespace, Secret name) → workloads whose pod template names that Secret.
+    readers: HashMap<Key, Vec<usize>>,
+    by_name: HashMap<(WorkloadKind, String, String), usize>,
+    /// Workload uid → creation time of its oldest pod (directly owned, or through a ReplicaSet).
+    oldest_pod: HashMap<String, Timestamp>,
+    /// (namespace, object name) → its events, newest first, with the object's uid.
+    events: HashMap<Key, Vec<(Option<String>, VssEvent)>>,
+    secrets: Store<Secret>,
+}
+
+/// The Secret names a pod template mentions (env, envFrom, secret and projected volumes).
+pub fn secret_names(t: &PodTemplateSpec) -> Vec<String> {
+    let Some(spec) = t.spec.as_ref() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for c in spec
+        .containers
+        .iter()
+        .chain(spec.init_containers.iter().flatten())
+    {
+        out.extend(
+            c.env_from
+                .iter()
+                .flatten()
+                .filter_map(|e| e.secret_ref.as_ref().map(|r| r.name.clone())),
+        );
+        out.extend(c.env.iter().flatten().filter_map(|e| {
+            e.value_from
+                .as_ref()?
+                .secret_key_ref
+                .as_ref()
+                .map(|r| r.name.clone())
+        }));
+    }
+    for v in spec.volumes.iter().flatten() {
+        out.extend(v.secret.as_ref().and_then(|s| s.secret_name.clone()));
+        if let Some(p) = &v.projected {
+            out.extend(
+                p.sources
+                    .iter()
+                    .flatten()
+                    .filter_map(|s| s.secret.as_ref().map(|s| s.name.clone())),
+            );
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn event_time(e: &Event) -> Option<Timestamp> {
+    e.series
+        .as_ref()
+        .and_then(|s| s.last_observed_time.as_ref().map(|t| t.0))
+        .or_else(|| e.last_timestamp.as_ref().map(|t| t.0))
+        .or_else(|| e.event_time.as_ref().map(|t| t.0))
+        .or_else(|| e.first_timestamp.as_ref().map(|t| t.0))
+        .or_else(|| e.metadata.creation_timestamp.as_ref().map(|t| t.0))
+}
+
+fn norm(s: &str) -> &str {
+    s.trim_matches('/')
+}
+
+impl Snapshot {
+    /// Indexes every store once.
+    pub fn build(c: &Caches) -> Snapshot {
+        let health_ok = c.health().ok;
+        let mut vss = HashMap::new();
+        let mut apps = Vec::new();
+        for v in c.vss.state() {
+            let app = AppRef {
+                namespace: v.namespace().unwrap_or_default(),
+                name: v.name_any(),
+                mount: norm(&v.spec.mount).to_string(),
+                path: norm(&v.spec.path).to_string(),
+                secret: v.spec.destination.name.clone(),
+            };
+            vss.insert((app.namespace.clone(), app.name.clone()), v);
+            apps.push(app);
+        }
+        apps.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+        let mut by_path: HashMap<Key, Vec<usize>> = HashMap::new();
+        for (i, a) in apps.iter().enumerate() {
+            by_path
+                .entry((a.mount.clone(), a.path.clone()))
+                .or_default()
+                .push(i);
+        }
+
+        let workloads: Vec<Workload> = c
+            .deployments
+            .state()
+            .into_iter()
+            .map(Workload::Deployment)
+            .chain(
+                c.statefulsets
+                    .state()
+                    .into_iter()
+                    .map(Workload::StatefulSet),
+            )
+            .chain(c.daemonsets.state().into_iter().map(Workload::DaemonSet))
+            .collect();
+        let mut readers: HashMap<Key, Vec<usize>> = HashMap::new();
+        let mut by_name = HashMap::new();
+        for (i, w) in workloads.iter().enumerate() {
+            let ns = w.namespace().to_string();
+            by_name.insert((w.kind(), ns.clone(), w.name().to_string()), i);
+            for s in secret_names(w.template()) {
+                readers.entry((ns.clone(), s)).or_default().push(i);
+            }
+        }
+
+        // ReplicaSet uid → its Deployment's uid; then each pod to its workload's uid.
+        let rs_owner: HashMap<String, String> = c
+            .replicasets
+            .state()
+            .iter()
+            .filter_map(|rs| {
+                let owner = rs
+                    .owner_references()
+                    .iter()
+                    .find(|o| o.kind == "Deployment")?;
+                Some((rs.metadata.uid.clone()?, owner.uid.clone()))
+            })
+            .collect();
+        let mut oldest_pod: HashMap<String, Timestamp> = HashMap::new();
+        for p in c.pods.state() {
+            if p.metadata.deletion_timestamp.is_some() {
+                continue;
+            }
+            let Some(created) = p.metadata.creation_timestamp.as_ref().map(|t| t.0) else {
+                continue;
+            };
+            for o in p.owner_references() {
+                let owner = rs_owner
+                    .get(&o.uid)
+                    .cloned()
+                    .unwrap_or_else(|| o.uid.clone());
+                let slot = oldest_pod.entry(owner).or_insert(created);
+                if created < *slot {
+                    *slot = created;
+                }
+            }
+        }
+
+        let mut events: HashMap<Key, Vec<(Option<String>, VssEvent)>> = HashMap::new();
+        for e in c.events.state() {
+            let (Some(ns), Some(name), Some(at)) = (
+                e.metadata.namespace.clone(),
+                e.involved_object.name.clone(),
+                event_time(&e),
+            ) else {
+                continue;
+            };
+            events.entry((ns, name)).or_default().push((
+                e.involved_object.uid.clone(),
+                VssEvent {
+                    warning: e.type_.as_deref() == Some("Warning"),
+                    reason: e.reason.clone().unwrap_or_default(),
+                    message: e.message.clone().unwrap_or_default(),
+                    last_seen: at,
+                },
+            ));
+        }
+        for list in events.values_mut() {
+            list.sort_by_key(|e| std::cmp::Reverse(e.1.last_seen));
+        }
+
+        Snapshot {
+            health_ok,
+            apps,
+            vss,
+            by_path,
+            workloads,
+            readers,
+            by_name,
+            oldest_pod,
+            events,
+            secrets: c.secrets.clone(),
+        }
+    }
+
+    /// The apps that copy `mount`/`path`.
+    pub fn apps_for(&self, mount: &str, path: &str) -> Vec<AppRef> {
+        self.by_path
+            .get(&(norm(mount).to_string(), norm(path).to_string()))
+            .map(|ix| ix.iter().map(|i| self.apps[*i].clone()).collect())
+            .unwrap_or_default()
+    }
+
+    pub fn vss(&self, namespace: &str, name: &str) -> Option<&Arc<VaultStaticSecret>> {
+        self.vss.get(&(namespace.to_string(), name.to_string()))
+    }
+
+    /// Workloads of `namespace` whose template names `secret`.
+    pub fn readers(&self, namespace: &str, secret: &str) -> impl Iterator<Item = &Workload> {
+        self.readers
+            .get(&(namespace.to_string(), secret.to_string()))
+            .into_iter()
+            .flatten()
+            .map(|i| &self.workloads[*i])
+    }
+
+    pub fn workload(&self, kind: WorkloadKind, namespace: &str, name: &str) -> Option<&Workload> {
+        self.by_name
+            .get(&(kind, namespace.to_string(), name.to_string()))
+            .map(|i| &self.workloads[*i])
+    }
+
+    pub fn oldest_pod(&self, workload_uid: Option<&str>) -> Option<Timestamp> {
+        self.oldest_pod.get(workload_uid?).copied()
+    }
+
+    /// Events of the VaultStaticSecret, newest first.
+    pub fn events_of(&self, vss: &VaultStaticSecret) -> Vec<VssEvent> {
+        let uid = vss.uid();
+        self.events
+            .get(&(vss.namespace().unwrap_or_default(), vss.name_any()))
+            .into_iter()
+            .flatten()
+            .filter(|(u, _)| uid.is_none() || *u == uid)
+            .map(|(_, e)| e.clone())
+            .collect()
+    }
+
+    pub fn secret(&self, namespace: &str, name: &str) -> Option<Arc<Secret>> {
+        self.secrets
+            .get(&kube::runtime::reflector::ObjectRef::new(name).within(namespace))
+    }
+}
+
+/// A snapshot at most [`MAX_AGE`] old, shared between requests.
+pub fn snapshot(c: &Caches) -> Arc<Snapshot> {
+    shared(c, MAX_AGE)
+}
+
+/// A snapshot of the caches as they are now (for actions and their guards).
+pub fn fresh(c: &Caches) -> Arc<Snapshot> {
+    shared(c, Duration::ZERO)
+}
+
+fn shared(c: &Caches, max_age: Duration) -> Arc<Snapshot> {
+    let slot: &Mutex<Option<(Instant, Arc<Snapshot>)>> = &c.snapshot;
+    // One builder at a time: concurrent requests wait for it instead of building their own.
+    let mut guard = slot.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((at, s)) = guard.as_ref() {
+        if !max_age.is_zero() && at.elapsed() <= max_age {
+            return s.clone();
+        }
+    }
+    let s = Arc::new(Snapshot::build(c));
+    *guard = Some((Instant::now(), s.clone()));
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::slim_template;
+
+    fn template() -> PodTemplateSpec {
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"labels": {"app": "a"}, "annotations": {"reloader.stakater.com/auto": "true"}},
+            "spec": {
+                "initContainers": [{"name": "init", "image": "i", "envFrom": [{"secretRef": {"name": "s-init"}}]}],
+                "containers": [{
+                    "name": "app", "image": "big/image:1", "command": ["run"],
+                    "env": [{"name": "PLAIN", "value": "x"},
+                            {"name": "K", "valueFrom": {"secretKeyRef": {"name": "s-env", "key": "k"}}}],
+                    "envFrom": [{"secretRef": {"name": "s-from"}}],
+                    "volumeMounts": [{"name": "v", "mountPath": "/v", "subPath": "f"}]
+                }],
+                "volumes": [
+                    {"name": "v", "secret": {"secretName": "s-vol"}},
+                    {"name": "p", "projected": {"sources": [{"secret": {"name": "s-proj"}}]}},
+                    {"name": "tmp", "emptyDir": {}}
+                ]
+            }
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn every_way_a_template_names_a_secret_is_found() {
+        assert_eq!(
+            secret_names(&template()),
+            ["s-env", "s-from", "s-init", "s-proj", "s-vol"]
+        );
+    }
+
+    #[test]
+    fn a_slimmed_template_keeps_what_keyway_reads_and_drops_the_rest() {
+        let mut t = template();
+        slim_template(&mut t);
+        assert_eq!(secret_names(&t), secret_names(&template()));
+        let meta = t.metadata.as_ref().unwrap();
+        assert!(meta.labels.is_none());
+        assert!(meta
+            .annotations
+            .as_ref()
+            .unwrap()
+            .contains_key("reloader.stakater.com/auto"));
+        let spec = t.spec.as_ref().unwrap();
+        let c = &spec.containers[0];
+        assert_eq!(c.image, None);
+        assert_eq!(c.command, None);
+        assert_eq!(
+            c.env.as_ref().unwrap().len(),
+            1,
+            "only Secret references are kept"
+        );
+        assert_eq!(
+            c.volume_mounts.as_ref().unwrap()[0].sub_path.as_deref(),
+            Some("f")
+        );
+        assert_eq!(
+            spec.volumes.as_ref().unwrap().len(),
+            2,
+            "only secret and projected volumes"
+        );
+    }
+}
