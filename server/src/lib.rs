@@ -114,7 +114,7 @@ async fn connect_cluster(
         Ok(client) => {
             tracing::info!(%server, "cluster side on");
             let caches = keyway_k8s::cache::Caches::start(client.clone());
-            Some(Arc::new(service::cluster::ClusterCtx { client, caches }))
+            Some(Arc::new(service::cluster::ClusterCtx::new(client, caches)))
         }
         Err(e) => {
             tracing::error!(error = %e, "cluster client could not be built; running without the cluster side");

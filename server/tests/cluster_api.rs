@@ -760,3 +760,26 @@ async fn the_overview_lists_only_readable_apps_and_searches() {
         .clone();
     assert_eq!(worker["live"]["state"], "failing");
 }
+
+#[tokio::test]
+async fn two_clicks_at_the_same_moment_restart_once() {
+    let app = TestApp::on_cluster().await;
+    let s = stage(&app, "twice", json!({})).await;
+    create_deployment(deployment(&s.app(), &s.app(), json!({}))).await;
+    let mut a = app.login("alice", "alice-pass").await;
+    let mut b = app.login("bob", "bob-pass").await;
+    status_until(&mut a, &s, "up to date", Duration::from_secs(40), |v| {
+        pods(v, &s.app()) == "up_to_date"
+    })
+    .await;
+    let args = json!({"env": "dev", "app": s.path, "namespace": "dev", "name": s.app(),
+                      "workload_kind": "", "workload_name": "", "sync_first": false});
+    let (ra, rb) = tokio::join!(a.call("restart", args.clone()), b.call("restart", args));
+    let mut codes = [ra.0, rb.0];
+    codes.sort();
+    assert_eq!(
+        codes,
+        [StatusCode::OK, StatusCode::UNPROCESSABLE_ENTITY],
+        "{ra:?} {rb:?}"
+    );
+}

@@ -25,6 +25,41 @@ use super::{audit_error, check_target, vault_error, Caller, Core};
 pub struct ClusterCtx {
     pub client: kube::Client,
     pub caches: Caches,
+    /// Workloads this process restarted, and when: closes the window between a patch and the
+    /// watch event that shows it, so two clicks at the same moment restart once.
+    pub recent: std::sync::Mutex<
+        std::collections::HashMap<(WorkloadKind, String, String), std::time::Instant>,
+    >,
+}
+
+impl ClusterCtx {
+    pub fn new(client: kube::Client, caches: Caches) -> Self {
+        Self {
+            client,
+            caches,
+            recent: Default::default(),
+        }
+    }
+
+    /// Claims the right to restart these workloads now; refuses if one was claimed within the
+    /// cooldown.
+    fn claim(&self, namespace: &str, targets: &[(WorkloadKind, String)]) -> Result<(), AppError> {
+        let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        let cooldown = Duration::from_secs(RESTART_COOLDOWN_SECS as u64);
+        recent.retain(|_, at| at.elapsed() < cooldown);
+        for (kind, name) in targets {
+            if recent.contains_key(&(*kind, namespace.to_string(), name.clone())) {
+                return Err(AppError::Invalid(format!(
+                    "{name} was just restarted; wait a moment before restarting it again."
+                )));
+            }
+        }
+        let now = std::time::Instant::now();
+        for (kind, name) in targets {
+            recent.insert((*kind, namespace.to_string(), name.clone()), now);
+        }
+        Ok(())
+    }
 }
 
 /// How long a restart is refused after the previous one, so a double click or two people at
@@ -394,10 +429,16 @@ impl Core {
         let app_ref = self
             .authorize(caller, env, app, namespace, name, "restart")
             .await?;
-        let (targets, vault) = match self
+        let planned = match self
             .restart_plan(caller, k, env, app, &app_ref, workload, sync_first)
             .await
         {
+            Ok((targets, vault)) => k
+                .claim(&app_ref.namespace, &targets)
+                .map(|()| (targets, vault)),
+            Err(e) => Err(e),
+        };
+        let (targets, vault) = match planned {
             Ok(plan) => plan,
             Err(e) => {
                 let detail = format!("{}/{}: refused: {}", app_ref.namespace, app_ref.name, e);
