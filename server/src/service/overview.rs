@@ -2,7 +2,8 @@
 //!
 //! Built to stay fast with tens of thousands of apps: the candidates come from the watch cache
 //! (filtered by the search text, sorted), visibility is asked of Vault in batches
-//! (`sys/capabilities-self` with up to [`BATCH`] paths per call) only until the requested page is
+//! (`sys/capabilities-self`, a first call sized for the page, then doubling up to [`MAX_BATCH`]
+//! paths per call) only until the requested page is
 //! full, and only the page's apps get a kv metadata read (concurrently) and a status view.
 
 use futures::{stream, StreamExt};
@@ -17,8 +18,9 @@ use super::{vault_error, Caller, Core};
 
 /// Apps per page.
 pub const PAGE_SIZE: usize = 25;
-/// kv paths per capabilities call.
-const BATCH: usize = 200;
+/// Most kv paths per capabilities call. OpenBao 2.7 refuses a body of 1,000 strings or more
+/// (400 "refused JSON input due to high complexity: exceeded maximum number of strings").
+const MAX_BATCH: usize = 500;
 /// Concurrent kv metadata reads for one page.
 const READS: usize = 16;
 
@@ -54,7 +56,14 @@ impl Core {
         // Walk the candidates in batches until one more than the page's end is known visible.
         let want = (page as usize + 1) * PAGE_SIZE + 1;
         let mut visible: Vec<&AppRef> = Vec::new();
-        for chunk in candidates.chunks(BATCH) {
+        // The first call asks about as many apps as the page needs (plus a few, in case some
+        // are not readable); each further call asks about twice as many.
+        let mut batch = (want + 8).min(MAX_BATCH);
+        let mut rest: &[&AppRef] = &candidates;
+        while !rest.is_empty() {
+            let (chunk, tail) = rest.split_at(batch.min(rest.len()));
+            rest = tail;
+            batch = (batch * 2).min(MAX_BATCH);
             let mut paths: Vec<String> = chunk
                 .iter()
                 .map(|a| format!("{}/data/{}", a.mount, a.path))
