@@ -27,7 +27,7 @@ use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::{ObjectReference, PodSpec, PodTemplateSpec, Secret};
 use kube::api::{ListParams, Patch, PatchParams};
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
-use kube::runtime::watcher;
+use kube::runtime::{watcher, WatchStreamExt};
 use kube::{Api, Client, Resource, ResourceExt};
 use sha1::{Digest, Sha1};
 
@@ -160,10 +160,12 @@ pub async fn run(client: Client) -> anyhow::Result<()> {
     );
     let mut seen: HashMap<(String, String), String> = HashMap::new();
     let mut initial: Option<HashMap<(String, String), String>> = None;
+    // Back-off between retries while the apiserver is unreachable (as Reloader's informers do).
     let stream = watcher(
         Api::<Secret>::all(client.clone()),
         watcher::Config::default(),
-    );
+    )
+    .default_backoff();
     futures::pin_mut!(stream);
     while let Some(ev) = stream.try_next().await.transpose() {
         let ev = match ev {

@@ -436,20 +436,20 @@ pub fn workload_names(snap: &Snapshot, app: &AppRef) -> Vec<(WorkloadKind, Strin
         .unwrap_or_default()
 }
 
-/// The restart guard and rollout state of one workload of an app.
+/// The restart guard, rollout state and automatic restarter of one workload of an app.
 pub fn workload_restartable(
     snap: &Snapshot,
     app: &AppRef,
     kind: WorkloadKind,
     name: &str,
-) -> Option<(Result<(), &'static str>, Rollout)> {
+) -> Option<(Result<(), &'static str>, Rollout, Option<AutoRestart>)> {
     let vss = snap.vss(&app.namespace, &app.name)?;
     workloads(snap, vss)
         .into_iter()
         .find(|f| f.input_owned.kind == kind && f.name == name)
         .map(|f| {
             let i = f.input_owned.input();
-            (can_restart(&i), rollout(&i))
+            (can_restart(&i), rollout(&i), i.auto_restart)
         })
 }
 

@@ -58,9 +58,16 @@ pub(crate) type SnapshotSlot =
 /// One watch's state: in sync or not, and the last error.
 struct WatchHealth {
     kind: &'static str,
-    in_sync: AtomicBool,
-    last_error: Mutex<Option<String>>,
+    /// The first full list has arrived (`InitDone`).
+    listed: AtomicBool,
+    /// The last error and when, cleared by the next event that carries data. A watch that
+    /// resumes quietly after an error (nothing changed meanwhile) yields no event, so an error
+    /// counts only for [`ERROR_WINDOW`].
+    last_error: Mutex<Option<(std::time::Instant, String)>>,
 }
+
+/// How long a watch error makes the cluster count as unreachable, unless an event clears it.
+const ERROR_WINDOW: Duration = Duration::from_secs(60);
 
 /// What [`Caches::health`] reports.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,7 +86,7 @@ impl Caches {
         let mut next = |kind: &'static str| {
             health.push(WatchHealth {
                 kind,
-                in_sync: AtomicBool::new(false),
+                listed: AtomicBool::new(false),
                 last_error: Mutex::new(None),
             });
             idx += 1;
@@ -186,14 +193,20 @@ impl Caches {
         let problems: Vec<String> = self
             .health
             .iter()
-            .filter(|h| !h.in_sync.load(Ordering::Relaxed))
-            .map(|h| {
-                let err = h.last_error.lock().map(|e| e.clone()).unwrap_or_default();
-                format!(
-                    "{}: {}",
-                    h.kind,
-                    err.unwrap_or_else(|| "not listed yet".into())
-                )
+            .filter_map(|h| {
+                let err = h
+                    .last_error
+                    .lock()
+                    .ok()
+                    .and_then(|e| e.clone())
+                    .filter(|(at, _)| at.elapsed() < ERROR_WINDOW)
+                    .map(|(_, e)| e);
+                let listed = h.listed.load(Ordering::Relaxed);
+                match (listed, err) {
+                    (true, None) => None,
+                    (_, Some(e)) => Some(format!("{}: {e}", h.kind)),
+                    (false, None) => Some(format!("{}: not listed yet", h.kind)),
+                }
             })
             .collect();
         Health {
@@ -203,28 +216,36 @@ impl Caches {
     }
 }
 
-/// Records each watch event's outcome in `health[idx]`.
-async fn drive<S, T>(stream: S, health: Arc<Vec<WatchHealth>>, idx: usize)
+/// Records each watch event's outcome in `health[idx]`: listed after the first `InitDone`,
+/// an error until an event with data (or `InitDone`) clears it.
+async fn drive<S, K>(stream: S, health: Arc<Vec<WatchHealth>>, idx: usize)
 where
-    S: Stream<Item = Result<T, watcher::Error>>,
+    S: Stream<Item = Result<watcher::Event<K>, watcher::Error>>,
 {
     let h = &health[idx];
     futures::pin_mut!(stream);
     while let Some(item) = stream.next().await {
         match item {
-            Ok(_) => {
-                if !h.in_sync.swap(true, Ordering::Relaxed) {
-                    tracing::info!(kind = h.kind, "cluster watch in sync");
-                }
+            Ok(watcher::Event::InitDone) => {
+                h.listed.store(true, Ordering::Relaxed);
+                clear(h);
             }
+            Ok(watcher::Event::Apply(_) | watcher::Event::Delete(_)) => clear(h),
+            Ok(_) => {} // Init / InitApply: a (re)list is under way, nothing proven yet
             Err(e) => {
-                if h.in_sync.swap(false, Ordering::Relaxed) {
-                    tracing::warn!(kind = h.kind, error = %e, "cluster watch broken; retrying");
-                }
+                tracing::warn!(kind = h.kind, error = %e, "cluster watch broken; retrying");
                 if let Ok(mut last) = h.last_error.lock() {
-                    *last = Some(e.to_string());
+                    *last = Some((std::time::Instant::now(), e.to_string()));
                 }
             }
+        }
+    }
+}
+
+fn clear(h: &WatchHealth) {
+    if let Ok(mut last) = h.last_error.lock() {
+        if last.take().is_some() {
+            tracing::info!(kind = h.kind, "cluster watch in sync again");
         }
     }
 }

@@ -208,6 +208,48 @@ pub(super) fn app_dto(v: AppView, may_act: bool) -> ClusterApp {
     }
 }
 
+/// What a restart request will do.
+enum Plan {
+    /// Patch these workloads; the pods will run this Vault version.
+    Restart(Vec<(WorkloadKind, String)>, Option<VaultVersion>),
+    /// Synced; these workloads restart by themselves, nothing to patch.
+    SyncedOnly(Vec<String>),
+}
+
+/// The restart guards: each workload exists and uses the app's Secret, is not paused or
+/// OnDelete, is not rolling, and was not restarted within the cooldown.
+fn guards(
+    snap: &Snapshot,
+    app_ref: &AppRef,
+    targets: &[(WorkloadKind, String)],
+) -> Result<(), AppError> {
+    let now = Timestamp::now();
+    for (kind, wname) in targets {
+        let Some((can, rollout, _)) = apps::workload_restartable(snap, app_ref, *kind, wname)
+        else {
+            return Err(AppError::NotFound(format!(
+                "\"{wname}\" is no longer in the cluster."
+            )));
+        };
+        can.map_err(|why| AppError::Invalid(format!("{wname}: {why}")))?;
+        if let Rollout::InProgress { .. } = rollout {
+            return Err(AppError::Invalid(format!(
+                "{wname} is already restarting; wait for it to finish."
+            )));
+        }
+        if let Some(last) = apps::last_restart(snap, &app_ref.namespace, *kind, wname) {
+            let ago = now.as_second() - last.as_second();
+            if ago < RESTART_COOLDOWN_SECS {
+                return Err(AppError::Invalid(format!(
+                    "{wname} was restarted {ago} s ago; wait {} s before restarting it again.",
+                    RESTART_COOLDOWN_SECS - ago
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn action_error(e: ActionError) -> AppError {
     match e {
         ActionError::Forbidden => {
@@ -352,9 +394,17 @@ impl Core {
                 "No app \"{name}\" in environment \"{namespace}\" uses this secret."
             )));
         };
-        let (read, acts) = self
+        let caps = self
             .cluster_caps(caller, env, app, std::slice::from_ref(&app_ref))
-            .await?;
+            .await;
+        let (read, acts) = match caps {
+            Ok(c) => c,
+            Err(e) => {
+                let detail = format!("{namespace}/{name}: refused: Vault could not be asked ({e})");
+                self.refused(caller, action, env, app, &detail).await?;
+                return Err(e);
+            }
+        };
         if !(read && acts[0]) {
             let detail = format!(
                 "{namespace}/{name}: refused by Vault policy ({})",
@@ -433,9 +483,17 @@ impl Core {
             .restart_plan(caller, k, env, app, &app_ref, workload, sync_first)
             .await
         {
-            Ok((targets, vault)) => k
+            Ok(Plan::Restart(targets, vault)) => k
                 .claim(&app_ref.namespace, &targets)
                 .map(|()| (targets, vault)),
+            Ok(Plan::SyncedOnly(names)) => {
+                return Ok(ActionDone {
+                    message: format!(
+                        "The cluster now has the latest version; {} restart by themselves.",
+                        names.join(", ")
+                    ),
+                })
+            }
             Err(e) => Err(e),
         };
         let (targets, vault) = match planned {
@@ -494,10 +552,9 @@ impl Core {
             },
         })
     }
-    /// What a restart will patch, after its guards: the workloads exist and use the app's
-    /// Secret, none is paused or OnDelete, none is rolling or was restarted within the cooldown,
-    /// and the cluster holds the current version (synced first when asked). Also the Vault
-    /// version the pods will run.
+    /// What a restart will patch, after its guards (see [`guards`]), once the cluster holds the
+    /// current version: synced first when asked (then the workloads that restart by themselves
+    /// are left to do so, and the guards run again), refused otherwise.
     #[allow(clippy::too_many_arguments)]
     async fn restart_plan(
         &self,
@@ -508,7 +565,7 @@ impl Core {
         app_ref: &AppRef,
         workload: Option<(String, String)>,
         sync_first: bool,
-    ) -> Result<(Vec<(WorkloadKind, String)>, Option<VaultVersion>), AppError> {
+    ) -> Result<Plan, AppError> {
         let snap = snapshot::fresh(&k.caches);
         let all = apps::workload_names(&snap, app_ref);
         let targets: Vec<(WorkloadKind, String)> = match &workload {
@@ -532,55 +589,63 @@ impl Core {
                     .into(),
             ));
         }
-        let now = Timestamp::now();
-        for (kind, wname) in &targets {
-            let Some((can, rollout)) = apps::workload_restartable(&snap, app_ref, *kind, wname)
-            else {
-                return Err(AppError::NotFound(format!(
-                    "\"{wname}\" is no longer in the cluster."
-                )));
-            };
-            can.map_err(|why| AppError::Invalid(format!("{wname}: {why}")))?;
-            if let Rollout::InProgress { .. } = rollout {
-                return Err(AppError::Invalid(format!(
-                    "{wname} is already restarting; wait for it to finish."
-                )));
-            }
-            if let Some(last) = apps::last_restart(&snap, &app_ref.namespace, *kind, wname) {
-                let ago = now.as_second() - last.as_second();
-                if ago < RESTART_COOLDOWN_SECS {
-                    return Err(AppError::Invalid(format!(
-                        "{wname} was restarted {ago} s ago; wait {} s before restarting it again.",
-                        RESTART_COOLDOWN_SECS - ago
-                    )));
-                }
-            }
-        }
-        // The pods would restart onto the old copy: sync first, or refuse.
+        guards(&snap, app_ref, &targets)?;
+        // The pods must start on the current version: never restart onto an old copy.
         let vault = self.vault_version(caller, env, app).await;
-        let pending = |s: &Snapshot| {
-            apps::view(s, app_ref, vault, Timestamp::now())
-                .map(|v| matches!(v.live, Live::Pending { .. }))
-        };
-        if pending(&snap) == Some(true) {
-            if !sync_first {
+        let state = |s: &Snapshot| apps::view(s, app_ref, vault, Timestamp::now()).map(|v| v.live);
+        match state(&snap) {
+            Some(Live::Live { .. } | Live::Pinned { .. }) => return Ok(Plan::Restart(targets, vault)),
+            Some(Live::Pending { .. }) if sync_first => {}
+            Some(Live::Pending { .. }) => {
                 return Err(AppError::Invalid(
                     "The cluster does not have the latest version yet, so a restart would start the old one. Use “Sync now, then restart”.".into(),
-                ));
+                ))
             }
-            self.sync_audited(caller, k, env, app, app_ref).await?;
-            let deadline = tokio::time::Instant::now() + SYNC_WAIT;
-            while pending(&snapshot::fresh(&k.caches)) == Some(true) {
-                if tokio::time::Instant::now() >= deadline {
-                    return Err(AppError::Unavailable(format!(
-                        "The cluster did not copy the latest version within {} s, so nothing was restarted. Check the app's sync status.",
-                        SYNC_WAIT.as_secs()
-                    )));
-                }
-                tokio::time::sleep(Duration::from_millis(250)).await; // poll interval over the cache
+            Some(Live::Failing { sentence, .. }) => {
+                return Err(AppError::Invalid(format!(
+                    "{sentence} A restart would start the old copy, so nothing was restarted."
+                )))
+            }
+            Some(Live::Unknown { reason }) => {
+                return Err(AppError::Unavailable(format!("{reason} Nothing was restarted.")))
+            }
+            Some(Live::NotSetUp) | None => {
+                return Err(AppError::NotFound("This app is no longer in the cluster.".into()))
             }
         }
-        Ok((targets, vault))
+        self.sync_audited(caller, k, env, app, app_ref).await?;
+        let deadline = tokio::time::Instant::now() + SYNC_WAIT;
+        loop {
+            // The shared snapshot (at most a second old): no index rebuild per poll.
+            match state(&snapshot::snapshot(&k.caches)) {
+                Some(Live::Live { .. } | Live::Pinned { .. }) => break,
+                Some(Live::Failing { sentence, .. }) => {
+                    return Err(AppError::Invalid(format!(
+                        "{sentence} Nothing was restarted."
+                    )))
+                }
+                _ => {}
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(AppError::Unavailable(format!(
+                    "The cluster did not copy the latest version within {} s, so nothing was restarted. Check the app's sync status.",
+                    SYNC_WAIT.as_secs()
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await; // poll interval over the cache
+        }
+        // The sync itself restarts what Reloader or the app's restart list watch: leave those to
+        // it (a second restart would roll them twice), and check the rest again.
+        let snap = snapshot::fresh(&k.caches);
+        let (auto, manual): (Vec<_>, Vec<_>) = targets.into_iter().partition(|(kind, n)| {
+            apps::workload_restartable(&snap, app_ref, *kind, n)
+                .is_some_and(|(_, _, a)| a.is_some())
+        });
+        if manual.is_empty() {
+            return Ok(Plan::SyncedOnly(auto.into_iter().map(|(_, n)| n).collect()));
+        }
+        guards(&snap, app_ref, &manual)?;
+        Ok(Plan::Restart(manual, vault))
     }
 
     /// Records a refused attempt on the audit log (the refusal itself is returned by the caller).
