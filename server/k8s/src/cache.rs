@@ -149,9 +149,20 @@ impl Caches {
                 slim_template(&mut d.spec.template);
             },
         );
-        let replicasets =
-            spawn_meta::<ReplicaSet>(Api::all(client.clone()), health.clone(), ids[5]);
-        let pods = spawn_meta::<Pod>(Api::all(client.clone()), health.clone(), ids[6]);
+        let replicasets = spawn_full(
+            Api::<PartialObjectMeta<ReplicaSet>>::all(client.clone()),
+            wc(),
+            health.clone(),
+            ids[5],
+            reduce_meta::<ReplicaSet>,
+        );
+        let pods = spawn_full(
+            Api::<PartialObjectMeta<Pod>>::all(client.clone()),
+            wc(),
+            health.clone(),
+            ids[6],
+            reduce_meta::<Pod>,
+        );
         let events = spawn_full(
             Api::all(client),
             wc().fields("involvedObject.kind=VaultStaticSecret"),
@@ -275,34 +286,13 @@ where
     reader
 }
 
-fn spawn_meta<K>(
-    api: Api<PartialObjectMeta<K>>,
-    health: Arc<Vec<WatchHealth>>,
-    idx: usize,
-) -> Store<PartialObjectMeta<K>>
-where
-    K: Resource<DynamicType = ()>
-        + Clone
-        + DeserializeOwned
-        + std::fmt::Debug
-        + Send
-        + Sync
-        + 'static,
-{
-    let (reader, writer) = reflector::store();
-    let stream = watcher(api, watcher::Config::default())
-        .default_backoff()
-        .modify(|m: &mut PartialObjectMeta<K>| {
-            m.metadata.managed_fields = None;
-            m.metadata.labels = None;
-            // Only ownership, times and the revision annotation are read.
-            if let Some(a) = m.metadata.annotations.as_mut() {
-                a.retain(|k, _| k == "deployment.kubernetes.io/revision");
-            }
-        })
-        .reflect(writer);
-    tokio::spawn(drive(stream, health, idx));
-    reader
+/// Metadata-only objects keep ownership, times and the revision annotation: all that is read.
+fn reduce_meta<K>(m: &mut PartialObjectMeta<K>) {
+    m.metadata.managed_fields = None;
+    m.metadata.labels = None;
+    if let Some(a) = m.metadata.annotations.as_mut() {
+        a.retain(|k, _| k == "deployment.kubernetes.io/revision");
+    }
 }
 
 fn strip<K: Resource>(obj: &mut K) {
