@@ -1,29 +1,24 @@
-//! The per-request implementation of the UI's [`Backend`] trait.
+//! The per-request side of the UI's [`keyway_app::backend::Backend`]: sessions and the caller.
 //!
-//! Built for every request from its session and metadata, it turns the session into a
-//! [`Caller`] (opening the sealed Vault token, ending sessions whose token expired, renewing
-//! tokens that are half-way through their TTL) and hands the work to [`Core`]. A Vault answer
-//! that the token is dead ends the session too.
+//! [`RequestBackend`] is built for every request from its session and metadata. Here it turns
+//! the session into a [`Caller`] (opening the sealed Vault token, ending sessions whose token
+//! expired, renewing tokens that are half-way through their TTL), logs in and out
+//! ([`AuthApi`]). The other areas' traits are implemented by the services
+//! ([`crate::service`]), each method one [`RequestBackend::with_caller`] call: it resolves the
+//! caller and ends the session when Vault says the token is dead.
 
-use std::sync::Arc;
+use std::future::Future;
 
 use async_trait::async_trait;
-use keyway_app::backend::Backend;
+use keyway_app::backend::AuthApi;
 use keyway_app::dto::*;
 use keyway_app::error::AppError;
 use keyway_vault::{SecretString, VaultError};
 use tower_sessions::Session;
 
-use crate::sealing::Sealer;
-use crate::service::{Caller, Core, RequestMeta};
+use crate::service::Caller;
+pub use crate::service::RequestBackend;
 use crate::sessions::{StoredUser, TOUCH_EVERY_SECS, USER_KEY};
-
-pub struct RequestBackend {
-    pub core: Arc<Core>,
-    pub sealer: Sealer,
-    pub session: Option<Session>,
-    pub meta: RequestMeta,
-}
 
 fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
@@ -96,8 +91,17 @@ impl RequestBackend {
         })
     }
 
-    /// Ends the session when Vault says the token is dead.
-    async fn end_if_dead<T>(&self, result: Result<T, AppError>) -> Result<T, AppError> {
+    /// Runs `act` for the logged-in caller (`Unauthenticated` without one), and ends the session
+    /// when the answer says the token is dead. Every service method goes through here.
+    pub async fn with_caller<T, F, Fut>(&self, act: F) -> Result<T, AppError>
+    where
+        F: FnOnce(Caller) -> Fut,
+        Fut: Future<Output = Result<T, AppError>>,
+    {
+        let result = match self.caller().await {
+            Ok(caller) => act(caller).await,
+            Err(e) => Err(e),
+        };
         if matches!(result, Err(AppError::Unauthenticated)) {
             if let Some(s) = &self.session {
                 let _ = s.flush().await;
@@ -108,7 +112,7 @@ impl RequestBackend {
 }
 
 #[async_trait]
-impl Backend for RequestBackend {
+impl AuthApi for RequestBackend {
     async fn login_options(&self) -> Result<LoginChoices, AppError> {
         self.core.login_choices().await
     }
@@ -188,164 +192,5 @@ impl Backend for RequestBackend {
             Err(AppError::Unauthenticated) => Ok(None),
             Err(e) => Err(e),
         }
-    }
-
-    async fn environments(&self) -> Result<Vec<Environment>, AppError> {
-        let r = async { self.core.environments(&self.caller().await?).await }.await;
-        self.end_if_dead(r).await
-    }
-
-    async fn secret(&self, env: &str, app: &str) -> Result<SecretView, AppError> {
-        let r = async { self.core.secret_view(&self.caller().await?, env, app).await }.await;
-        self.end_if_dead(r).await
-    }
-
-    async fn reveal(
-        &self,
-        env: &str,
-        app: &str,
-        version: u64,
-        keys: Vec<String>,
-        purpose: RevealPurpose,
-    ) -> Result<Revealed, AppError> {
-        let r = async {
-            let c = self.caller().await?;
-            self.core.reveal(&c, env, app, version, keys, purpose).await
-        }
-        .await;
-        self.end_if_dead(r).await
-    }
-
-    async fn save(
-        &self,
-        env: &str,
-        app: &str,
-        base_version: u64,
-        changes: Changes,
-    ) -> Result<Saved, AppError> {
-        let r = async {
-            let c = self.caller().await?;
-            self.core.save(&c, env, app, base_version, changes).await
-        }
-        .await;
-        self.end_if_dead(r).await
-    }
-
-    async fn export_env(&self, env: &str, app: &str, version: u64) -> Result<String, AppError> {
-        let r = async {
-            let c = self.caller().await?;
-            self.core.export_env(&c, env, app, version).await
-        }
-        .await;
-        self.end_if_dead(r).await
-    }
-
-    async fn versions(&self, env: &str, app: &str) -> Result<Vec<VersionRow>, AppError> {
-        let r = async { self.core.versions(&self.caller().await?, env, app).await }.await;
-        self.end_if_dead(r).await
-    }
-
-    async fn diff(
-        &self,
-        env: &str,
-        app: &str,
-        from: u64,
-        to: u64,
-    ) -> Result<Vec<KeyDiff>, AppError> {
-        let r = async {
-            self.core
-                .diff(&self.caller().await?, env, app, from, to)
-                .await
-        }
-        .await;
-        self.end_if_dead(r).await
-    }
-
-    async fn rollback(
-        &self,
-        env: &str,
-        app: &str,
-        to_version: u64,
-        base_version: u64,
-    ) -> Result<Saved, AppError> {
-        let r = async {
-            let c = self.caller().await?;
-            self.core
-                .rollback(&c, env, app, to_version, base_version)
-                .await
-        }
-        .await;
-        self.end_if_dead(r).await
-    }
-
-    async fn undelete(&self, env: &str, app: &str, version: u64) -> Result<(), AppError> {
-        let r = async {
-            self.core
-                .undelete(&self.caller().await?, env, app, version)
-                .await
-        }
-        .await;
-        self.end_if_dead(r).await
-    }
-
-    async fn delete_latest(&self, env: &str, app: &str, version: u64) -> Result<(), AppError> {
-        let r = async {
-            let c = self.caller().await?;
-            self.core.delete_latest(&c, env, app, version).await
-        }
-        .await;
-        self.end_if_dead(r).await
-    }
-
-    async fn cluster_apps(&self, query: &str, page: u32) -> Result<AppsPage, AppError> {
-        let r = async {
-            let c = self.caller().await?;
-            self.core.cluster_apps(&c, query, page).await
-        }
-        .await;
-        self.end_if_dead(r).await
-    }
-
-    async fn cluster_status(&self, env: &str, app: &str) -> Result<ClusterStatus, AppError> {
-        let r = async {
-            let c = self.caller().await?;
-            self.core.cluster_status(&c, env, app).await
-        }
-        .await;
-        self.end_if_dead(r).await
-    }
-
-    async fn sync_now(
-        &self,
-        env: &str,
-        app: &str,
-        namespace: &str,
-        name: &str,
-    ) -> Result<ActionDone, AppError> {
-        let r = async {
-            let c = self.caller().await?;
-            self.core.sync_now(&c, env, app, namespace, name).await
-        }
-        .await;
-        self.end_if_dead(r).await
-    }
-
-    async fn restart(
-        &self,
-        env: &str,
-        app: &str,
-        namespace: &str,
-        name: &str,
-        workload: Option<(String, String)>,
-        sync_first: bool,
-    ) -> Result<ActionDone, AppError> {
-        let r = async {
-            let c = self.caller().await?;
-            self.core
-                .restart(&c, env, app, namespace, name, workload, sync_first)
-                .await
-        }
-        .await;
-        self.end_if_dead(r).await
     }
 }

@@ -138,7 +138,10 @@ async fn create_deployment(d: Deployment) {
 /// The app's entry in `cluster_status` for `dev/<path>`.
 async fn status_of(c: &mut common::Client<'_>, s: &Stage) -> Value {
     let v = c
-        .ok("cluster_status", json!({"env": "dev", "app": s.path}))
+        .ok(
+            "cluster_status",
+            json!({"secret": {"mount": "dev", "path": s.path}}),
+        )
         .await;
     assert_eq!(v["configured"], true);
     v["apps"]
@@ -232,8 +235,8 @@ async fn pending_then_sync_now_then_live_then_restart_to_up_to_date() {
     let (code, body) = alice
         .call(
             "restart",
-            json!({"env": "dev", "app": s.path, "namespace": "dev", "name": s.app(),
-                   "workload_kind": "", "workload_name": "", "sync_first": false}),
+            json!({"secret": {"mount": "dev", "path": s.path}, "app": {"namespace": "dev", "name": s.app()},
+                   "workload": null, "sync_first": false}),
         )
         .await;
     assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
@@ -245,7 +248,7 @@ async fn pending_then_sync_now_then_live_then_restart_to_up_to_date() {
     let done = alice
         .ok(
             "sync_now",
-            json!({"env": "dev", "app": s.path, "namespace": "dev", "name": s.app()}),
+            json!({"secret": {"mount": "dev", "path": s.path}, "app": {"namespace": "dev", "name": s.app()}}),
         )
         .await;
     assert!(done["message"].as_str().unwrap().contains("now"), "{done}");
@@ -263,8 +266,8 @@ async fn pending_then_sync_now_then_live_then_restart_to_up_to_date() {
     let done = alice
         .ok(
             "restart",
-            json!({"env": "dev", "app": s.path, "namespace": "dev", "name": s.app(),
-                   "workload_kind": "Deployment", "workload_name": s.app(), "sync_first": false}),
+            json!({"secret": {"mount": "dev", "path": s.path}, "app": {"namespace": "dev", "name": s.app()},
+                   "workload": {"kind": "Deployment", "name": s.app()}, "sync_first": false}),
         )
         .await;
     assert_eq!(done["message"], format!("Restarting {}.", s.app()));
@@ -278,8 +281,8 @@ async fn pending_then_sync_now_then_live_then_restart_to_up_to_date() {
     let (code, body) = alice
         .call(
             "restart",
-            json!({"env": "dev", "app": s.path, "namespace": "dev", "name": s.app(),
-                   "workload_kind": "", "workload_name": "", "sync_first": false}),
+            json!({"secret": {"mount": "dev", "path": s.path}, "app": {"namespace": "dev", "name": s.app()},
+                   "workload": null, "sync_first": false}),
         )
         .await;
     assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
@@ -295,8 +298,8 @@ async fn pending_then_sync_now_then_live_then_restart_to_up_to_date() {
     let (code, body) = alice
         .call(
             "restart",
-            json!({"env": "dev", "app": s.path, "namespace": "dev", "name": s.app(),
-                   "workload_kind": "", "workload_name": "", "sync_first": false}),
+            json!({"secret": {"mount": "dev", "path": s.path}, "app": {"namespace": "dev", "name": s.app()},
+                   "workload": null, "sync_first": false}),
         )
         .await;
     assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
@@ -345,8 +348,8 @@ async fn sync_now_then_restart_does_both_in_that_order() {
     .await;
     bob.ok(
         "restart",
-        json!({"env": "dev", "app": s.path, "namespace": "dev", "name": s.app(),
-               "workload_kind": "", "workload_name": "", "sync_first": true}),
+        json!({"secret": {"mount": "dev", "path": s.path}, "app": {"namespace": "dev", "name": s.app()},
+               "workload": null, "sync_first": true}),
     )
     .await;
     // By the time the restart was patched the copy was live: the new pods run version 2.
@@ -382,7 +385,7 @@ async fn the_failing_app_reads_as_a_plain_sentence() {
     let v = bob
         .ok(
             "cluster_status",
-            json!({"env": "staging", "app": "worker/queue"}),
+            json!({"secret": {"mount": "staging", "path": "worker/queue"}}),
         )
         .await;
     let worker = &v["apps"][0];
@@ -419,7 +422,7 @@ async fn pinned_not_set_up_and_volume_reads_live() {
     let v = alice
         .ok(
             "cluster_status",
-            json!({"env": "dev", "app": "kwtest/nobody-uses-this"}),
+            json!({"secret": {"mount": "dev", "path": "kwtest/nobody-uses-this"}}),
         )
         .await;
     assert_eq!(v["apps"], json!([]), "not set up: no app uses it");
@@ -428,7 +431,7 @@ async fn pinned_not_set_up_and_volume_reads_live() {
     let v = alice
         .ok(
             "cluster_status",
-            json!({"env": "dev", "app": "payments/api"}),
+            json!({"secret": {"mount": "dev", "path": "payments/api"}}),
         )
         .await;
     let ledger = v["apps"][0]["workloads"]
@@ -499,8 +502,8 @@ async fn paused_refused_and_a_rollout_past_its_deadline_fails() {
     let (code, body) = alice
         .call(
             "restart",
-            json!({"env": "dev", "app": s.path, "namespace": "dev", "name": s.app(),
-                   "workload_kind": "Deployment", "workload_name": paused, "sync_first": false}),
+            json!({"secret": {"mount": "dev", "path": s.path}, "app": {"namespace": "dev", "name": s.app()},
+                   "workload": {"kind": "Deployment", "name": paused}, "sync_first": false}),
         )
         .await;
     assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
@@ -575,18 +578,15 @@ async fn no_restart_or_sync_without_the_vault_grant_even_called_directly() {
     let v = carol
         .ok(
             "cluster_status",
-            json!({"env": "dev", "app": "webapp/config"}),
+            json!({"secret": {"mount": "dev", "path": "webapp/config"}}),
         )
         .await;
     assert_eq!(v["apps"][0]["may_act"], false);
     for (endpoint, extra) in [
         ("sync_now", json!({})),
-        (
-            "restart",
-            json!({"workload_kind": "", "workload_name": "", "sync_first": false}),
-        ),
+        ("restart", json!({"workload": null, "sync_first": false})),
     ] {
-        let mut args = json!({"env": "dev", "app": "webapp/config", "namespace": "dev", "name": "vault-kv-app"});
+        let mut args = json!({"secret": {"mount": "dev", "path": "webapp/config"}, "app": {"namespace": "dev", "name": "vault-kv-app"}});
         merge(&mut args, extra);
         let (code, body) = carol.call(endpoint, args).await;
         assert_eq!(code, StatusCode::FORBIDDEN, "{endpoint}: {body}");
@@ -608,15 +608,15 @@ async fn no_restart_or_sync_without_the_vault_grant_even_called_directly() {
     let (code, _) = alice
         .call(
             "cluster_status",
-            json!({"env": "staging", "app": "webapp/config"}),
+            json!({"secret": {"mount": "staging", "path": "webapp/config"}}),
         )
         .await;
     assert_eq!(code, StatusCode::FORBIDDEN);
     let (code, body) = alice
         .call(
             "restart",
-            json!({"env": "staging", "app": "webapp/config", "namespace": "staging", "name": "webapp",
-                   "workload_kind": "", "workload_name": "", "sync_first": false}),
+            json!({"secret": {"mount": "staging", "path": "webapp/config"}, "app": {"namespace": "staging", "name": "webapp"},
+                   "workload": null, "sync_first": false}),
         )
         .await;
     assert_eq!(code, StatusCode::FORBIDDEN, "{body}");
@@ -624,8 +624,8 @@ async fn no_restart_or_sync_without_the_vault_grant_even_called_directly() {
     let (code, body) = alice
         .call(
             "restart",
-            json!({"env": "dev", "app": "webapp/config", "namespace": "staging", "name": "webapp",
-                   "workload_kind": "", "workload_name": "", "sync_first": false}),
+            json!({"secret": {"mount": "dev", "path": "webapp/config"}, "app": {"namespace": "staging", "name": "webapp"},
+                   "workload": null, "sync_first": false}),
         )
         .await;
     assert_eq!(code, StatusCode::NOT_FOUND, "{body}");
@@ -679,14 +679,17 @@ async fn an_unreachable_cluster_is_said_and_the_editor_keeps_working() {
     let v = alice
         .ok(
             "cluster_status",
-            json!({"env": "dev", "app": "webapp/config"}),
+            json!({"secret": {"mount": "dev", "path": "webapp/config"}}),
         )
         .await;
     assert_eq!(v["configured"], true);
     assert_eq!(v["problem"], "The cluster cannot be reached right now.");
     // The editor does not depend on the cluster.
     let secret = alice
-        .ok("secret", json!({"env": "dev", "app": "webapp/config"}))
+        .ok(
+            "secret",
+            json!({"secret": {"mount": "dev", "path": "webapp/config"}}),
+        )
         .await;
     assert!(secret.to_string().contains("username"));
 }
@@ -772,8 +775,8 @@ async fn two_clicks_at_the_same_moment_restart_once() {
         pods(v, &s.app()) == "up_to_date"
     })
     .await;
-    let args = json!({"env": "dev", "app": s.path, "namespace": "dev", "name": s.app(),
-                      "workload_kind": "", "workload_name": "", "sync_first": false});
+    let args = json!({"secret": {"mount": "dev", "path": s.path}, "app": {"namespace": "dev", "name": s.app()},
+                      "workload": null, "sync_first": false});
     let (ra, rb) = tokio::join!(a.call("restart", args.clone()), b.call("restart", args));
     let mut codes = [ra.0, rb.0];
     codes.sort();

@@ -10,7 +10,7 @@ use keyway_store::Outcome;
 use serde_json::{json, Value};
 
 fn secret(env: &str, app: &str) -> Value {
-    json!({"env": env, "app": app})
+    json!({"secret": {"mount": env, "path": app}})
 }
 
 /// A save that only sets values.
@@ -19,7 +19,7 @@ fn set_args(env: &str, app: &str, base: u64, set: Value) -> Value {
 }
 
 fn save_args(env: &str, app: &str, base: u64, set: Value, remove: Value, rename: Value) -> Value {
-    json!({"env": env, "app": app, "base_version": base,
+    json!({"secret": {"mount": env, "path": app}, "base_version": base,
            "changes": {"set": set, "remove": remove, "rename": rename}})
 }
 
@@ -67,7 +67,7 @@ async fn without_a_session_every_endpoint_answers_unauthenticated() {
         ("secret", secret("dev", "webapp/config")),
         (
             "reveal",
-            json!({"env":"dev","app":"webapp/config","version":1,"keys":[],"purpose":"Show"}),
+            json!({"secret": {"mount": "dev", "path": "webapp/config"},"version":1,"keys":[],"purpose":"Show"}),
         ),
         (
             "save",
@@ -116,11 +116,11 @@ async fn a_dev_developer_cannot_touch_staging_even_with_forged_calls() {
         ("secret", secret("staging", "webapp/config")),
         (
             "reveal",
-            json!({"env":"staging","app":"webapp/config","version":1,"keys":[],"purpose":"Show"}),
+            json!({"secret": {"mount": "staging", "path": "webapp/config"},"version":1,"keys":[],"purpose":"Show"}),
         ),
         (
             "export_env",
-            json!({"env":"staging","app":"webapp/config","version":1}),
+            json!({"secret": {"mount": "staging", "path": "webapp/config"},"version":1}),
         ),
         (
             "save",
@@ -130,19 +130,19 @@ async fn a_dev_developer_cannot_touch_staging_even_with_forged_calls() {
         ("versions", secret("staging", "webapp/config")),
         (
             "diff",
-            json!({"env":"staging","app":"webapp/config","from":0,"to":1}),
+            json!({"secret": {"mount": "staging", "path": "webapp/config"},"from":0,"to":1}),
         ),
         (
             "rollback",
-            json!({"env":"staging","app":"webapp/config","to_version":1,"base_version":1}),
+            json!({"secret": {"mount": "staging", "path": "webapp/config"},"to_version":1,"base_version":1}),
         ),
         (
             "undelete",
-            json!({"env":"staging","app":"webapp/config","version":1}),
+            json!({"secret": {"mount": "staging", "path": "webapp/config"},"version":1}),
         ),
         (
             "delete_latest",
-            json!({"env":"staging","app":"webapp/config","version":1,"confirm":"webapp/config"}),
+            json!({"secret": {"mount": "staging", "path": "webapp/config"},"version":1,"confirm":"webapp/config"}),
         ),
     ];
     for (ep, args) in calls {
@@ -182,20 +182,20 @@ async fn keys_are_listed_masked_and_each_reveal_is_audited() {
     assert_eq!(view["caps"]["update"], true);
 
     let one = alice
-        .ok("reveal", json!({"env":"dev","app":"webapp/config","version":1,"keys":["password"],"purpose":"Show"}))
+        .ok("reveal", json!({"secret": {"mount": "dev", "path": "webapp/config"},"version":1,"keys":["password"],"purpose":"Show"}))
         .await;
     assert_eq!(one["values"], json!({"password": "static-password"}));
     let all = alice
         .ok(
             "reveal",
-            json!({"env":"dev","app":"webapp/config","version":1,"keys":[],"purpose":"Copy"}),
+            json!({"secret": {"mount": "dev", "path": "webapp/config"},"version":1,"keys":[],"purpose":"Copy"}),
         )
         .await;
     assert_eq!(all["values"]["username"], "static-user");
     let exported = alice
         .ok(
             "export_env",
-            json!({"env":"dev","app":"webapp/config","version":1}),
+            json!({"secret": {"mount": "dev", "path": "webapp/config"},"version":1}),
         )
         .await;
     assert_eq!(
@@ -233,7 +233,7 @@ async fn revealing_responses_are_never_cached() {
         .header(header::COOKIE, alice.cookie.clone().unwrap())
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(
-            json!({"env":"dev","app":"webapp/config","version":1,"keys":[],"purpose":"Show"})
+            json!({"secret": {"mount": "dev", "path": "webapp/config"},"version":1,"keys":[],"purpose":"Show"})
                 .to_string(),
         ))
         .unwrap();
@@ -549,7 +549,7 @@ async fn rollback_writes_the_old_data_as_a_new_version() {
     let diff = alice
         .ok(
             "diff",
-            json!({"env":"dev","app":"webapp/config","from":1,"to":2}),
+            json!({"secret": {"mount": "dev", "path": "webapp/config"},"from":1,"to":2}),
         )
         .await;
     assert_eq!(
@@ -559,7 +559,7 @@ async fn rollback_writes_the_old_data_as_a_new_version() {
     let (status, _) = alice
         .call(
             "rollback",
-            json!({"env":"dev","app":"webapp/config","to_version":1,"base_version":1}),
+            json!({"secret": {"mount": "dev", "path": "webapp/config"},"to_version":1,"base_version":1}),
         )
         .await;
     assert_eq!(
@@ -570,7 +570,7 @@ async fn rollback_writes_the_old_data_as_a_new_version() {
     let r = alice
         .ok(
             "rollback",
-            json!({"env":"dev","app":"webapp/config","to_version":1,"base_version":2}),
+            json!({"secret": {"mount": "dev", "path": "webapp/config"},"to_version":1,"base_version":2}),
         )
         .await;
     assert_eq!(r["version"], 3);
@@ -592,14 +592,14 @@ async fn deleting_the_latest_version_needs_the_typed_name_and_undelete_restores_
     let (status, body) = alice
         .call(
             "delete_latest",
-            json!({"env":"dev","app":"webapp/config","version":1,"confirm":"webapp"}),
+            json!({"secret": {"mount": "dev", "path": "webapp/config"},"version":1,"confirm":"webapp"}),
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let (status, _) = alice
         .call(
             "delete_latest",
-            json!({"env":"dev","app":"webapp/config","version":7,"confirm":"webapp/config"}),
+            json!({"secret": {"mount": "dev", "path": "webapp/config"},"version":7,"confirm":"webapp/config"}),
         )
         .await;
     assert_eq!(
@@ -610,7 +610,7 @@ async fn deleting_the_latest_version_needs_the_typed_name_and_undelete_restores_
     alice
         .ok(
             "delete_latest",
-            json!({"env":"dev","app":"webapp/config","version":1,"confirm":"webapp/config"}),
+            json!({"secret": {"mount": "dev", "path": "webapp/config"},"version":1,"confirm":"webapp/config"}),
         )
         .await;
     let view = alice.ok("secret", secret("dev", "webapp/config")).await;
@@ -619,14 +619,14 @@ async fn deleting_the_latest_version_needs_the_typed_name_and_undelete_restores_
     let (status, body) = alice
         .call(
             "reveal",
-            json!({"env":"dev","app":"webapp/config","version":1,"keys":[],"purpose":"Show"}),
+            json!({"secret": {"mount": "dev", "path": "webapp/config"},"version":1,"keys":[],"purpose":"Show"}),
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     alice
         .ok(
             "undelete",
-            json!({"env":"dev","app":"webapp/config","version":1}),
+            json!({"secret": {"mount": "dev", "path": "webapp/config"},"version":1}),
         )
         .await;
     let view = alice.ok("secret", secret("dev", "webapp/config")).await;
@@ -679,7 +679,7 @@ async fn when_the_audit_log_cannot_be_written_the_save_is_refused() {
     let (status, _) = alice
         .call(
             "reveal",
-            json!({"env":"dev","app":"webapp/config","version":1,"keys":[],"purpose":"Show"}),
+            json!({"secret": {"mount": "dev", "path": "webapp/config"},"version":1,"keys":[],"purpose":"Show"}),
         )
         .await;
     assert_eq!(

@@ -7,6 +7,22 @@ use super::respond;
 use crate::dto::*;
 use crate::error::AppError;
 
+/// Logging in and out (implemented by the server's session layer).
+#[cfg(feature = "ssr")]
+#[async_trait::async_trait]
+pub trait AuthApi: Send + Sync {
+    async fn login_options(&self) -> Result<LoginChoices, AppError>;
+    async fn login(
+        &self,
+        kind: LoginKind,
+        mount: String,
+        username: String,
+        secret: String,
+    ) -> Result<UserInfo, AppError>;
+    async fn logout(&self) -> Result<(), AppError>;
+    async fn whoami(&self) -> Result<Option<UserInfo>, AppError>;
+}
+
 #[server(prefix = "/api", endpoint = "login_options")]
 pub async fn login_options() -> Result<LoginChoices, AppError> {
     respond(async move { crate::backend::backend()?.login_options().await }.await)

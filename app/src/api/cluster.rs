@@ -1,20 +1,43 @@
-//! Server functions for the cluster side of an app: status, "Sync now", "Restart".
+//! Server functions for the cluster side of a secret: status, "Sync now", "Restart".
 //!
 //! The backend checks the caller's Vault policy before Keyway's own cluster account acts, and
-//! checks that the app really copies `env/app`: a forged call cannot reach another team's app.
+//! checks that the app really copies the secret: a forged call cannot reach another team's app.
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
-use crate::dto::{ActionDone, AppsPage, ClusterStatus};
+use crate::dto::{ActionDone, AppRef, AppsPage, ClusterStatus, SecretRef, WorkloadRef};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
 use super::respond;
 
+/// The cluster side (implemented by the server's cluster service).
+#[cfg(feature = "ssr")]
+#[async_trait::async_trait]
+pub trait ClusterApi: Send + Sync {
+    /// One page (`page` from 0) of the cluster's apps this user may read, filtered by `query`
+    /// (a substring of the namespace, app, mount or path).
+    async fn cluster_apps(&self, query: &str, page: u32) -> Result<AppsPage, AppError>;
+    /// The apps in the cluster that copy `secret`, their sync state and running pods.
+    async fn cluster_status(&self, secret: &SecretRef) -> Result<ClusterStatus, AppError>;
+    /// Asks the operator to copy the current version of `secret` into `app` now.
+    async fn sync_now(&self, secret: &SecretRef, app: &AppRef) -> Result<ActionDone, AppError>;
+    /// Restarts one workload, or all of the app's workloads when `workload` is None.
+    /// `sync_first`: when the cluster does not have the current version yet, sync it, wait for
+    /// it, then restart (otherwise such a restart is refused).
+    async fn restart(
+        &self,
+        secret: &SecretRef,
+        app: &AppRef,
+        workload: Option<WorkloadRef>,
+        sync_first: bool,
+    ) -> Result<ActionDone, AppError>;
+}
+
 #[server(prefix = "/api", endpoint = "cluster_status", input = Json)]
-pub async fn cluster_view(env: String, app: String) -> Result<ClusterStatus, AppError> {
-    respond(async move { crate::backend::backend()?.cluster_status(&env, &app).await }.await)
+pub async fn cluster_view(secret: SecretRef) -> Result<ClusterStatus, AppError> {
+    respond(async move { crate::backend::backend()?.cluster_status(&secret).await }.await)
 }
 
 /// The apps overview: every app in the cluster this user may read, paged and searchable.
@@ -24,38 +47,22 @@ pub async fn cluster_apps(query: String, page: u32) -> Result<AppsPage, AppError
 }
 
 #[server(prefix = "/api", endpoint = "sync_now", input = Json)]
-pub async fn sync_now(
-    env: String,
-    app: String,
-    namespace: String,
-    name: String,
-) -> Result<ActionDone, AppError> {
-    respond(
-        async move {
-            crate::backend::backend()?
-                .sync_now(&env, &app, &namespace, &name)
-                .await
-        }
-        .await,
-    )
+pub async fn sync_now(secret: SecretRef, app: AppRef) -> Result<ActionDone, AppError> {
+    respond(async move { crate::backend::backend()?.sync_now(&secret, &app).await }.await)
 }
 
-/// `workload_kind`/`workload_name` empty: every workload of the app.
+/// `workload` None: every workload of the app.
 #[server(prefix = "/api", endpoint = "restart", input = Json)]
 pub async fn restart(
-    env: String,
-    app: String,
-    namespace: String,
-    name: String,
-    workload_kind: String,
-    workload_name: String,
+    secret: SecretRef,
+    app: AppRef,
+    workload: Option<WorkloadRef>,
     sync_first: bool,
 ) -> Result<ActionDone, AppError> {
     respond(
         async move {
-            let workload = (!workload_name.is_empty()).then_some((workload_kind, workload_name));
             crate::backend::backend()?
-                .restart(&env, &app, &namespace, &name, workload, sync_first)
+                .restart(&secret, &app, workload, sync_first)
                 .await
         }
         .await,

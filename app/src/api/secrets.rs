@@ -1,4 +1,4 @@
-//! Environments, apps and one app's secret: view, reveal, save, export.
+//! The kv mounts a user may see, and one secret: view, reveal, save, export.
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -8,21 +8,42 @@ use super::respond;
 use crate::dto::*;
 use crate::error::AppError;
 
+/// Secrets: list, view masked, reveal, save, export (implemented by the server's secrets service).
+#[cfg(feature = "ssr")]
+#[async_trait::async_trait]
+pub trait SecretsApi: Send + Sync {
+    async fn environments(&self) -> Result<Vec<Environment>, AppError>;
+    async fn secret(&self, secret: &SecretRef) -> Result<SecretView, AppError>;
+    async fn reveal(
+        &self,
+        secret: &SecretRef,
+        version: u64,
+        keys: Vec<String>,
+        purpose: RevealPurpose,
+    ) -> Result<Revealed, AppError>;
+    async fn save(
+        &self,
+        secret: &SecretRef,
+        base_version: u64,
+        changes: Changes,
+    ) -> Result<Saved, AppError>;
+    async fn export_env(&self, secret: &SecretRef, version: u64) -> Result<String, AppError>;
+}
+
 #[server(prefix = "/api", endpoint = "environments", input = Json)]
 pub async fn environments() -> Result<Vec<Environment>, AppError> {
     respond(async move { crate::backend::backend()?.environments().await }.await)
 }
 
 #[server(prefix = "/api", endpoint = "secret", input = Json)]
-pub async fn secret(env: String, app: String) -> Result<SecretView, AppError> {
-    respond(async move { crate::backend::backend()?.secret(&env, &app).await }.await)
+pub async fn secret(secret: SecretRef) -> Result<SecretView, AppError> {
+    respond(async move { crate::backend::backend()?.secret(&secret).await }.await)
 }
 
 /// Reveals the values of `keys` (all keys when empty) at `version`. Audited.
 #[server(prefix = "/api", endpoint = "reveal", input = Json)]
 pub async fn reveal(
-    env: String,
-    app: String,
+    secret: SecretRef,
     version: u64,
     keys: Vec<String>,
     purpose: RevealPurpose,
@@ -30,7 +51,7 @@ pub async fn reveal(
     respond(
         async move {
             crate::backend::backend()?
-                .reveal(&env, &app, version, keys, purpose)
+                .reveal(&secret, version, keys, purpose)
                 .await
         }
         .await,
@@ -40,15 +61,14 @@ pub async fn reveal(
 /// Writes the draft as one new version, with check-and-set against `base_version`.
 #[server(prefix = "/api", endpoint = "save", input = Json)]
 pub async fn save(
-    env: String,
-    app: String,
+    secret: SecretRef,
     base_version: u64,
     changes: Changes,
 ) -> Result<Saved, AppError> {
     respond(
         async move {
             crate::backend::backend()?
-                .save(&env, &app, base_version, changes)
+                .save(&secret, base_version, changes)
                 .await
         }
         .await,
@@ -57,11 +77,11 @@ pub async fn save(
 
 /// The secret as `.env` text. Audited as a read of every value.
 #[server(prefix = "/api", endpoint = "export_env", input = Json)]
-pub async fn export_env(env: String, app: String, version: u64) -> Result<String, AppError> {
+pub async fn export_env(secret: SecretRef, version: u64) -> Result<String, AppError> {
     respond(
         async move {
             crate::backend::backend()?
-                .export_env(&env, &app, version)
+                .export_env(&secret, version)
                 .await
         }
         .await,

@@ -8,29 +8,44 @@ use super::respond;
 use crate::dto::*;
 use crate::error::AppError;
 
+/// A secret's versions (implemented by the server's history service).
+#[cfg(feature = "ssr")]
+#[async_trait::async_trait]
+pub trait VersionsApi: Send + Sync {
+    async fn versions(&self, secret: &SecretRef) -> Result<Vec<VersionRow>, AppError>;
+    async fn diff(&self, secret: &SecretRef, from: u64, to: u64) -> Result<Vec<KeyDiff>, AppError>;
+    async fn rollback(
+        &self,
+        secret: &SecretRef,
+        to_version: u64,
+        base_version: u64,
+    ) -> Result<Saved, AppError>;
+    async fn undelete(&self, secret: &SecretRef, version: u64) -> Result<(), AppError>;
+    async fn delete_latest(&self, secret: &SecretRef, version: u64) -> Result<(), AppError>;
+}
+
 #[server(prefix = "/api", endpoint = "versions", input = Json)]
-pub async fn versions(env: String, app: String) -> Result<Vec<VersionRow>, AppError> {
-    respond(async move { crate::backend::backend()?.versions(&env, &app).await }.await)
+pub async fn versions(secret: SecretRef) -> Result<Vec<VersionRow>, AppError> {
+    respond(async move { crate::backend::backend()?.versions(&secret).await }.await)
 }
 
 /// Masked diff: which keys differ between two versions (0 = empty).
 #[server(prefix = "/api", endpoint = "diff", input = Json)]
-pub async fn diff(env: String, app: String, from: u64, to: u64) -> Result<Vec<KeyDiff>, AppError> {
-    respond(async move { crate::backend::backend()?.diff(&env, &app, from, to).await }.await)
+pub async fn diff(secret: SecretRef, from: u64, to: u64) -> Result<Vec<KeyDiff>, AppError> {
+    respond(async move { crate::backend::backend()?.diff(&secret, from, to).await }.await)
 }
 
 /// Writes `to_version`'s data as a new version, with check-and-set against `base_version`.
 #[server(prefix = "/api", endpoint = "rollback", input = Json)]
 pub async fn rollback(
-    env: String,
-    app: String,
+    secret: SecretRef,
     to_version: u64,
     base_version: u64,
 ) -> Result<Saved, AppError> {
     respond(
         async move {
             crate::backend::backend()?
-                .rollback(&env, &app, to_version, base_version)
+                .rollback(&secret, to_version, base_version)
                 .await
         }
         .await,
@@ -38,34 +53,27 @@ pub async fn rollback(
 }
 
 #[server(prefix = "/api", endpoint = "undelete", input = Json)]
-pub async fn undelete(env: String, app: String, version: u64) -> Result<(), AppError> {
-    respond(
-        async move {
-            crate::backend::backend()?
-                .undelete(&env, &app, version)
-                .await
-        }
-        .await,
-    )
+pub async fn undelete(secret: SecretRef, version: u64) -> Result<(), AppError> {
+    respond(async move { crate::backend::backend()?.undelete(&secret, version).await }.await)
 }
 
-/// Soft-deletes the latest version. `confirm` must be the app's name, typed by the user.
+/// Soft-deletes the latest version. `confirm` must be the secret's path, typed by the user.
 #[server(prefix = "/api", endpoint = "delete_latest", input = Json)]
 pub async fn delete_latest(
-    env: String,
-    app: String,
+    secret: SecretRef,
     version: u64,
     confirm: String,
 ) -> Result<(), AppError> {
     respond(
         async move {
-            if confirm.trim() != app {
+            if confirm.trim() != secret.path {
                 return Err(AppError::Invalid(format!(
-                    "Type the app's name \"{app}\" exactly to confirm the deletion."
+                    "Type the app's name \"{}\" exactly to confirm the deletion.",
+                    secret.path
                 )));
             }
             crate::backend::backend()?
-                .delete_latest(&env, &app, version)
+                .delete_latest(&secret, version)
                 .await
         }
         .await,

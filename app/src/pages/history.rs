@@ -22,7 +22,7 @@ type Comparison = (u64, u64, Result<Vec<KeyDiff>, crate::error::AppError>);
 pub fn History(ctx: PageCtx, view: SecretView) -> impl IntoView {
     let list = Resource::new(
         move || (ctx.env.get(), ctx.app.get(), ctx.reload.get()),
-        |(e, a, _)| versions(e, a),
+        |(e, a, _)| versions(crate::dto::SecretRef::new(e, a)),
     );
     let compare: RwSignal<Option<Comparison>> = RwSignal::new(None);
     let from = RwSignal::new(view.version.saturating_sub(1));
@@ -31,7 +31,7 @@ pub fn History(ctx: PageCtx, view: SecretView) -> impl IntoView {
     let caps = StoredValue::new(view.caps.clone());
     let show_diff = move |a: u64, b: u64| {
         spawn_local(async move {
-            let r = diff(ctx.env.get_untracked(), ctx.app.get_untracked(), a, b).await;
+            let r = diff(ctx.secret_untracked(), a, b).await;
             compare.set(Some((a, b, r)));
         });
     };
@@ -43,7 +43,7 @@ pub fn History(ctx: PageCtx, view: SecretView) -> impl IntoView {
         }
         busy.set(true);
         spawn_local(async move {
-            let r = rollback(ctx.env.get_untracked(), ctx.app.get_untracked(), v, current).await;
+            let r = rollback(ctx.secret_untracked(), v, current).await;
             busy.set(false);
             match r {
                 Ok(s) => ctx.done(format!(
@@ -60,7 +60,7 @@ pub fn History(ctx: PageCtx, view: SecretView) -> impl IntoView {
         }
         busy.set(true);
         spawn_local(async move {
-            let r = undelete(ctx.env.get_untracked(), ctx.app.get_untracked(), v).await;
+            let r = undelete(ctx.secret_untracked(), v).await;
             busy.set(false);
             match r {
                 Ok(()) => ctx.done(format!("Version {v} is restored.")),
@@ -204,7 +204,7 @@ fn DeleteLatest(ctx: PageCtx, view: SecretView) -> impl IntoView {
     };
     let run = move |_| {
         spawn_local(async move {
-            match delete_latest(ctx.env.get_untracked(), ctx.app.get_untracked(), version, typed.get_untracked()).await {
+            match delete_latest(ctx.secret_untracked(), version, typed.get_untracked()).await {
                 Ok(()) => ctx.done(format!("Version {version} is deleted. Undelete it from the History tab if this was a mistake.")),
                 Err(e) => ctx.fail(e),
             }

@@ -2,7 +2,7 @@
 
 use keyway_app::dto::{LoginChoices, LoginKind, LoginMethod, UserInfo};
 use keyway_app::error::AppError;
-use keyway_store::{action, NewEvent, Outcome};
+use keyway_store::{Action, NewEvent, Outcome};
 use keyway_vault::{SecretString, VaultError};
 
 use super::{audit_error, vault_error, Caller, Core, RequestMeta};
@@ -119,7 +119,7 @@ impl Core {
         };
         match attempt {
             Ok(logged_in) => {
-                let event = NewEvent::new(&logged_in.user.display_name, action::LOGIN)
+                let event = NewEvent::new(&logged_in.user.display_name, Action::Login)
                     .entity(&logged_in.user.entity_id)
                     .detail(format!("{} at {mount}", kind.as_str()))
                     .request(&meta.request_id, &meta.client_addr);
@@ -136,7 +136,7 @@ impl Core {
                 } else {
                     username.trim().chars().take(128).collect()
                 };
-                let event = NewEvent::new(who, action::LOGIN_FAILED)
+                let event = NewEvent::new(who, Action::LoginFailed)
                     .outcome(Outcome::Denied)
                     .detail(format!("{} at {mount}", kind.as_str()))
                     .request(&meta.request_id, &meta.client_addr);
@@ -150,9 +150,11 @@ impl Core {
     }
 
     /// Audits the intent, revokes the token (it may already be dead), audits the outcome. The
-    /// revoke happens even when the audit store is down: ending access beats the audit row.
+    /// revoke happens even when the audit store is down: ending access beats the audit row. So
+    /// this is the one bracket not written with [`Core::audited`], which refuses the action
+    /// when the intent cannot be written.
     pub async fn logout(&self, caller: &Caller) -> Result<(), AppError> {
-        let event = NewEvent::new(&caller.display_name, action::LOGOUT)
+        let event = NewEvent::new(&caller.display_name, Action::Logout)
             .entity(&caller.entity_id)
             .request(&caller.meta.request_id, &caller.meta.client_addr);
         let intent = self.audit.begin(event).await;

@@ -1,33 +1,67 @@
 //! Version history: list with authors from the audit log, masked diffs, rollback, undelete,
 //! delete of the latest version.
 
-use keyway_app::dto::{KeyDiff, Saved, VersionRow};
+use async_trait::async_trait;
+use keyway_app::backend::VersionsApi;
+use keyway_app::dto::{KeyDiff, Saved, SecretRef, VersionRow};
 use keyway_app::error::AppError;
 use keyway_app::logic::diff;
-use keyway_store::{action, Outcome};
+use keyway_store::Action;
 
-use super::{audit_error, check_target, vault_error, Caller, Core};
+use super::write::NewVersion;
+use super::{check_secret, vault_error, Caller, Core, RequestBackend};
+
+#[async_trait]
+impl VersionsApi for RequestBackend {
+    async fn versions(&self, s: &SecretRef) -> Result<Vec<VersionRow>, AppError> {
+        self.with_caller(|c| async move { self.core.versions(&c, s).await })
+            .await
+    }
+
+    async fn diff(&self, s: &SecretRef, from: u64, to: u64) -> Result<Vec<KeyDiff>, AppError> {
+        self.with_caller(|c| async move { self.core.diff(&c, s, from, to).await })
+            .await
+    }
+
+    async fn rollback(&self, s: &SecretRef, to: u64, base: u64) -> Result<Saved, AppError> {
+        self.with_caller(|c| async move { self.core.rollback(&c, s, to, base).await })
+            .await
+    }
+
+    async fn undelete(&self, s: &SecretRef, version: u64) -> Result<(), AppError> {
+        self.with_caller(|c| async move { self.core.undelete(&c, s, version).await })
+            .await
+    }
+
+    async fn delete_latest(&self, s: &SecretRef, version: u64) -> Result<(), AppError> {
+        self.with_caller(|c| async move { self.core.delete_latest(&c, s, version).await })
+            .await
+    }
+}
 
 impl Core {
     pub async fn versions(
         &self,
         caller: &Caller,
-        env: &str,
-        app: &str,
+        s: &SecretRef,
     ) -> Result<Vec<VersionRow>, AppError> {
-        check_target(env, app)?;
+        check_secret(s)?;
         let meta = self
             .vault
-            .kv_metadata(&caller.token, env, app)
+            .kv_metadata(&caller.token, &s.mount, &s.path)
             .await
             .map_err(|e| vault_error(e, "see this secret's history"))?;
         let Some(meta) = meta else {
             return Ok(Vec::new());
         };
-        let authors = self.audit.version_authors(env, app).await.map_err(|e| {
-            tracing::error!(error = %e, "audit read failed");
-            AppError::Unavailable("The audit log cannot be read right now.".into())
-        })?;
+        let authors = self
+            .audit
+            .version_authors(&s.mount, &s.path)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "audit read failed");
+                AppError::Unavailable("The audit log cannot be read right now.".into())
+            })?;
         let mut last_readable = 0;
         let mut rows: Vec<VersionRow> = meta
             .versions
@@ -55,14 +89,13 @@ impl Core {
     pub async fn diff(
         &self,
         caller: &Caller,
-        env: &str,
-        app: &str,
+        s: &SecretRef,
         from: u64,
         to: u64,
     ) -> Result<Vec<KeyDiff>, AppError> {
-        check_target(env, app)?;
-        let old = self.read_data(caller, env, app, from).await?;
-        let new = self.read_data(caller, env, app, to).await?;
+        check_secret(s)?;
+        let old = self.read_data(caller, s, from).await?;
+        let new = self.read_data(caller, s, to).await?;
         Ok(diff::key_diff(&old, &new))
     }
 
@@ -70,18 +103,15 @@ impl Core {
     pub async fn rollback(
         &self,
         caller: &Caller,
-        env: &str,
-        app: &str,
+        s: &SecretRef,
         to_version: u64,
         base_version: u64,
     ) -> Result<Saved, AppError> {
-        check_target(env, app)?;
+        check_secret(s)?;
         if to_version == 0 {
             return Err(AppError::Invalid("Pick a version to roll back to.".into()));
         }
-        let target = self
-            .read_for_write(caller, env, app, to_version, &[])
-            .await?;
+        let target = self.read_for_write(caller, s, to_version, &[]).await?;
         // A version written outside Keyway may break the rules a save enforces.
         if let Err(errors) = keyway_app::logic::keys::check_all(&target) {
             return Err(AppError::Invalid(format!(
@@ -89,103 +119,70 @@ impl Core {
                 errors.join(" ")
             )));
         }
-        let base = match self.read_data(caller, env, app, base_version).await {
+        let base = match self.read_data(caller, s, base_version).await {
             Ok(b) => b,
             // Rolling back over a deleted latest version is the usual way out of it.
             Err(AppError::Invalid(_)) => Default::default(),
             Err(e) => return Err(e),
         };
-        self.write_version(
-            caller,
-            env,
-            app,
-            action::SECRET_ROLLBACK,
+        let version = NewVersion {
+            action: Action::SecretRollback,
             base_version,
-            &base,
-            target,
-            None,
-            Some(format!("rollback to version {to_version}")),
-        )
-        .await
+            base: &base,
+            data: target,
+            draft: None,
+            detail: Some(format!("rollback to version {to_version}")),
+        };
+        self.write_version(caller, s, version).await
     }
 
     pub async fn undelete(
         &self,
         caller: &Caller,
-        env: &str,
-        app: &str,
+        s: &SecretRef,
         version: u64,
     ) -> Result<(), AppError> {
-        check_target(env, app)?;
+        check_secret(s)?;
         let v = Some(version as i64);
-        let event = caller
-            .event(action::SECRET_UNDELETE, env, app)
-            .versions(v, v);
-        let intent = self.audit.begin(event).await.map_err(audit_error)?;
-        let result = self
+        let event = caller.event(Action::SecretUndelete, s).versions(v, v);
+        let versions = [version];
+        let call = self
             .vault
-            .kv_undelete(&caller.token, env, app, &[version])
-            .await;
-        self.finish(&intent, &result, v).await;
-        result.map_err(|e| vault_error(e, &format!("undelete {env}/{app}")))
+            .kv_undelete(&caller.token, &s.mount, &s.path, &versions);
+        self.audited(event, call, |_| v)
+            .await?
+            .map_err(|e| vault_error(e, &format!("undelete {s}")))
     }
 
     /// Soft-deletes exactly the version the user saw as latest (not whatever is latest by now).
     pub async fn delete_latest(
         &self,
         caller: &Caller,
-        env: &str,
-        app: &str,
+        s: &SecretRef,
         version: u64,
     ) -> Result<(), AppError> {
-        check_target(env, app)?;
+        check_secret(s)?;
         let meta = self
             .vault
-            .kv_metadata(&caller.token, env, app)
+            .kv_metadata(&caller.token, &s.mount, &s.path)
             .await
             .map_err(|e| vault_error(e, "see this secret's history"))?
-            .ok_or_else(|| AppError::NotFound(format!("{env}/{app} does not exist.")))?;
+            .ok_or_else(|| AppError::NotFound(format!("{s} does not exist.")))?;
         if meta.current_version != version {
             return Err(AppError::Invalid(format!(
                 "Version {version} is no longer the latest (version {} is). Reload and check before deleting.",
                 meta.current_version
             )));
         }
-        let v = Some(version as i64);
         let event = caller
-            .event(action::SECRET_DELETE, env, app)
-            .versions(v, None);
-        let intent = self.audit.begin(event).await.map_err(audit_error)?;
-        let result = self
+            .event(Action::SecretDelete, s)
+            .versions(Some(version as i64), None);
+        let versions = [version];
+        let call = self
             .vault
-            .kv_delete_versions(&caller.token, env, app, &[version])
-            .await;
-        self.finish(&intent, &result, None).await;
-        result.map_err(|e| vault_error(e, &format!("delete versions of {env}/{app}")))
-    }
-
-    async fn finish<T>(
-        &self,
-        intent: &keyway_store::Intent,
-        result: &Result<T, keyway_vault::VaultError>,
-        after: Option<i64>,
-    ) {
-        let outcome = match result {
-            Ok(_) => Outcome::Ok,
-            Err(keyway_vault::VaultError::PermissionDenied) => Outcome::Denied,
-            Err(_) => Outcome::Error,
-        };
-        if let Err(e) = self
-            .audit
-            .finish(
-                intent,
-                outcome,
-                if result.is_ok() { after } else { None },
-                None,
-            )
-            .await
-        {
-            tracing::error!(error = %e, intent = intent.seq(), "could not record an outcome");
-        }
+            .kv_delete_versions(&caller.token, &s.mount, &s.path, &versions);
+        self.audited(event, call, |_| None)
+            .await?
+            .map_err(|e| vault_error(e, &format!("delete versions of {s}")))
     }
 }

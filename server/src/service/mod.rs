@@ -1,21 +1,36 @@
 //! Keyway's actions, one method per thing a user can do, each acting with the caller's own Vault
 //! token and leaving its audit trail.
 //!
-//! This layer knows nothing about HTTP or sessions: [`crate::backend`] turns a request into a
-//! [`Caller`] and calls in here. Errors leave as [`AppError`] with a plain sentence; the details
-//! behind a 5xx are logged here, with the request id, and never sent to the browser.
+//! The shape: each area implements its trait from the UI crate (`keyway_app::backend`:
+//! `SecretsApi` in [`secrets`], `VersionsApi` in [`history`], `ClusterApi` in [`cluster`]) on the
+//! per-request [`RequestBackend`], each method one line that resolves the caller
+//! (`with_caller`, in [`crate::backend`], which also ends a session whose token died) and calls
+//! the `Core` method holding the logic. So an action is its DTO, its endpoint and trait method
+//! (`app/src/api/<area>.rs`) and its service here. The rules every action shares live once:
+//! the audit bracket in [`audit`], the capability check in `keyway_vault::Capabilities`, the
+//! action names in `keyway_store::Action`, the identities in `keyway_app::dto` (`SecretRef`,
+//! `AppRef`, `WorkloadRef`).
+//!
+//! The logic knows nothing about HTTP or sessions: [`crate::backend`] turns a request into a
+//! [`Caller`]. Errors leave as [`AppError`] with a plain sentence; the details behind a 5xx are
+//! logged here, with the request id, and never sent to the browser.
 
+mod audit;
 mod auth;
 pub mod cluster;
 mod history;
 mod overview;
+mod request;
 mod secrets;
+mod write;
 
+use keyway_app::dto::SecretRef;
 use keyway_app::error::AppError;
-use keyway_store::{AuditLog, NewEvent, StoreError};
-use keyway_vault::{SecretString, Vault, VaultError};
+use keyway_store::{Action, AuditLog, NewEvent, StoreError};
+use keyway_vault::{Capabilities, SecretString, Vault, VaultError};
 
 pub use auth::LoggedIn;
+pub use request::RequestBackend;
 
 /// The shared services behind every request.
 pub struct Core {
@@ -42,11 +57,27 @@ pub struct Caller {
 
 impl Caller {
     /// An audit event by this caller on one secret.
-    pub fn event(&self, action: &str, env: &str, app: &str) -> NewEvent {
+    pub fn event(&self, action: Action, secret: &SecretRef) -> NewEvent {
         NewEvent::new(&self.display_name, action)
             .entity(&self.entity_id)
-            .secret(env, app)
+            .secret(&secret.mount, &secret.path)
             .request(&self.meta.request_id, &self.meta.client_addr)
+    }
+}
+
+impl Core {
+    /// The caller's capabilities on `paths` (API paths), in one Vault call; read them with
+    /// [`Capabilities::has`]. `doing` completes "You may not …" when Vault refuses.
+    pub(crate) async fn capabilities(
+        &self,
+        caller: &Caller,
+        paths: &[String],
+        doing: &str,
+    ) -> Result<Capabilities, AppError> {
+        self.vault
+            .capabilities_self(&caller.token, paths)
+            .await
+            .map_err(|e| vault_error(e, doing))
     }
 }
 
@@ -90,8 +121,9 @@ pub fn audit_error(e: StoreError) -> AppError {
     )
 }
 
-/// Rejects environment and app names that could never be a kv-v2 mount or path.
-pub fn check_target(env: &str, app: &str) -> Result<(), AppError> {
+/// Rejects a mount or path that could never be a kv-v2 mount or path.
+pub fn check_secret(secret: &SecretRef) -> Result<(), AppError> {
+    let (env, app) = (secret.mount.as_str(), secret.path.as_str());
     let bad = |s: &str| {
         s.is_empty()
             || s.starts_with('/')

@@ -8,13 +8,14 @@
 
 use futures::{stream, StreamExt};
 use jiff::Timestamp;
-use keyway_app::dto::{AppsPage, ClusterAppSummary, PodsState};
+use keyway_app::dto::{AppsPage, ClusterAppSummary, PodsState, SecretRef};
 use keyway_app::error::AppError;
 use keyway_k8s::apps::{self, AppRef};
 use keyway_k8s::snapshot;
+use keyway_vault::Capability;
 
 use super::cluster::app_dto;
-use super::{vault_error, Caller, Core};
+use super::{Caller, Core};
 
 /// Apps per page.
 pub const PAGE_SIZE: usize = 25;
@@ -70,15 +71,9 @@ impl Core {
                 .collect();
             paths.sort();
             paths.dedup();
-            let caps = self
-                .vault
-                .capabilities_self(&caller.token, &paths)
-                .await
-                .map_err(|e| vault_error(e, "list apps"))?;
-            let readable = |a: &AppRef| {
-                caps.get(&format!("{}/data/{}", a.mount, a.path))
-                    .is_some_and(|c| c.iter().any(|x| x == "read" || x == "root"))
-            };
+            let caps = self.capabilities(caller, &paths, "list apps").await?;
+            let readable =
+                |a: &AppRef| caps.has(&format!("{}/data/{}", a.mount, a.path), Capability::Read);
             visible.extend(chunk.iter().copied().filter(|a| readable(a)));
             if visible.len() >= want {
                 break;
@@ -88,12 +83,12 @@ impl Core {
         let end = (start + PAGE_SIZE).min(visible.len());
         let has_more = visible.len() > end;
         let on_page: Vec<AppRef> = visible[start..end].iter().map(|a| (*a).clone()).collect();
-        let keys: Vec<(String, String)> = on_page
+        let secrets: Vec<SecretRef> = on_page
             .iter()
-            .map(|a| (a.mount.clone(), a.path.clone()))
+            .map(|a| SecretRef::new(&a.mount, &a.path))
             .collect();
-        let versions: Vec<_> = stream::iter(keys)
-            .map(|(mount, path)| async move { self.vault_version(caller, &mount, &path).await })
+        let versions: Vec<_> = stream::iter(secrets)
+            .map(|s| async move { self.vault_version(caller, &s).await })
             .buffered(READS)
             .collect()
             .await;

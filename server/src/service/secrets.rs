@@ -1,21 +1,57 @@
-//! Environments, apps, and one secret: view (masked), reveal, save with check-and-set, export.
+//! The kv mounts a user may see and one secret: view (masked), reveal, export. Saving is in
+//! [`super::write`].
 
 use std::collections::BTreeMap;
 
+use async_trait::async_trait;
+use keyway_app::backend::SecretsApi;
 use keyway_app::dto::{
-    AppSummary, Caps, Changes, ConflictInfo, Environment, RevealPurpose, Revealed, Saved,
-    SecretView,
+    AppSummary, Caps, Changes, Environment, RevealPurpose, Revealed, Saved, SecretRef, SecretView,
 };
 use keyway_app::error::AppError;
-use keyway_app::logic::{diff, dotenv, keys};
-use keyway_store::{action, Outcome};
-use keyway_vault::{KvData, VaultError};
+use keyway_app::logic::dotenv;
+use keyway_store::Action;
+use keyway_vault::{Capability, VaultError};
 
-use super::{audit_error, check_target, vault_error, Caller, Core};
+use super::{audit_error, check_secret, vault_error, Caller, Core, RequestBackend};
 
-/// How deep Keyway looks for apps under an environment, and how many it lists at most.
+/// How deep Keyway looks for secrets under a mount, and how many it lists at most.
 const MAX_DEPTH: usize = 4;
 const MAX_APPS: usize = 500;
+
+#[async_trait]
+impl SecretsApi for RequestBackend {
+    async fn environments(&self) -> Result<Vec<Environment>, AppError> {
+        self.with_caller(|c| async move { self.core.environments(&c).await })
+            .await
+    }
+
+    async fn secret(&self, s: &SecretRef) -> Result<SecretView, AppError> {
+        self.with_caller(|c| async move { self.core.secret_view(&c, s).await })
+            .await
+    }
+
+    async fn reveal(
+        &self,
+        s: &SecretRef,
+        version: u64,
+        keys: Vec<String>,
+        purpose: RevealPurpose,
+    ) -> Result<Revealed, AppError> {
+        self.with_caller(|c| async move { self.core.reveal(&c, s, version, keys, purpose).await })
+            .await
+    }
+
+    async fn save(&self, s: &SecretRef, base: u64, changes: Changes) -> Result<Saved, AppError> {
+        self.with_caller(|c| async move { self.core.save(&c, s, base, changes).await })
+            .await
+    }
+
+    async fn export_env(&self, s: &SecretRef, version: u64) -> Result<String, AppError> {
+        self.with_caller(|c| async move { self.core.export_env(&c, s, version).await })
+            .await
+    }
+}
 
 impl Core {
     pub async fn environments(&self, caller: &Caller) -> Result<Vec<Environment>, AppError> {
@@ -26,7 +62,7 @@ impl Core {
             .map_err(|e| vault_error(e, "list environments"))?;
         let mut out = Vec::new();
         for mount in mounts {
-            let (apps, note) = match self.list_apps(caller, &mount.path).await {
+            let (apps, note) = match self.list_secrets(caller, &mount.path).await {
                 Ok(apps) => (apps, None),
                 Err(VaultError::PermissionDenied) => (
                     Vec::new(),
@@ -34,7 +70,7 @@ impl Core {
                 ),
                 Err(e) => return Err(vault_error(e, "list apps")),
             };
-            let apps = self.visible_apps(caller, &mount.path, apps).await?;
+            let apps = self.visible_secrets(caller, &mount.path, apps).await?;
             out.push(Environment {
                 name: mount.path,
                 description: mount.description,
@@ -46,8 +82,8 @@ impl Core {
     }
 
     /// Every secret path under a mount, breadth first, bounded.
-    async fn list_apps(&self, caller: &Caller, mount: &str) -> Result<Vec<String>, VaultError> {
-        let mut apps = Vec::new();
+    async fn list_secrets(&self, caller: &Caller, mount: &str) -> Result<Vec<String>, VaultError> {
+        let mut paths = Vec::new();
         let mut folders = vec![(String::new(), 0usize)];
         while let Some((folder, depth)) = folders.pop() {
             let names = match self.vault.kv_list(&caller.token, mount, &folder).await {
@@ -62,71 +98,68 @@ impl Core {
                         folders.push((format!("{folder}{sub}/"), depth + 1));
                     }
                 } else {
-                    apps.push(format!("{folder}{name}"));
+                    paths.push(format!("{folder}{name}"));
                 }
-                if apps.len() >= MAX_APPS {
+                if paths.len() >= MAX_APPS {
                     break;
                 }
             }
         }
-        apps.sort();
-        Ok(apps)
+        paths.sort();
+        Ok(paths)
     }
 
-    /// Keeps the apps the user may read or write, asking Vault in one call.
-    async fn visible_apps(
+    /// Keeps the secrets the user may read or write, asking Vault in one call.
+    async fn visible_secrets(
         &self,
         caller: &Caller,
         mount: &str,
-        apps: Vec<String>,
+        paths: Vec<String>,
     ) -> Result<Vec<AppSummary>, AppError> {
-        if apps.is_empty() {
+        if paths.is_empty() {
             return Ok(Vec::new());
         }
-        let paths: Vec<String> = apps.iter().map(|a| format!("{mount}/data/{a}")).collect();
+        let api: Vec<String> = paths.iter().map(|p| format!("{mount}/data/{p}")).collect();
         let caps = self
-            .vault
-            .capabilities_self(&caller.token, &paths)
-            .await
-            .map_err(|e| vault_error(e, "check your permissions"))?;
-        Ok(apps
+            .capabilities(caller, &api, "check your permissions")
+            .await?;
+        use Capability::{Create, Read, Update};
+        Ok(paths
             .into_iter()
-            .zip(paths)
-            .filter_map(|(app, path)| {
-                let c = caps.get(&path).cloned().unwrap_or_default();
-                let has = |x: &str| c.iter().any(|v| v == x || v == "root");
-                let visible = has("read") || has("update") || has("create");
-                visible.then(|| AppSummary {
-                    env: mount.to_string(),
-                    app,
-                    can_edit: has("update") || has("create"),
-                })
+            .zip(api)
+            .filter(|(_, api)| caps.has_any(api, &[Read, Update, Create]))
+            .map(|(app, api)| AppSummary {
+                env: mount.to_string(),
+                app,
+                can_edit: caps.has_any(&api, &[Update, Create]),
             })
             .collect())
     }
 
     /// What the user may do with one secret, from `sys/capabilities-self`.
-    pub async fn caps(&self, caller: &Caller, env: &str, app: &str) -> Result<Caps, AppError> {
-        let ops = ["data", "metadata", "subkeys", "delete", "undelete"];
-        let paths: Vec<String> = ops.iter().map(|op| format!("{env}/{op}/{app}")).collect();
+    pub async fn caps(&self, caller: &Caller, s: &SecretRef) -> Result<Caps, AppError> {
+        let api = |op: &str| format!("{}/{op}/{}", s.mount, s.path);
+        let (data, metadata, subkeys, delete, undelete) = (
+            api("data"),
+            api("metadata"),
+            api("subkeys"),
+            api("delete"),
+            api("undelete"),
+        );
+        let paths = [&data, &metadata, &subkeys, &delete, &undelete].map(String::clone);
         let caps = self
-            .vault
-            .capabilities_self(&caller.token, &paths)
-            .await
-            .map_err(|e| vault_error(e, "check your permissions"))?;
-        let has = |op: usize, cap: &str| {
-            caps.get(&paths[op])
-                .is_some_and(|c| c.iter().any(|v| v == cap || v == "root"))
-        };
+            .capabilities(caller, &paths, "check your permissions")
+            .await?;
+        use Capability::{Create, Read, Update};
         Ok(Caps {
-            read: has(0, "read"),
-            create: has(0, "create"),
-            update: has(0, "update"),
+            read: caps.has(&data, Read),
+            create: caps.has(&data, Create),
+            update: caps.has(&data, Update),
             // Keyway deletes exactly the version the user saw, through `delete/`.
-            delete: has(3, "update"),
-            undelete: has(4, "update"),
-            history: has(1, "read"),
-            subkeys: has(2, "read"),
+            delete: caps.has(&delete, Update),
+            undelete: caps.has(&undelete, Update),
+            history: caps.has(&metadata, Read),
+            subkeys: caps.has(&subkeys, Read),
         })
     }
 
@@ -135,19 +168,18 @@ impl Core {
     pub async fn secret_view(
         &self,
         caller: &Caller,
-        env: &str,
-        app: &str,
+        s: &SecretRef,
     ) -> Result<SecretView, AppError> {
-        check_target(env, app)?;
-        let caps = self.caps(caller, env, app).await?;
+        check_secret(s)?;
+        let caps = self.caps(caller, s).await?;
         if !(caps.read || caps.subkeys || caps.history || caps.update || caps.create) {
             return Err(AppError::Denied(format!(
-                "You may not open {env}/{app}: your Vault policies do not allow it."
+                "You may not open {s}: your Vault policies do not allow it."
             )));
         }
         let mut view = SecretView {
-            env: env.into(),
-            app: app.into(),
+            env: s.mount.clone(),
+            app: s.path.clone(),
             version: 0,
             created_time: None,
             deleted: false,
@@ -155,10 +187,11 @@ impl Core {
             keys: Vec::new(),
             caps: caps.clone(),
         };
+        let (token, mount, path) = (&caller.token, s.mount.as_str(), s.path.as_str());
         if caps.history {
             let meta = self
                 .vault
-                .kv_metadata(&caller.token, env, app)
+                .kv_metadata(token, mount, path)
                 .await
                 .map_err(|e| vault_error(e, "read this secret's history"))?;
             if let Some(m) = meta {
@@ -174,10 +207,10 @@ impl Core {
             }
         }
         if caps.subkeys {
-            match self.vault.kv_subkeys(&caller.token, env, app, None).await {
+            match self.vault.kv_subkeys(token, mount, path, None).await {
                 Ok(Some((names, meta))) => {
                     view.keys = names;
-                    self.apply_meta(&mut view, &meta);
+                    apply_meta(&mut view, &meta);
                     return Ok(view);
                 }
                 Ok(None) => return Ok(view),
@@ -188,11 +221,11 @@ impl Core {
         if caps.read {
             let read = self
                 .vault
-                .kv_read(&caller.token, env, app, None)
+                .kv_read(token, mount, path, None)
                 .await
                 .map_err(|e| vault_error(e, "read this secret"))?;
             if let Some(v) = read {
-                self.apply_meta(&mut view, &v.meta);
+                apply_meta(&mut view, &v.meta);
                 if let Some(data) = v.data {
                     view.keys = data.keys().map(str::to_string).collect();
                 }
@@ -201,25 +234,17 @@ impl Core {
         Ok(view)
     }
 
-    fn apply_meta(&self, view: &mut SecretView, meta: &keyway_vault::VersionMeta) {
-        view.version = meta.version;
-        view.created_time = Some(meta.created_time.clone());
-        view.deleted = meta.deletion_time.is_some();
-        view.destroyed = meta.destroyed;
-    }
-
     /// The data of a version that is about to be written back (a save's base, a rollback's
     /// target). Refuses data with non-text values the write would turn into text, unless the
     /// draft replaces all of them.
     pub(super) async fn read_for_write(
         &self,
         caller: &Caller,
-        env: &str,
-        app: &str,
+        s: &SecretRef,
         version: u64,
         replaced: &[String],
     ) -> Result<BTreeMap<String, String>, AppError> {
-        let (data, non_string) = self.read_version(caller, env, app, version).await?;
+        let (data, non_string) = self.read_version(caller, s, version).await?;
         let kept: Vec<String> = non_string
             .into_iter()
             .filter(|k| !replaced.contains(k))
@@ -237,19 +262,17 @@ impl Core {
     pub(super) async fn read_data(
         &self,
         caller: &Caller,
-        env: &str,
-        app: &str,
+        s: &SecretRef,
         version: u64,
     ) -> Result<BTreeMap<String, String>, AppError> {
-        Ok(self.read_version(caller, env, app, version).await?.0)
+        Ok(self.read_version(caller, s, version).await?.0)
     }
 
     /// One version's data and the keys Vault holds as non-text values.
     async fn read_version(
         &self,
         caller: &Caller,
-        env: &str,
-        app: &str,
+        s: &SecretRef,
         version: u64,
     ) -> Result<(BTreeMap<String, String>, Vec<String>), AppError> {
         if version == 0 {
@@ -257,10 +280,10 @@ impl Core {
         }
         let read = self
             .vault
-            .kv_read(&caller.token, env, app, Some(version))
+            .kv_read(&caller.token, &s.mount, &s.path, Some(version))
             .await
             .map_err(|e| vault_error(e, "read this secret"))?
-            .ok_or_else(|| AppError::NotFound(format!("{env}/{app} has no version {version}.")))?;
+            .ok_or_else(|| AppError::NotFound(format!("{s} has no version {version}.")))?;
         match read.data {
             Some(d) => Ok((d.into_inner(), read.non_string_keys)),
             None if read.meta.destroyed => Err(AppError::Invalid(format!(
@@ -276,22 +299,18 @@ impl Core {
     pub async fn reveal(
         &self,
         caller: &Caller,
-        env: &str,
-        app: &str,
+        s: &SecretRef,
         version: u64,
         wanted: Vec<String>,
         purpose: RevealPurpose,
     ) -> Result<Revealed, AppError> {
-        check_target(env, app)?;
-        let data = match self.read_data(caller, env, app, version).await {
+        check_secret(s)?;
+        let data = match self.read_data(caller, s, version).await {
             Ok(d) => d,
             Err(e) => {
                 if matches!(e, AppError::Denied(_)) {
-                    let event = caller
-                        .event(action::SECRET_REVEAL, env, app)
-                        .outcome(Outcome::Denied)
-                        .detail("reveal refused by Vault");
-                    let _ = self.audit.record(event).await;
+                    let event = caller.event(Action::SecretReveal, s);
+                    self.refused(event, "reveal refused by Vault").await;
                 }
                 return Err(e);
             }
@@ -315,7 +334,7 @@ impl Core {
         };
         let names: Vec<&str> = values.keys().map(String::as_str).collect();
         let event = caller
-            .event(action::SECRET_REVEAL, env, app)
+            .event(Action::SecretReveal, s)
             .versions(Some(version as i64), None)
             .detail(format!("{how}: {}", names.join(", ")));
         self.audit.record(event).await.map_err(audit_error)?;
@@ -326,161 +345,24 @@ impl Core {
     pub async fn export_env(
         &self,
         caller: &Caller,
-        env: &str,
-        app: &str,
+        s: &SecretRef,
         version: u64,
     ) -> Result<String, AppError> {
-        check_target(env, app)?;
-        let data = self.read_data(caller, env, app, version).await?;
+        check_secret(s)?;
+        let data = self.read_data(caller, s, version).await?;
         let names: Vec<&str> = data.keys().map(String::as_str).collect();
         let event = caller
-            .event(action::SECRET_EXPORT, env, app)
+            .event(Action::SecretExport, s)
             .versions(Some(version as i64), None)
             .detail(format!("exported as .env: {}", names.join(", ")));
         self.audit.record(event).await.map_err(audit_error)?;
         Ok(dotenv::export(&data))
     }
+}
 
-    /// Applies a draft onto `base_version` and writes it as one new version with check-and-set.
-    pub async fn save(
-        &self,
-        caller: &Caller,
-        env: &str,
-        app: &str,
-        base_version: u64,
-        changes: Changes,
-    ) -> Result<Saved, AppError> {
-        check_target(env, app)?;
-        for key in changes
-            .set
-            .keys()
-            .chain(changes.rename.iter().map(|(_, to)| to))
-        {
-            keys::check_key(key).map_err(AppError::Invalid)?;
-        }
-        let replaced: Vec<String> = changes
-            .set
-            .keys()
-            .chain(changes.remove.iter())
-            .chain(changes.rename.iter().map(|(from, _)| from))
-            .cloned()
-            .collect();
-        let base = self
-            .read_for_write(caller, env, app, base_version, &replaced)
-            .await?;
-        let new = diff::apply(&base, &changes).map_err(AppError::Invalid)?;
-        if let Err(errors) = keys::check_all(&new) {
-            return Err(AppError::Invalid(errors.join(" ")));
-        }
-        if new == base && base_version > 0 {
-            return Err(AppError::Invalid(
-                "Your draft changes nothing, so there is nothing to save.".into(),
-            ));
-        }
-        self.write_version(
-            caller,
-            env,
-            app,
-            action::SECRET_SAVE,
-            base_version,
-            &base,
-            new,
-            Some(&changes),
-            None,
-        )
-        .await
-    }
-
-    /// Audits the intent, writes `new` with CAS against `base_version` (whose data is `base`),
-    /// audits the outcome. On a CAS conflict, explains what changed meanwhile.
-    #[allow(clippy::too_many_arguments)] // one call site per action; a struct would only rename them
-    pub(super) async fn write_version(
-        &self,
-        caller: &Caller,
-        env: &str,
-        app: &str,
-        act: &str,
-        base_version: u64,
-        base: &BTreeMap<String, String>,
-        new: BTreeMap<String, String>,
-        draft: Option<&Changes>,
-        detail: Option<String>,
-    ) -> Result<Saved, AppError> {
-        let summary = diff::key_changes(base, &new);
-        let mut event = caller
-            .event(act, env, app)
-            .versions(Some(base_version as i64), None)
-            .keys(
-                summary.added.clone(),
-                summary.changed.clone(),
-                summary.removed.clone(),
-            );
-        if let Some(d) = detail {
-            event = event.detail(d);
-        }
-        let intent = self.audit.begin(event).await.map_err(audit_error)?;
-        let data = KvData::from(new);
-        let result = self
-            .vault
-            .kv_write(&caller.token, env, app, &data, base_version)
-            .await;
-        let (outcome, after, note) = match &result {
-            Ok(meta) => (Outcome::Ok, Some(meta.version as i64), None),
-            Err(VaultError::CasMismatch) => {
-                (Outcome::Conflict, None, Some("check-and-set conflict"))
-            }
-            Err(VaultError::PermissionDenied) => {
-                (Outcome::Denied, None, Some("Vault denied the write"))
-            }
-            Err(VaultError::Unreachable(_)) => (
-                Outcome::Error,
-                None,
-                Some("Vault did not answer: the write may or may not have landed"),
-            ),
-            Err(_) => (Outcome::Error, None, Some("Vault write failed")),
-        };
-        if let Err(e) = self.audit.finish(&intent, outcome, after, note).await {
-            // The intent row stays pending and visible; the write itself already happened.
-            tracing::error!(error = %e, intent = intent.seq(), "could not record an outcome");
-        }
-        match result {
-            Ok(meta) => Ok(Saved {
-                version: meta.version,
-                changes: summary,
-            }),
-            Err(VaultError::CasMismatch) => Err(self
-                .conflict(caller, env, app, base_version, base, draft)
-                .await),
-            Err(e) => Err(vault_error(e, &format!("change {env}/{app}"))),
-        }
-    }
-
-    /// Builds the conflict explanation: what changed between the user's base and the newest.
-    async fn conflict(
-        &self,
-        caller: &Caller,
-        env: &str,
-        app: &str,
-        base_version: u64,
-        base: &BTreeMap<String, String>,
-        draft: Option<&Changes>,
-    ) -> AppError {
-        let latest = match self.vault.kv_read(&caller.token, env, app, None).await {
-            Ok(Some(v)) => v,
-            Ok(None) => return AppError::NotFound(format!("{env}/{app} no longer exists.")),
-            Err(e) => return vault_error(e, "read the newer version"),
-        };
-        let current_version = latest.meta.version;
-        let current = latest.data.map(KvData::into_inner).unwrap_or_default();
-        let theirs = diff::key_changes(base, &current);
-        let overlapping = draft
-            .map(|d| diff::overlapping(d, &theirs))
-            .unwrap_or_default();
-        AppError::Conflict(Box::new(ConflictInfo {
-            base_version,
-            current_version,
-            theirs,
-            overlapping,
-        }))
-    }
+fn apply_meta(view: &mut SecretView, meta: &keyway_vault::VersionMeta) {
+    view.version = meta.version;
+    view.created_time = Some(meta.created_time.clone());
+    view.deleted = meta.deletion_time.is_some();
+    view.destroyed = meta.destroyed;
 }

@@ -12,7 +12,7 @@
 
 use std::time::Instant;
 
-use keyway_store::{action, AuditLog, Db, NewEvent};
+use keyway_store::{Action, AuditLog, Db, NewEvent};
 use sqlx::{Connection, Executor};
 
 const CONCURRENT_WRITERS: usize = 8;
@@ -98,7 +98,7 @@ async fn bench(label: &str, url: &str, rows: usize) -> (f64, f64) {
 }
 
 fn event(i: usize) -> NewEvent {
-    NewEvent::new(format!("user-{}", i % 17), action::SECRET_SAVE)
+    NewEvent::new(format!("user-{}", i % 17), Action::SecretSave)
         .secret("dev", format!("app-{}/config", i % 5))
         .versions(Some(i as i64), Some(i as i64 + 1))
         .keys(["DB_URL"], ["API_KEY", "TOKEN"], Vec::<String>::new())

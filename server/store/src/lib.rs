@@ -15,7 +15,7 @@ mod error;
 pub mod audit;
 
 pub use audit::{
-    action, AuditLog, ChainReport, Filter, Intent, NewEvent, Outcome, Recorded, Row,
+    Action, AuditLog, ChainReport, Filter, Intent, NewEvent, Outcome, Recorded, Row,
     GENESIS_PREV_HASH,
 };
 pub use db::{Backend, Db};

@@ -1,5 +1,6 @@
 //! What may this user do, and where: capabilities on API paths and the kv-v2 mounts the token
 //! can see. Both are read with the user's token and allowed by Vault's `default` policy.
+//! [`Capabilities::has`] is the one place that reads a capabilities answer.
 
 use std::collections::BTreeMap;
 
@@ -9,6 +10,77 @@ use serde_json::{json, Value};
 
 use crate::client::NotFound;
 use crate::{Vault, VaultError};
+
+/// One capability a Vault policy grants on a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Capability {
+    Create,
+    Read,
+    Update,
+    Patch,
+    Delete,
+    List,
+    Sudo,
+}
+
+impl Capability {
+    /// Vault's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Capability::Create => "create",
+            Capability::Read => "read",
+            Capability::Update => "update",
+            Capability::Patch => "patch",
+            Capability::Delete => "delete",
+            Capability::List => "list",
+            Capability::Sudo => "sudo",
+        }
+    }
+}
+
+/// The answer of `sys/capabilities-self`: what the token may do on each asked path. The one
+/// rule for reading it is [`Capabilities::has`]: `root` grants everything, `deny` nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Capabilities(BTreeMap<String, Vec<String>>);
+
+impl Capabilities {
+    /// Whether the token has `cap` on the API path `path` (false for a path not asked about).
+    pub fn has(&self, path: &str, cap: Capability) -> bool {
+        self.0.get(path).is_some_and(|list| {
+            !list.iter().any(|c| c == "deny")
+                && list.iter().any(|c| c == "root" || c == cap.as_str())
+        })
+    }
+
+    /// Whether the token has any of `caps` on `path`.
+    pub fn has_any(&self, path: &str, caps: &[Capability]) -> bool {
+        caps.iter().any(|c| self.has(path, *c))
+    }
+
+    /// Vault's words for one path, as answered (`["deny"]`, `["read", "update"]`, …).
+    pub fn get(&self, path: &str) -> Option<&[String]> {
+        self.0.get(path).map(Vec::as_slice)
+    }
+
+    /// The paths answered, sorted.
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl FromIterator<(String, Vec<String>)> for Capabilities {
+    fn from_iter<I: IntoIterator<Item = (String, Vec<String>)>>(iter: I) -> Self {
+        Capabilities(iter.into_iter().collect())
+    }
+}
 
 /// A kv version 2 mount visible to the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +99,7 @@ impl Vault {
         &self,
         token: &SecretString,
         paths: &[String],
-    ) -> Result<BTreeMap<String, Vec<String>>, VaultError> {
+    ) -> Result<Capabilities, VaultError> {
         let url = self.url(&["sys/capabilities-self"], false)?;
         let body = json!({ "paths": paths });
         let answer = self
@@ -76,5 +148,29 @@ impl Vault {
         };
         mounts.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(mounts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caps(list: &[&str]) -> Capabilities {
+        [(
+            "p".to_string(),
+            list.iter().map(|c| c.to_string()).collect(),
+        )]
+        .into_iter()
+        .collect()
+    }
+
+    #[test]
+    fn root_grants_everything_deny_nothing_and_unknown_paths_nothing() {
+        assert!(caps(&["root"]).has("p", Capability::Update));
+        assert!(caps(&["read", "list"]).has("p", Capability::Read));
+        assert!(!caps(&["read", "list"]).has("p", Capability::Update));
+        assert!(!caps(&["deny"]).has("p", Capability::Read));
+        assert!(!caps(&["read"]).has("other", Capability::Read));
+        assert!(caps(&["create"]).has_any("p", &[Capability::Update, Capability::Create]));
     }
 }

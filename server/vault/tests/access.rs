@@ -4,7 +4,7 @@
 mod common;
 
 use keyway_testkit::Bao;
-use keyway_vault::{KvData, KvMount, VaultError};
+use keyway_vault::{Capability, KvData, KvMount, VaultError};
 use serde_json::json;
 
 #[tokio::test]
@@ -26,10 +26,12 @@ async fn capabilities_show_a_dev_only_user_may_write_dev_but_not_staging() {
         .unwrap();
 
     assert_eq!(
-        caps["dev/data/app/db"],
-        vec!["create", "delete", "list", "patch", "read", "update"]
+        caps.get("dev/data/app/db").unwrap(),
+        ["create", "delete", "list", "patch", "read", "update"]
     );
-    assert_eq!(caps["staging/data/app/db"], vec!["deny"]);
+    assert_eq!(caps.get("staging/data/app/db").unwrap(), ["deny"]);
+    assert!(caps.has("dev/data/app/db", Capability::Update));
+    assert!(!caps.has("staging/data/app/db", Capability::Read));
     assert_eq!(caps.len(), 2);
 }
 
@@ -45,7 +47,7 @@ async fn capabilities_for_a_single_path_do_not_include_vaults_extra_key() {
         .await
         .unwrap();
 
-    assert_eq!(caps.keys().collect::<Vec<_>>(), vec!["dev/metadata/app"]);
+    assert_eq!(caps.paths().collect::<Vec<_>>(), vec!["dev/metadata/app"]);
 }
 
 /// Verified on OpenBao 2.7.2: with a token, `sys/internal/ui/mounts` lists only the mounts the

@@ -57,7 +57,7 @@ impl Feed {
                     poll.refetch.get(),
                 )
             },
-            |(env, app, _, _)| cluster_view(env, app),
+            |(env, app, _, _)| cluster_view(crate::dto::SecretRef::new(env, app)),
         );
         Feed { poll, status }
     }
@@ -108,7 +108,7 @@ fn PanelBody(
         latest.with(|s| {
             s.iter()
                 .flat_map(|s| &s.apps)
-                .map(|a| (a.namespace.clone(), a.name.clone()))
+                .map(|a| crate::dto::AppRef::new(a.namespace.clone(), a.name.clone()))
                 .collect::<Vec<_>>()
         })
     };

@@ -156,8 +156,7 @@ pub fn Editor(ctx: PageCtx, view: SecretView) -> impl IntoView {
         let version = base_version.get_untracked();
         spawn_local(async move {
             match reveal(
-                ctx.env.get_untracked(),
-                ctx.app.get_untracked(),
+                ctx.secret_untracked(),
                 version,
                 vec![orig.clone()],
                 RevealPurpose::Edit,
@@ -179,13 +178,7 @@ pub fn Editor(ctx: PageCtx, view: SecretView) -> impl IntoView {
         saving.set(true);
         local_error.set(None);
         spawn_local(async move {
-            let result = save(
-                ctx.env.get_untracked(),
-                ctx.app.get_untracked(),
-                base,
-                changes,
-            )
-            .await;
+            let result = save(ctx.secret_untracked(), base, changes).await;
             saving.set(false);
             match result {
                 Ok(saved) => {

@@ -20,15 +20,7 @@ pub fn KeysView(ctx: PageCtx, view: SecretView) -> impl IntoView {
     let can_read = view.caps.read;
     let fetch = move |keys: Vec<String>, purpose: RevealPurpose| {
         spawn_local(async move {
-            match reveal(
-                ctx.env.get_untracked(),
-                ctx.app.get_untracked(),
-                version,
-                keys,
-                purpose,
-            )
-            .await
-            {
+            match reveal(ctx.secret_untracked(), version, keys, purpose).await {
                 Ok(r) => match purpose {
                     RevealPurpose::Copy => {
                         if let Some(v) = r.values.values().next() {
@@ -50,7 +42,7 @@ pub fn KeysView(ctx: PageCtx, view: SecretView) -> impl IntoView {
     let export = move |_| {
         spawn_local(async move {
             let app = ctx.app.get_untracked();
-            match export_env(ctx.env.get_untracked(), app.clone(), version).await {
+            match export_env(ctx.secret_untracked(), version).await {
                 Ok(text) => {
                     let name = format!("{}.env", app.replace('/', "-"));
                     crate::browser::download(&name, &text);

@@ -50,6 +50,11 @@ impl PageCtx {
         self.notice.set(None);
         self.error.set(Some(e));
     }
+
+    /// The secret this page shows, read without tracking (for a request).
+    pub fn secret_untracked(&self) -> crate::dto::SecretRef {
+        crate::dto::SecretRef::new(self.env.get_untracked(), self.app.get_untracked())
+    }
 }
 
 #[component]
@@ -67,7 +72,7 @@ pub fn SecretPage() -> impl IntoView {
     };
     let view_res = Resource::new(
         move || (env.get(), app.get(), ctx.reload.get()),
-        |(e, a, _)| secret(e, a),
+        |(e, a, _)| secret(crate::dto::SecretRef::new(e, a)),
     );
     let cluster_feed = cluster::Feed::new(ctx);
     let tab_class = move |t: Tab| {

@@ -4,86 +4,21 @@
 //! "values never appear in the audit log" on the writing side.
 
 use std::collections::BTreeSet;
-use std::fmt;
-use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
+use super::action::Action;
+use super::outcome::Outcome;
 use super::row::Row;
 
-/// The action names Keyway writes. `action` is free text in the table so that new actions need no
-/// migration; these constants keep the spelling in one place.
-pub mod action {
-    pub const LOGIN: &str = "login";
-    pub const LOGIN_FAILED: &str = "login_failed";
-    pub const LOGOUT: &str = "logout";
-    pub const SECRET_REVEAL: &str = "secret.reveal";
-    pub const SECRET_EXPORT: &str = "secret.export";
-    pub const SECRET_SAVE: &str = "secret.save";
-    pub const SECRET_IMPORT: &str = "secret.import";
-    pub const SECRET_ROLLBACK: &str = "secret.rollback";
-    pub const SECRET_DELETE: &str = "secret.delete";
-    pub const SECRET_UNDELETE: &str = "secret.undelete";
-
-    /// Actions whose successful outcome creates a new kv-v2 version (`version_after`).
-    pub const CREATES_VERSION: &[&str] = &[SECRET_SAVE, SECRET_ROLLBACK, SECRET_IMPORT];
-}
-
-/// How an action ended. `Pending` marks an intent row: the action was about to be attempted.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Outcome {
-    Pending,
-    #[default]
-    Ok,
-    Denied,
-    Conflict,
-    Error,
-}
-
-impl Outcome {
-    /// The stored spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Pending => "pending",
-            Outcome::Ok => "ok",
-            Outcome::Denied => "denied",
-            Outcome::Conflict => "conflict",
-            Outcome::Error => "error",
-        }
-    }
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Outcome {
-    type Err = ();
-
-    fn from_str(s: &str) -> Result<Self, ()> {
-        Ok(match s {
-            "pending" => Outcome::Pending,
-            "ok" => Outcome::Ok,
-            "denied" => Outcome::Denied,
-            "conflict" => Outcome::Conflict,
-            "error" => Outcome::Error,
-            _ => return Err(()),
-        })
-    }
-}
-
 /// One event to append. Build with [`NewEvent::new`] and the chained setters.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewEvent {
     /// Vault display name of the person acting (what they typed, for `login_failed`).
     pub actor_name: String,
     /// Vault entity id; empty when unknown.
     pub actor_entity: String,
-    /// One of [`action`], or another dotted name.
-    pub action: String,
+    pub action: Action,
     /// kv-v2 mount; empty for actions not about a secret (login, logout).
     pub mount: String,
     /// Secret path inside the mount; empty with `mount`.
@@ -106,11 +41,22 @@ pub struct NewEvent {
 pub(crate) const DETAIL_MAX_CHARS: usize = 500;
 
 impl NewEvent {
-    pub fn new(actor_name: impl Into<String>, action: impl Into<String>) -> Self {
+    pub fn new(actor_name: impl Into<String>, action: Action) -> Self {
         NewEvent {
             actor_name: actor_name.into(),
-            action: action.into(),
-            ..NewEvent::default()
+            actor_entity: String::new(),
+            action,
+            mount: String::new(),
+            path: String::new(),
+            version_before: None,
+            version_after: None,
+            keys_added: Vec::new(),
+            keys_changed: Vec::new(),
+            keys_removed: Vec::new(),
+            outcome: Outcome::default(),
+            detail: None,
+            request_id: None,
+            client_addr: None,
         }
     }
 
@@ -211,11 +157,13 @@ impl Intent {
 
     /// Rebuilds an intent from a row listed by `pending_intents()`, so a reconciler can record
     /// what became of it (for example `Outcome::Error`, "Keyway stopped before the outcome was
-    /// known"). Returns `None` for a row that is not an intent.
+    /// known"). Returns `None` for a row that is not an intent, or whose action this Keyway
+    /// does not know.
     pub fn from_pending(row: &Row) -> Option<Intent> {
         if row.outcome != Outcome::Pending || row.intent_seq.is_some() {
             return None;
         }
+        let action = row.action.parse().ok()?;
         Some(Intent {
             recorded: Recorded {
                 seq: row.seq,
@@ -225,7 +173,7 @@ impl Intent {
             event: NewEvent {
                 actor_name: row.actor_name.clone(),
                 actor_entity: row.actor_entity.clone(),
-                action: row.action.clone(),
+                action,
                 mount: row.mount.clone(),
                 path: row.path.clone(),
                 version_before: row.version_before,
@@ -258,18 +206,5 @@ mod tests {
         let long = "é".repeat(DETAIL_MAX_CHARS + 10);
         let clipped = clip_detail(Some(&long)).unwrap();
         assert_eq!(clipped.chars().count(), DETAIL_MAX_CHARS);
-    }
-
-    #[test]
-    fn outcomes_round_trip_through_their_stored_spelling() {
-        for o in [
-            Outcome::Pending,
-            Outcome::Ok,
-            Outcome::Denied,
-            Outcome::Conflict,
-            Outcome::Error,
-        ] {
-            assert_eq!(o.as_str().parse::<Outcome>(), Ok(o));
-        }
     }
 }

@@ -16,17 +16,21 @@
 //! database itself refuses UPDATE, DELETE (and on PostgreSQL TRUNCATE) on the table; in production
 //! on PostgreSQL also `REVOKE UPDATE, DELETE, TRUNCATE ON audit_log` from the role Keyway uses.
 
+mod action;
 mod append;
 mod event;
 pub mod hash;
+mod outcome;
 mod query;
 mod row;
 
 use std::collections::BTreeMap;
 
+pub use action::Action;
 pub use append::AUDIT_LOCK_KEY;
-pub use event::{action, Intent, NewEvent, Outcome, Recorded};
+pub use event::{Intent, NewEvent, Recorded};
 pub use hash::GENESIS_PREV_HASH;
+pub use outcome::Outcome;
 pub use query::{ChainReport, Filter, DEFAULT_LIMIT, MAX_LIMIT};
 pub use row::Row;
 
@@ -161,7 +165,7 @@ fn stored(
         at: String::new(),
         actor_name: event.actor_name.clone(),
         actor_entity: event.actor_entity.clone(),
-        action: event.action.clone(),
+        action: event.action.as_str().to_owned(),
         mount: event.mount.clone(),
         path: event.path.clone(),
         version_before: event.version_before,

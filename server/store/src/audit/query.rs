@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use time::macros::format_description;
 use time::{OffsetDateTime, UtcOffset};
 
-use super::event::{action, Recorded};
+use super::action::Action;
+use super::event::Recorded;
 use super::hash::{row_hash, GENESIS_PREV_HASH};
 use super::row::{Row, StoredRow, COLUMNS};
 use crate::db::with_pool;
@@ -24,8 +25,7 @@ const VERIFY_PAGE: i64 = 1000;
 pub struct Filter {
     /// Exact Vault display name.
     pub actor: Option<String>,
-    /// Exact action name.
-    pub action: Option<String>,
+    pub action: Option<Action>,
     pub mount: Option<String>,
     /// Exact secret path (within `mount`, when given).
     pub path: Option<String>,
@@ -94,7 +94,7 @@ pub(crate) async fn list(db: &Db, filter: Filter) -> Result<Vec<Row>, StoreError
         push(&mut sql, "actor_name =", Bind::Text(actor));
     }
     if let Some(action) = filter.action {
-        push(&mut sql, "action =", Bind::Text(action));
+        push(&mut sql, "action =", Bind::Text(action.as_str().to_owned()));
     }
     if let Some(mount) = filter.mount {
         push(&mut sql, "mount =", Bind::Text(mount));
@@ -131,8 +131,8 @@ pub(crate) async fn version_authors(
 ) -> Result<BTreeMap<i64, (String, String)>, StoreError> {
     let mut binds = vec![Bind::Text(mount.to_owned()), Bind::Text(path.to_owned())];
     let mut placeholders = Vec::new();
-    for name in action::CREATES_VERSION {
-        binds.push(Bind::Text((*name).to_owned()));
+    for action in Action::ALL.into_iter().filter(|a| a.creates_version()) {
+        binds.push(Bind::Text(action.as_str().to_owned()));
         placeholders.push(format!("${}", binds.len()));
     }
     let sql = format!(

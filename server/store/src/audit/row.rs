@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::event::Outcome;
+use super::outcome::Outcome;
 use crate::StoreError;
 
 /// Every column, in table order; all queries select this list so one `FromRow` fits them all.
@@ -46,6 +46,8 @@ pub struct Row {
     pub at: String,
     pub actor_name: String,
     pub actor_entity: String,
+    /// The stored spelling of an [`Action`](super::Action) (text, so a row written by a newer
+    /// Keyway still reads; [`Row::action`] parses it).
     pub action: String,
     pub mount: String,
     pub path: String,
@@ -62,6 +64,13 @@ pub struct Row {
     pub client_addr: Option<String>,
     pub prev_hash: String,
     pub hash: String,
+}
+
+impl Row {
+    /// The row's action, if this Keyway knows it.
+    pub fn action(&self) -> Option<super::Action> {
+        self.action.parse().ok()
+    }
 }
 
 impl TryFrom<StoredRow> for Row {

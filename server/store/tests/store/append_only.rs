@@ -1,7 +1,7 @@
 //! The database, not the code's good manners, keeps the log append-only and the chain linked;
 //! and when someone with enough power gets round that, `verify_chain` says where.
 
-use keyway_store::{action, NewEvent, GENESIS_PREV_HASH};
+use keyway_store::{Action, NewEvent, GENESIS_PREV_HASH};
 
 use crate::common::{on_both_backends, save_by, Backend, TestDb};
 
@@ -14,7 +14,7 @@ on_both_backends!(
 async fn four_rows(t: &TestDb) {
     let log = t.log();
     for actor in ["alice", "bob", "carol", "dave"] {
-        log.record(NewEvent::new(actor, action::LOGIN))
+        log.record(NewEvent::new(actor, Action::Login))
             .await
             .unwrap();
     }

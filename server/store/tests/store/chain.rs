@@ -1,6 +1,6 @@
 //! record, begin and finish append rows that link into one valid chain.
 
-use keyway_store::{action, Intent, NewEvent, Outcome, StoreError, GENESIS_PREV_HASH};
+use keyway_store::{Action, Intent, NewEvent, Outcome, StoreError, GENESIS_PREV_HASH};
 
 use crate::common::{on_both_backends, save_by, TestDb};
 
@@ -13,7 +13,7 @@ on_both_backends!(
 async fn record_begin_and_finish_build_a_valid_chain(t: TestDb) {
     let log = t.log();
     let login = log
-        .record(NewEvent::new("alice", action::LOGIN).request("req-1", "127.0.0.1"))
+        .record(NewEvent::new("alice", Action::Login).request("req-1", "127.0.0.1"))
         .await
         .unwrap();
     assert_eq!(login.seq, 1);
@@ -54,7 +54,7 @@ async fn record_begin_and_finish_build_a_valid_chain(t: TestDb) {
     assert_eq!(finished.intent_seq, Some(2));
     assert_eq!(finished.actor_name, "alice");
     assert_eq!(finished.actor_entity, "entity-alice");
-    assert_eq!(finished.action, action::SECRET_SAVE);
+    assert_eq!(finished.action(), Some(Action::SecretSave));
     assert_eq!(
         (finished.mount.as_str(), finished.path.as_str()),
         ("dev", "webapp/config")
@@ -95,7 +95,7 @@ async fn an_intent_without_an_outcome_is_listed_as_pending(t: TestDb) {
     let log = t.log();
     let finished = log.begin(save_by("alice")).await.unwrap();
     let interrupted = log
-        .begin(NewEvent::new("bob", action::SECRET_DELETE).secret("dev", "api/keys"))
+        .begin(NewEvent::new("bob", Action::SecretDelete).secret("dev", "api/keys"))
         .await
         .unwrap();
     log.finish(
@@ -136,7 +136,7 @@ async fn an_intent_without_an_outcome_is_listed_as_pending(t: TestDb) {
 async fn an_outcome_cannot_be_pending_and_a_one_shot_event_cannot_be_an_intent(t: TestDb) {
     let log = t.log();
     let err = log
-        .record(NewEvent::new("alice", action::LOGIN).outcome(Outcome::Pending))
+        .record(NewEvent::new("alice", Action::Login).outcome(Outcome::Pending))
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Invalid(_)));

@@ -2,7 +2,7 @@
 
 use std::str::FromStr;
 
-use keyway_store::{AuditLog, Db, NewEvent};
+use keyway_store::{Action, AuditLog, Db, NewEvent};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection, Executor};
 
@@ -149,7 +149,7 @@ impl Drop for DropDatabase {
 }
 
 /// `actor` doing `action` on the secret `dev/webapp/config`.
-pub fn event(actor: &str, action: &str) -> NewEvent {
+pub fn event(actor: &str, action: Action) -> NewEvent {
     NewEvent::new(actor, action)
         .entity(format!("entity-{actor}"))
         .secret("dev", "webapp/config")
@@ -157,7 +157,7 @@ pub fn event(actor: &str, action: &str) -> NewEvent {
 
 /// `actor` saving `dev/webapp/config`.
 pub fn save_by(actor: &str) -> NewEvent {
-    event(actor, keyway_store::action::SECRET_SAVE)
+    event(actor, keyway_store::Action::SecretSave)
 }
 
 /// `on_both_backends!(name)` turns `async fn name(t: TestDb)` into the tests `name::on_sqlite` and

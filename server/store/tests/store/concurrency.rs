@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use keyway_store::{AuditLog, NewEvent, Outcome};
+use keyway_store::{Action, AuditLog, NewEvent, Outcome};
 
 use crate::common::{on_both_backends, TestDb};
 
@@ -21,7 +21,7 @@ async fn write_concurrently(logs: Vec<AuditLog>) {
         tasks.spawn(async move {
             let actor = format!("writer-{i}");
             if i % 2 == 0 {
-                log.record(NewEvent::new(actor, "secret.reveal").secret("dev", "app"))
+                log.record(NewEvent::new(actor, Action::SecretReveal).secret("dev", "app"))
                     .await
                     .map(|_| ())
             } else {

@@ -1,7 +1,7 @@
 //! When the audit log cannot be written, the store says so, so that the caller refuses the
 //! action ("if the audit store cannot record it, the action is refused").
 
-use keyway_store::{NewEvent, Outcome, StoreError};
+use keyway_store::{Action, NewEvent, Outcome, StoreError};
 
 use crate::common::{on_both_backends, postgres_url, save_by, Backend, TestDb};
 
@@ -19,7 +19,7 @@ async fn a_closed_pool_makes_begin_fail_so_the_write_is_refused(t: TestDb) {
         "The audit log could not be written, so the change was not made."
     );
     let err = log
-        .record(NewEvent::new("alice", "secret.reveal"))
+        .record(NewEvent::new("alice", Action::SecretReveal))
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::AuditWrite(_)), "{err:?}");
@@ -41,7 +41,9 @@ async fn a_closed_pool_makes_begin_fail_so_the_write_is_refused(t: TestDb) {
 async fn a_postgres_database_that_disappears_makes_begin_fail() {
     let t = TestDb::new(Backend::Postgres).await;
     let log = t.log();
-    log.record(NewEvent::new("alice", "login")).await.unwrap();
+    log.record(NewEvent::new("alice", Action::Login))
+        .await
+        .unwrap();
     let name = t.url.rsplit('/').next().unwrap().to_owned();
     let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&postgres_url())
         .await

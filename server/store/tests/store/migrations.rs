@@ -1,6 +1,6 @@
 //! The schema is made on a fresh database, and connecting again changes nothing.
 
-use keyway_store::{Backend as DbBackend, Filter, NewEvent};
+use keyway_store::{Action, Backend as DbBackend, Filter, NewEvent};
 
 use crate::common::{on_both_backends, Backend, TestDb};
 
@@ -22,7 +22,7 @@ async fn a_fresh_database_is_migrated_and_reconnecting_migrates_nothing_twice(t:
     assert!(migrations >= 1, "the audit log migration was applied");
     assert!(t.log().list(Filter::default()).await.unwrap().is_empty());
     t.log()
-        .record(NewEvent::new("alice", "login"))
+        .record(NewEvent::new("alice", Action::Login))
         .await
         .unwrap();
 
@@ -65,7 +65,9 @@ async fn an_in_memory_sqlite_database_keeps_its_rows_across_calls() {
     let db = keyway_store::Db::connect("sqlite::memory:").await.unwrap();
     let log = keyway_store::AuditLog::new(db);
     for _ in 0..3 {
-        log.record(NewEvent::new("alice", "login")).await.unwrap();
+        log.record(NewEvent::new("alice", Action::Login))
+            .await
+            .unwrap();
     }
     let report = log.verify_chain().await.unwrap();
     assert!(report.ok);

@@ -1,6 +1,6 @@
 //! The history page's filters, and "who made version N" for the versions list.
 
-use keyway_store::{action, AuditLog, Filter, NewEvent, Outcome, Row};
+use keyway_store::{Action, AuditLog, Filter, NewEvent, Outcome, Row};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -13,23 +13,23 @@ on_both_backends!(
 
 async fn version_authors_name_who_made_each_version_of_one_secret(t: TestDb) {
     let log = t.log();
-    let two_step = |actor: &'static str, act: &'static str, outcome, version: Option<i64>| {
+    let two_step = |actor: &'static str, act: Action, outcome, version: Option<i64>| {
         let log = log.clone();
         async move {
             let intent = log.begin(event(actor, act)).await.unwrap();
             log.finish(&intent, outcome, version, None).await.unwrap()
         }
     };
-    let v1 = two_step("alice", action::SECRET_SAVE, Outcome::Ok, Some(1)).await;
-    two_step("bob", action::SECRET_SAVE, Outcome::Conflict, None).await;
-    two_step("mallory", action::SECRET_SAVE, Outcome::Denied, None).await;
-    two_step("bob", action::SECRET_SAVE, Outcome::Ok, Some(2)).await;
-    two_step("carol", action::SECRET_ROLLBACK, Outcome::Ok, Some(3)).await;
+    let v1 = two_step("alice", Action::SecretSave, Outcome::Ok, Some(1)).await;
+    two_step("bob", Action::SecretSave, Outcome::Conflict, None).await;
+    two_step("mallory", Action::SecretSave, Outcome::Denied, None).await;
+    two_step("bob", Action::SecretSave, Outcome::Ok, Some(2)).await;
+    two_step("carol", Action::SecretRollback, Outcome::Ok, Some(3)).await;
     for one_shot in [
         save_by("dave").versions(Some(3), Some(4)),
-        event("erin", action::SECRET_IMPORT).versions(None, Some(5)),
+        event("erin", Action::SecretImport).versions(None, Some(5)),
         // Not version-making, not ok, another secret, or still pending: none of these count.
-        event("frank", action::SECRET_REVEAL).versions(Some(5), Some(5)),
+        event("frank", Action::SecretReveal).versions(Some(5), Some(5)),
         save_by("gina")
             .outcome(Outcome::Error)
             .versions(Some(5), Some(6)),
@@ -90,11 +90,11 @@ fn text(s: &str) -> Option<String> {
 async fn list_filters_by_actor_action_secret_and_time_newest_first_in_pages(t: TestDb) {
     let log = t.log();
     for event in [
-        NewEvent::new("alice", action::LOGIN),
+        NewEvent::new("alice", Action::Login),
         save_by("alice"),
         save_by("bob").secret("dev", "api/keys"),
-        NewEvent::new("bob", action::SECRET_REVEAL).secret("prod", "webapp/config"),
-        NewEvent::new("carol", action::SECRET_DELETE).secret("dev", "webapp/config"),
+        NewEvent::new("bob", Action::SecretReveal).secret("prod", "webapp/config"),
+        NewEvent::new("carol", Action::SecretDelete).secret("dev", "webapp/config"),
     ] {
         log.record(event).await.unwrap();
     }
@@ -102,7 +102,7 @@ async fn list_filters_by_actor_action_secret_and_time_newest_first_in_pages(t: T
     assert_eq!(seqs_where(&log, |_| ()).await, [5, 4, 3, 2, 1]);
     assert_eq!(seqs_where(&log, |f| f.actor = text("alice")).await, [2, 1]);
     assert_eq!(
-        seqs_where(&log, |f| f.action = text(action::SECRET_SAVE)).await,
+        seqs_where(&log, |f| f.action = Some(Action::SecretSave)).await,
         [3, 2]
     );
     assert_eq!(seqs_where(&log, |f| f.mount = text("dev")).await, [5, 3, 2]);
@@ -117,7 +117,7 @@ async fn list_filters_by_actor_action_secret_and_time_newest_first_in_pages(t: T
     assert_eq!(seqs_where(&log, dev_webapp).await, [5, 2]);
     let bob_reveals = |f: &mut Filter| {
         f.actor = text("bob");
-        f.action = text(action::SECRET_REVEAL);
+        f.action = Some(Action::SecretReveal);
     };
     assert_eq!(seqs_where(&log, bob_reveals).await, [4]);
     assert!(seqs_where(&log, |f| f.actor = text("nobody"))

@@ -13,17 +13,16 @@ use super::workload::WorkloadRow;
 use super::Panel;
 use crate::api::cluster::{restart, sync_now};
 use crate::components::ui::{Badge, ErrorBox, Notice};
-use crate::dto::ClusterApp;
+use crate::dto::{AppRef, ClusterApp, SecretRef, WorkloadRef};
 use crate::error::AppError;
 
 /// What a button asks the server for.
 #[derive(Debug, Clone)]
 pub enum Request {
     SyncNow,
-    /// Empty `kind` and `workload`: every workload of the app.
+    /// `workload` None: every workload of the app.
     Restart {
-        kind: String,
-        workload: String,
+        workload: Option<WorkloadRef>,
         sync_first: bool,
     },
 }
@@ -54,18 +53,15 @@ impl Act {
         self.outcome.set(None);
         let page = self.panel.page;
         let poll = self.panel.poll;
-        let env = page.env.get_untracked();
-        let app = page.app.get_untracked();
-        let namespace = self.namespace.get_value();
-        let name = self.name.get_value();
+        let secret = SecretRef::new(page.env.get_untracked(), page.app.get_untracked());
+        let app = AppRef::new(self.namespace.get_value(), self.name.get_value());
         spawn_local(async move {
             let answer = match request {
-                Request::SyncNow => sync_now(env, app, namespace, name).await,
+                Request::SyncNow => sync_now(secret, app).await,
                 Request::Restart {
-                    kind,
                     workload,
                     sync_first,
-                } => restart(env, app, namespace, name, kind, workload, sync_first).await,
+                } => restart(secret, app, workload, sync_first).await,
             };
             self.busy.set(None);
             // One confirmation on screen at a time.
@@ -77,13 +73,13 @@ impl Act {
 }
 
 #[component]
-pub fn AppCard(panel: Panel, id: (String, String)) -> impl IntoView {
-    let (namespace, name) = id.clone();
+pub fn AppCard(panel: Panel, id: AppRef) -> impl IntoView {
+    let AppRef { namespace, name } = id.clone();
     let app = Memo::new(move |_| {
         panel.latest.with(|s| {
             s.iter()
                 .flat_map(|s| &s.apps)
-                .find(|a| a.namespace == id.0 && a.name == id.1)
+                .find(|a| a.namespace == id.namespace && a.name == id.name)
                 .cloned()
         })
     });
@@ -103,7 +99,7 @@ pub fn AppCard(panel: Panel, id: (String, String)) -> impl IntoView {
         app.with(|a| {
             a.iter()
                 .flat_map(|a| &a.workloads)
-                .map(|w| (w.kind.clone(), w.name.clone()))
+                .map(|w| WorkloadRef::new(w.kind, w.name.clone()))
                 .collect::<Vec<_>>()
         })
     };
@@ -177,8 +173,7 @@ fn RestartAll(app: Memo<Option<ClusterApp>>, act: Act) -> impl IntoView {
                 <div class="mt-2 flex flex-wrap items-center gap-2 text-sm">
                     <ActionButton act button="all" label=o.label_all() refusal=refusal.get()
                         on_click=move || act.run("all".into(), Request::Restart {
-                            kind: String::new(),
-                            workload: String::new(),
+                            workload: None,
                             sync_first: o.sync_first(),
                         }) />
                     {refusal.get().map(|r| view! { <span class="text-slate-500">{r}</span> })}

@@ -6,16 +6,16 @@ use leptos::prelude::*;
 use super::app_card::{Act, ActionButton, Request};
 use super::format;
 use crate::components::ui::Badge;
-use crate::dto::{ClusterApp, PodsState};
+use crate::dto::{ClusterApp, PodsState, WorkloadRef};
 
 #[component]
-pub fn WorkloadRow(app: Memo<Option<ClusterApp>>, act: Act, id: (String, String)) -> impl IntoView {
-    let (kind, name) = id.clone();
+pub fn WorkloadRow(app: Memo<Option<ClusterApp>>, act: Act, id: WorkloadRef) -> impl IntoView {
+    let WorkloadRef { kind, name } = id.clone();
     let workload = Memo::new(move |_| {
         app.with(|a| {
             a.iter()
                 .flat_map(|a| &a.workloads)
-                .find(|w| w.kind == id.0 && w.name == id.1)
+                .find(|w| w.kind == id.kind && w.name == id.name)
                 .cloned()
         })
     });
@@ -58,8 +58,7 @@ pub fn WorkloadRow(app: Memo<Option<ClusterApp>>, act: Act, id: (String, String)
                 view! {
                     <ActionButton act button=button.get_value() label=o.label() refusal=refusal.get()
                         on_click=move || act.run(button.get_value(), Request::Restart {
-                            kind: kind.get_value(),
-                            workload: target.get_value(),
+                            workload: Some(WorkloadRef::new(kind.get_value(), target.get_value())),
                             sync_first: o.sync_first(),
                         }) />
                     {refusal.get().map(|r| view! { <span class="text-slate-500" data-testid="restart-refusal">{r}</span> })}

@@ -7,7 +7,7 @@ const NOW: i64 = 1_800_000_000;
 
 fn workload(pods: PodsState) -> WorkloadState {
     WorkloadState {
-        kind: "Deployment".into(),
+        kind: crate::dto::WorkloadKind::Deployment,
         name: "web".into(),
         pods,
         auto_restart: None,

@@ -1,0 +1,104 @@
+//! The audit bracket, once: an intent row before a Vault or cluster call, the call, an outcome row
+//! after it; and the one-row record of a refused attempt.
+//!
+//! Every mutating action goes through [`Core::audited`], so the same failure is recorded the same
+//! way whichever action met it ([`Classify`]): Vault denied, a check-and-set conflict, no answer
+//! ("may or may not have landed"), anything else.
+
+use std::future::Future;
+
+use keyway_app::error::AppError;
+use keyway_k8s::actions::ActionError;
+use keyway_store::{NewEvent, Outcome};
+use keyway_vault::VaultError;
+
+use super::{audit_error, Core};
+
+/// How a failed call is recorded: its outcome and a short note (never a value).
+pub trait Classify {
+    fn classify(&self) -> (Outcome, String);
+}
+
+impl Classify for VaultError {
+    fn classify(&self) -> (Outcome, String) {
+        match self {
+            VaultError::PermissionDenied => (Outcome::Denied, "Vault denied it".into()),
+            VaultError::CasMismatch => (Outcome::Conflict, "check-and-set conflict".into()),
+            VaultError::Unreachable(_) => (
+                Outcome::Error,
+                "Vault did not answer: the change may or may not have landed".into(),
+            ),
+            other => (Outcome::Error, format!("Vault failed: {other}")),
+        }
+    }
+}
+
+impl Classify for ActionError {
+    fn classify(&self) -> (Outcome, String) {
+        match self {
+            ActionError::Unreachable => (
+                Outcome::Error,
+                "the cluster did not answer: the change may or may not have landed".into(),
+            ),
+            other => (Outcome::Error, format!("the cluster failed: {other}")),
+        }
+    }
+}
+
+/// A failure on one of several targets (one workload of a restart): noted with its name.
+pub struct On<E> {
+    pub target: String,
+    pub error: E,
+}
+
+impl<E: Classify> Classify for On<E> {
+    fn classify(&self) -> (Outcome, String) {
+        let (outcome, note) = self.error.classify();
+        (outcome, format!("{}: {note}", self.target))
+    }
+}
+
+impl Core {
+    /// Writes `event` as an intent (refusing the action with [`audit_error`] when the audit store
+    /// fails, before `call` runs), runs `call`, and records its outcome: `Ok` with the version
+    /// `version_after` reads from the answer, or the failure as [`Classify`] says. A failed
+    /// outcome write is logged (the intent stays visible as pending). Returns the call's result.
+    pub(super) async fn audited<T, E, Fut>(
+        &self,
+        event: NewEvent,
+        call: Fut,
+        version_after: impl FnOnce(&T) -> Option<i64>,
+    ) -> Result<Result<T, E>, AppError>
+    where
+        Fut: Future<Output = Result<T, E>>,
+        E: Classify,
+    {
+        let intent = self.audit.begin(event).await.map_err(audit_error)?;
+        let result = call.await;
+        let (outcome, after, note) = match &result {
+            Ok(answer) => (Outcome::Ok, version_after(answer), None),
+            Err(e) => {
+                let (outcome, note) = e.classify();
+                (outcome, None, Some(note))
+            }
+        };
+        if let Err(e) = self
+            .audit
+            .finish(&intent, outcome, after, note.as_deref())
+            .await
+        {
+            tracing::error!(error = %e, intent = intent.seq(), "could not record an outcome");
+        }
+        Ok(result)
+    }
+
+    /// Records an attempt refused before any call was made (policy, guards, no such target), as
+    /// one `denied` row saying why. The refusal itself is returned by the caller, so a failed
+    /// write here is logged rather than returned.
+    pub(super) async fn refused(&self, event: NewEvent, why: impl Into<String>) {
+        let event = event.outcome(Outcome::Denied).detail(why);
+        if let Err(e) = self.audit.record(event).await {
+            tracing::error!(error = %e, "could not record a refused attempt");
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! Writing a new version of a secret: a save applies a draft, a rollback (in [`super::history`])
+//! writes an old version's data; both go through [`Core::write_version`], check-and-set against
+//! the version the user saw, with the conflict explained.
+
+use std::collections::BTreeMap;
+
+use keyway_app::dto::{Changes, ConflictInfo, Saved, SecretRef};
+use keyway_app::error::AppError;
+use keyway_app::logic::{diff, keys};
+use keyway_store::Action;
+use keyway_vault::{KvData, VaultError};
+
+use super::{check_secret, vault_error, Caller, Core};
+
+/// One version to write: what it replaces and why.
+pub(super) struct NewVersion<'a> {
+    pub action: Action,
+    /// The version the user saw (check-and-set against it) and its data.
+    pub base_version: u64,
+    pub base: &'a BTreeMap<String, String>,
+    pub data: BTreeMap<String, String>,
+    /// The user's draft, to tell which keys both sides touched on a conflict.
+    pub draft: Option<&'a Changes>,
+    pub detail: Option<String>,
+}
+
+impl Core {
+    /// Applies a draft onto `base_version` and writes it as one new version with check-and-set.
+    pub async fn save(
+        &self,
+        caller: &Caller,
+        s: &SecretRef,
+        base_version: u64,
+        changes: Changes,
+    ) -> Result<Saved, AppError> {
+        check_secret(s)?;
+        for key in changes
+            .set
+            .keys()
+            .chain(changes.rename.iter().map(|(_, to)| to))
+        {
+            keys::check_key(key).map_err(AppError::Invalid)?;
+        }
+        let replaced: Vec<String> = changes
+            .set
+            .keys()
+            .chain(changes.remove.iter())
+            .chain(changes.rename.iter().map(|(from, _)| from))
+            .cloned()
+            .collect();
+        let base = self
+            .read_for_write(caller, s, base_version, &replaced)
+            .await?;
+        let new = diff::apply(&base, &changes).map_err(AppError::Invalid)?;
+        if let Err(errors) = keys::check_all(&new) {
+            return Err(AppError::Invalid(errors.join(" ")));
+        }
+        if new == base && base_version > 0 {
+            return Err(AppError::Invalid(
+                "Your draft changes nothing, so there is nothing to save.".into(),
+            ));
+        }
+        let version = NewVersion {
+            action: Action::SecretSave,
+            base_version,
+            base: &base,
+            data: new,
+            draft: Some(&changes),
+            detail: None,
+        };
+        self.write_version(caller, s, version).await
+    }
+
+    /// Writes `v.data` with CAS against `v.base_version`, audited (see [`Core::audited`]). On a
+    /// CAS conflict, explains what changed meanwhile.
+    pub(super) async fn write_version(
+        &self,
+        caller: &Caller,
+        s: &SecretRef,
+        v: NewVersion<'_>,
+    ) -> Result<Saved, AppError> {
+        let summary = diff::key_changes(v.base, &v.data);
+        let mut event = caller
+            .event(v.action, s)
+            .versions(Some(v.base_version as i64), None)
+            .keys(
+                summary.added.clone(),
+                summary.changed.clone(),
+                summary.removed.clone(),
+            );
+        if let Some(d) = v.detail {
+            event = event.detail(d);
+        }
+        let data = KvData::from(v.data);
+        let write = self
+            .vault
+            .kv_write(&caller.token, &s.mount, &s.path, &data, v.base_version);
+        let result = self
+            .audited(event, write, |meta| Some(meta.version as i64))
+            .await?;
+        match result {
+            Ok(meta) => Ok(Saved {
+                version: meta.version,
+                changes: summary,
+            }),
+            Err(VaultError::CasMismatch) => Err(self
+                .conflict(caller, s, v.base_version, v.base, v.draft)
+                .await),
+            Err(e) => Err(vault_error(e, &format!("change {s}"))),
+        }
+    }
+
+    /// Builds the conflict explanation: what changed between the user's base and the newest.
+    async fn conflict(
+        &self,
+        caller: &Caller,
+        s: &SecretRef,
+        base_version: u64,
+        base: &BTreeMap<String, String>,
+        draft: Option<&Changes>,
+    ) -> AppError {
+        let latest = match self
+            .vault
+            .kv_read(&caller.token, &s.mount, &s.path, None)
+            .await
+        {
+            Ok(Some(v)) => v,
+            Ok(None) => return AppError::NotFound(format!("{s} no longer exists.")),
+            Err(e) => return vault_error(e, "read the newer version"),
+        };
+        let current_version = latest.meta.version;
+        let current = latest.data.map(KvData::into_inner).unwrap_or_default();
+        let theirs = diff::key_changes(base, &current);
+        let overlapping = draft
+            .map(|d| diff::overlapping(d, &theirs))
+            .unwrap_or_default();
+        AppError::Conflict(Box::new(ConflictInfo {
+            base_version,
+            current_version,
+            theirs,
+            overlapping,
+        }))
+    }
+}
