@@ -3,7 +3,11 @@
 //! - a request id on every request (logged, audited, echoed as `x-request-id`);
 //! - cross-site protection: a state-changing request must come from Keyway's own origin;
 //! - security headers, and `Cache-Control: no-store` on everything but the static bundle, so no
-//!   page or server-function answer that may carry a value is kept by a browser or proxy.
+//!   page or server-function answer that may carry a value is kept by a browser or proxy;
+//! - the static bundle under `/pkg/` precompressed and cached by content hash (`assets`);
+//! - HTML pages compressed on the fly, server-function answers never (see `compress_page`).
+
+mod assets;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,6 +25,7 @@ use keyway_app::backend::BackendHandle;
 use keyway_app::{shell, App};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::compression::CompressionLayer;
 use tower_sessions::{cookie::SameSite, Expiry, Session, SessionManagerLayer};
 
 use crate::backend::RequestBackend;
@@ -71,8 +76,13 @@ pub fn router(state: AppState, store: AnyStore, cookies: CookiePolicy) -> Router
         .with_same_site(SameSite::Lax)
         .with_secure(cookies.secure)
         .with_expiry(Expiry::OnInactivity(idle));
+    let pkg_dir = std::path::Path::new(&*state.leptos.site_root).join(&*state.leptos.site_pkg_dir);
     Router::new()
         .route("/healthz", get(healthz))
+        .nest_service(
+            &format!("/{}", state.leptos.site_pkg_dir),
+            assets::service(&pkg_dir),
+        )
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             shell(leptos_options.clone())
         })
@@ -83,7 +93,34 @@ pub fn router(state: AppState, store: AnyStore, cookies: CookiePolicy) -> Router
         .layer(sessions)
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .layer(middleware::from_fn(request_id))
+        .layer(CompressionLayer::new().compress_when(compress_page))
         .with_state(state)
+}
+
+/// Marks an answer that must never be compressed (set by `guard` on everything under `/api`).
+#[derive(Clone, Copy)]
+struct NoCompression;
+
+/// Which answers are compressed on the fly: HTML pages only.
+///
+/// BREACH: when a compressed answer holds a secret next to text an attacker can influence (a
+/// path, a search term) and the attacker can watch its length, the length reveals the secret
+/// a character at a time. Server-function answers under `/api` carry secret values (reveal,
+/// diff, export) next to such text, so they are never compressed. Pages are: the server
+/// renders no value into them (values travel only in POST answers from `/api`), and the page
+/// data it embeds for hydration holds key names and versions, not values. The bundle under
+/// `/pkg/` is precompressed at build time and holds no user data at all.
+fn compress_page(
+    _status: StatusCode,
+    _version: axum::http::Version,
+    headers: &axum::http::HeaderMap,
+    extensions: &axum::http::Extensions,
+) -> bool {
+    let html = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html"));
+    html && extensions.get::<NoCompression>().is_none()
 }
 
 /// Provides the per-request backend to the Leptos render or server function.
@@ -177,8 +214,13 @@ async fn guard(State(state): State<AppState>, req: Request<Body>, next: Next) ->
         )
             .into_response();
     }
-    let is_static = req.uri().path().starts_with("/pkg/");
+    let path = req.uri().path();
+    let is_static = path.starts_with("/pkg/");
+    let is_api = path == "/api" || path.starts_with("/api/");
     let mut res = next.run(req).await;
+    if is_api {
+        res.extensions_mut().insert(NoCompression);
+    }
     let h = res.headers_mut();
     let set = |h: &mut axum::http::HeaderMap, k: &'static str, v: &'static str| {
         h.insert(k, HeaderValue::from_static(v));
@@ -194,9 +236,9 @@ async fn guard(State(state): State<AppState>, req: Request<Body>, next: Next) ->
         "permissions-policy",
         "camera=(), microphone=(), geolocation=()",
     );
-    if is_static {
-        set(h, "cache-control", "no-cache");
-    } else {
+    // The bundle's files carry their own caching headers (`assets`); anything else, a missing
+    // file included, is never kept.
+    if !(is_static && h.contains_key(header::CACHE_CONTROL)) {
         set(h, "cache-control", "no-store");
         set(h, "pragma", "no-cache");
     }

@@ -50,11 +50,17 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, AppState), String> {
         Ok(_) => {}
         Err(e) => return Err(format!("audit log: {e}")),
     }
+    // A build with hashed file names lists them in `hash.txt` in the site root (cargo-leptos
+    // writes it there: `hash-file-name` in Cargo.toml); without one, the plain names are used.
+    let hash_file = std::path::absolute(cfg.site_root.join("hash.txt"))
+        .map_err(|e| format!("site root {}: {e}", cfg.site_root.display()))?;
     let leptos = LeptosOptions::builder()
         .output_name("keyway")
         .site_root(cfg.site_root.to_string_lossy().to_string())
         .site_pkg_dir("pkg")
         .site_addr(cfg.listen)
+        .hash_files(hash_file.is_file())
+        .hash_file(hash_file.to_string_lossy().as_ref().into())
         .build();
     let state = AppState {
         core: Arc::new(Core {

@@ -1,7 +1,6 @@
 //! One module per page.
 
 pub mod apps;
-pub mod history;
 pub mod home;
 pub mod login;
 pub mod secret;

@@ -9,6 +9,7 @@
 //! Each refresh updates the panel in place (keyed lists and memos rather than re-rendering it),
 //! so an opened "Details", a focused button and a running request survive the 2 s polling.
 
+mod act;
 mod app_card;
 mod details;
 pub(crate) mod format;

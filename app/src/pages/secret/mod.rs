@@ -4,6 +4,7 @@
 // The apps overview shares the panel's wording and clock.
 pub(crate) mod cluster;
 mod draft;
+mod history;
 mod keys;
 
 use leptos::prelude::*;
@@ -15,7 +16,7 @@ use leptos_router::{
 use crate::api::secrets::secret;
 use crate::components::ui::{Badge, ErrorBox, Notice};
 use crate::error::AppError;
-use crate::pages::history::History;
+use history::History;
 
 /// What the page is showing.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -122,7 +123,7 @@ pub fn SecretPage() -> impl IntoView {
                                         view! { <span data-testid="version">"Version " {v.version}</span> }.into_any()
                                     })}
                                     {move || v.with_value(|v| v.deleted.then(|| view! { <Badge text="latest version deleted" tone="bad" /> }))}
-                                    {move || v.with_value(|v| v.created_time.clone().map(|t| view! { <span>"saved " {crate::pages::history::short_time(&t)}</span> }))}
+                                    {move || v.with_value(|v| v.created_time.clone().map(|t| view! { <span>"saved " {history::short_time(&t)}</span> }))}
                                 </div>
                                 {move || match ctx.tab.get() {
                                     Tab::Keys => view! {

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::app_card::{Act, ActionButton, Request};
+use super::act::{Act, ActionButton, Request};
 use super::format;
 use crate::components::ui::Badge;
 use crate::dto::{ClusterApp, PodsState, WorkloadRef};

@@ -4,10 +4,10 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use super::PageCtx;
 use crate::api::versions::{delete_latest, diff, rollback, undelete, versions};
 use crate::components::ui::{Badge, ErrorBox};
 use crate::dto::{DiffKind, KeyDiff, SecretView, VersionRow};
-use crate::pages::secret::PageCtx;
 
 /// `2026-11-28T13:06:12.123Z` → `2026-11-28 13:06:12 UTC`.
 pub fn short_time(t: &str) -> String {

@@ -1,0 +1,121 @@
+// The measuring half of end2end/bench/bundle (run that script, not this file): opens pages in
+// Chromium through playwright-core and prints the bytes each one transferred and its time to
+// interactive. KEYWAY_URL must point at a Keyway with the demo data (alice / alice-pass).
+import { launch, keywayUrl } from "../tests/lib/browser.mjs";
+
+const KB = 1024;
+const USER = process.env.KEYWAY_BENCH_USER || "alice";
+const PASSWORD = process.env.KEYWAY_BENCH_PASSWORD || "alice-pass";
+const DEEP_LINK = process.env.KEYWAY_BENCH_SECRET || "/env/dev/app/webapp/config";
+
+/** Logs in through the API (as the login form does) and returns the session cookie. */
+async function sessionCookie(base) {
+  const res = await fetch(`${base}/api/login`, {
+    method: "POST",
+    redirect: "manual",
+    headers: {
+      Origin: base,
+      Accept: "application/json",
+      "Content-Type": "application/x-www-form-urlencoded",
+    },
+    body: new URLSearchParams({ method: "userpass", mount: "userpass", username: USER, secret: PASSWORD }),
+  });
+  const cookie = res.headers.getSetCookie().find((c) => c.startsWith("keyway_session="));
+  if (!cookie) throw new Error(`login as ${USER} failed: ${res.status} ${await res.text()}`);
+  const [name, value] = cookie.split(";")[0].split("=");
+  return { name, value, url: base };
+}
+
+/** The type a response counts under. */
+function kind(url, mime, resourceType) {
+  const path = new URL(url).pathname;
+  if (path.endsWith(".wasm") || mime === "application/wasm") return "wasm";
+  if (path.endsWith(".js") || mime.includes("javascript")) return "js";
+  if (path.endsWith(".css") || mime === "text/css") return "css";
+  if (resourceType === "Document") return "html";
+  return "other";
+}
+
+/**
+ * Opens `path` in `page` (or reloads it) and returns { total, byKind, tti, count, statuses }.
+ * Counts every response until the page has hydrated and the network has been idle.
+ */
+async function measure(page, path, { reload = false } = {}) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Network.enable");
+  const requests = new Map();
+  const finished = [];
+  cdp.on("Network.responseReceived", (e) => {
+    requests.set(e.requestId, {
+      url: e.response.url,
+      mime: e.response.mimeType || "",
+      type: e.type,
+      status: e.response.status,
+      cached: e.response.fromDiskCache || e.response.fromPrefetchCache || false,
+    });
+  });
+  cdp.on("Network.loadingFinished", (e) => finished.push(e));
+  if (reload) await page.reload({ waitUntil: "networkidle" });
+  else await page.goto(`${keywayUrl()}${path}`, { waitUntil: "networkidle" });
+  await page.waitForSelector("body[data-hydrated=true]", { timeout: 30_000 });
+  await page.waitForLoadState("networkidle");
+  const tti = await page.evaluate(() => window.__kwHydratedAt ?? null);
+  await cdp.detach();
+  const byKind = { wasm: 0, js: 0, css: 0, html: 0, other: 0 };
+  const statuses = {};
+  let total = 0;
+  for (const f of finished) {
+    const r = requests.get(f.requestId);
+    if (!r) continue;
+    const k = kind(r.url, r.mime, r.type);
+    byKind[k] += f.encodedDataLength;
+    total += f.encodedDataLength;
+    const s = r.cached ? "cache" : String(r.status);
+    statuses[s] = (statuses[s] || 0) + 1;
+  }
+  return { total, byKind, tti, count: finished.length, statuses };
+}
+
+/** Records when the frontend sets body[data-hydrated] (injected before any page script runs). */
+const HYDRATION_PROBE = () => {
+  new MutationObserver((_, obs) => {
+    if (document.body?.dataset.hydrated === "true") {
+      window.__kwHydratedAt = performance.now();
+      obs.disconnect();
+    }
+  }).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-hydrated"] });
+};
+
+function report(label, m, aimKb) {
+  const kb = (n) => `${(n / KB).toFixed(1)} KB`;
+  const split = Object.entries(m.byKind)
+    .map(([k, v]) => `${k} ${kb(v)}`)
+    .join(", ");
+  const aim = aimKb ? `   (aim <= ${aimKb} KB: ${(m.total / KB / aimKb).toFixed(2)}x)` : "";
+  const tti = m.tti === null ? "n/a" : `${m.tti.toFixed(0)} ms`;
+  const statuses = Object.entries(m.statuses)
+    .map(([s, n]) => `${n}x ${s}`)
+    .join(" ");
+  console.log(`${label.padEnd(28)} ${kb(m.total).padStart(10)}${aim}`);
+  console.log(`${"".padEnd(28)}   ${split}`);
+  console.log(`${"".padEnd(28)}   time to interactive ${tti}; ${m.count} responses (${statuses})`);
+}
+
+async function scenario(label, path, aimKb, cookie, { warmReload = false } = {}) {
+  const b = await launch();
+  try {
+    if (cookie) await b.context.addCookies([cookie]);
+    await b.context.addInitScript(HYDRATION_PROBE);
+    report(`${label} (cold)`, await measure(b.page, path), aimKb);
+    if (warmReload) report(`${label} (warm reload)`, await measure(b.page, path, { reload: true }));
+  } finally {
+    await b.close();
+  }
+}
+
+const base = keywayUrl();
+console.log(`Keyway at ${base}; bytes are encoded bytes on the wire, headers included`);
+await scenario("/login", "/login", 250, null);
+const cookie = await sessionCookie(base);
+await scenario("/ (environments)", "/", 250, cookie);
+await scenario(`${DEEP_LINK}`, DEEP_LINK, 350, cookie, { warmReload: true });
