@@ -118,11 +118,20 @@ mod tests {
         ignored: true,
     };
 
+    /// (what, workload annotations, Secret marks, referenced, reloads)
+    type Row = (
+        &'static str,
+        &'static [(&'static str, &'static str)],
+        SecretMarks,
+        bool,
+        bool,
+    );
+
     /// Every annotation form of reference §4.1, for the Secret `s1`.
     #[test]
     fn each_annotation_form_of_the_reference() {
         #[rustfmt::skip]
-        let rows: &[(&str, &[(&str, &str)], SecretMarks, bool, bool)] = &[
+        let rows: &[Row] = &[
             // (what, workload annotations, Secret marks, referenced, reloads)
             ("no annotation", &[], NONE, true, false),
             ("auto", &[(AUTO, "true")], NONE, true, true),
