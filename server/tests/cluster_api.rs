@@ -11,38 +11,23 @@
 
 mod common;
 
-use std::future::Future;
 use std::time::Duration;
 
 use axum::http::StatusCode;
 use common::TestApp;
 use k8s_openapi::api::apps::v1::Deployment;
+use keyway_k8s::reloader;
+use keyway_k8s::status::live::{CLUSTER_LOADING, CLUSTER_UNREACHABLE};
 use keyway_k8s::vso::VaultStaticSecret;
 use keyway_store::Outcome;
+use keyway_testkit::{eventually, until};
 use kube::api::{DeleteParams, PostParams};
 use kube::{Api, Client};
 use serde_json::{json, Value};
-use tokio::time::Instant;
 
 async fn admin() -> Client {
     std::env::var("KUBECONFIG").expect("KUBECONFIG (admin) is set by end2end/cluster/up");
     Client::try_default().await.expect("admin client")
-}
-
-/// Polls `f` every 200 ms until it returns Some, failing with `what` at the deadline.
-async fn eventually<T, F, Fut>(what: &str, within: Duration, mut f: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "not within {within:?}: {what}");
-        tokio::time::sleep(Duration::from_millis(200)).await; // poll interval
-    }
 }
 
 /// One test's app: kv `dev/kwtest/<name>`, VSS `kwt-<name>` → Secret `kwt-<name>`.
@@ -161,18 +146,15 @@ async fn status_until(
     within: Duration,
     pred: impl Fn(&Value) -> bool,
 ) -> Value {
-    let deadline = Instant::now() + within;
-    loop {
+    until(what, within, async || {
         let v = status_of(c, s).await;
         if pred(&v) {
-            return v;
+            Ok(v)
+        } else {
+            Err(format!("{v:#}"))
         }
-        assert!(
-            Instant::now() < deadline,
-            "not within {within:?}: {what}; last: {v:#}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await; // poll interval
-    }
+    })
+    .await
 }
 
 fn live(v: &Value) -> &str {
@@ -524,12 +506,12 @@ async fn paused_refused_and_a_rollout_past_its_deadline_fails() {
     );
 }
 
-#[tokio::test]
-async fn a_first_sync_with_restart_targets_will_restart_automatically() {
-    let app = TestApp::on_cluster().await;
-    let name = "kwt-auto";
-    // The workload exists before the app's first sync; VSO never restarts on a first sync.
-    create_deployment(deployment(name, name, json!({}))).await;
+/// Creates the Deployment `name` (reading the Secret `name`, `extra` merged in) before its app's
+/// first sync, waits until its pod runs and lets the clock leave that second: the Secret's first
+/// write is then strictly newer than the pods (cluster times have whole seconds), and neither
+/// VSO nor Reloader restarts anything for a Secret's creation.
+async fn deployment_before_its_secret(name: &str, extra: Value) {
+    create_deployment(deployment(name, name, extra)).await;
     let started = eventually("pods started", Duration::from_secs(30), || async {
         let d = Api::<Deployment>::namespaced(admin().await, "dev")
             .get(name)
@@ -538,12 +520,18 @@ async fn a_first_sync_with_restart_targets_will_restart_automatically() {
         (d.status?.available_replicas? == 1).then(jiff::Timestamp::now)
     })
     .await;
-    // Cluster times have whole seconds: let the clock leave the pods' second, so the Secret's
-    // first write is strictly newer than them.
     eventually("the next second", Duration::from_secs(3), || async {
         (jiff::Timestamp::now().as_second() > started.as_second()).then_some(())
     })
     .await;
+}
+
+#[tokio::test]
+async fn a_first_sync_with_restart_targets_will_restart_automatically() {
+    let app = TestApp::on_cluster().await;
+    let name = "kwt-auto";
+    // The workload exists before the app's first sync; VSO never restarts on a first sync.
+    deployment_before_its_secret(name, json!({})).await;
     let s = stage(
         &app,
         "auto",
@@ -568,6 +556,57 @@ async fn a_first_sync_with_restart_targets_will_restart_automatically() {
             .contains("sync settings"),
         "{w}"
     );
+}
+
+/// Reloader's `search` mode (the workload opts in, its Secret carries `match`) and an `ignore`d
+/// Secret: Keyway follows the same rule as the Reloader stand-in ([`reloader::reloads`]), so
+/// it promises an automatic restart exactly when Reloader will do one.
+#[tokio::test]
+async fn reloader_search_and_match_restarts_automatically_and_an_ignored_secret_does_not() {
+    let app = TestApp::on_cluster().await;
+    let mut alice = app.login("alice", "alice-pass").await;
+    let cases = [
+        (
+            "rlsearch",
+            (reloader::SEARCH, reloader::MATCH),
+            "will_restart_automatically",
+        ),
+        (
+            "rlignore",
+            (reloader::AUTO, reloader::IGNORE),
+            "restart_needed",
+        ),
+    ];
+    for (name, (on_workload, on_secret), want) in cases {
+        let app_name = format!("kwt-{name}");
+        // On the pod template for one, on the Deployment for the other: both count.
+        let annotations = json!({ on_workload: "true" });
+        let extra = if name == "rlsearch" {
+            json!({"spec": {"template": {"metadata": {"annotations": annotations}}}})
+        } else {
+            json!({"metadata": {"annotations": annotations}})
+        };
+        deployment_before_its_secret(&app_name, extra).await;
+        let s = stage(
+            &app,
+            name,
+            json!({"destination": {"annotations": { on_secret: "true" }}}),
+        )
+        .await;
+        let v = status_until(&mut alice, &s, want, Duration::from_secs(20), |v| {
+            pods(v, &app_name) == want
+        })
+        .await;
+        let w = &v["workloads"][0];
+        if want == "will_restart_automatically" {
+            assert!(
+                w["auto_restart"].as_str().unwrap().contains("Reloader"),
+                "{w}"
+            );
+        } else {
+            assert!(w["auto_restart"].is_null(), "{w}");
+        }
+    }
 }
 
 #[tokio::test]
@@ -657,6 +696,29 @@ async fn no_restart_or_sync_without_the_vault_grant_even_called_directly() {
     );
 }
 
+/// Keyway's account's kubeconfig with the apiserver's address replaced by `server`.
+fn kubeconfig_with_server(dir: &std::path::Path, server: &str) -> String {
+    let env = |k: &str| std::env::var(k).unwrap_or_else(|_| panic!("{k} is set by cluster/up"));
+    let sa = std::fs::read_to_string(env("KEYWAY_SA_KUBECONFIG")).unwrap();
+    let api = env("KEYWAY_K8S_SERVER");
+    assert!(sa.contains(&api), "the kubeconfig names {api}");
+    let path = dir.join("kubeconfig");
+    std::fs::write(&path, sa.replace(&api, server)).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+/// The `problem` of `cluster_status` for `dev/webapp/config`.
+async fn problem(alice: &mut common::Client<'_>) -> Value {
+    let v = alice
+        .ok(
+            "cluster_status",
+            json!({"secret": {"mount": "dev", "path": "webapp/config"}}),
+        )
+        .await;
+    assert_eq!(v["configured"], true);
+    v["problem"].clone()
+}
+
 #[tokio::test]
 async fn an_unreachable_cluster_is_said_and_the_editor_keeps_working() {
     // A kubeconfig whose server refuses connections: a real failure, no double.
@@ -666,24 +728,18 @@ async fn an_unreachable_cluster_is_said_and_the_editor_keeps_working() {
         .local_addr()
         .unwrap()
         .port();
-    let kcfg = dir.path().join("kubeconfig");
-    std::fs::write(
-        &kcfg,
-        format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: x\n  cluster: {{server: \"https://127.0.0.1:{port}\", insecure-skip-tls-verify: true}}\nusers:\n- name: x\n  user: {{token: t}}\ncontexts:\n- name: x\n  context: {{cluster: x, user: x}}\ncurrent-context: x\n"
-        ),
-    )
-    .unwrap();
-    let app = TestApp::on_cluster_with(kcfg.to_str().unwrap()).await;
+    let kcfg = kubeconfig_with_server(dir.path(), &format!("https://127.0.0.1:{port}"));
+    let app = TestApp::on_cluster_with(&kcfg).await;
     let mut alice = app.login("alice", "alice-pass").await;
-    let v = alice
-        .ok(
-            "cluster_status",
-            json!({"secret": {"mount": "dev", "path": "webapp/config"}}),
-        )
-        .await;
-    assert_eq!(v["configured"], true);
-    assert_eq!(v["problem"], "The cluster cannot be reached right now.");
+    // Right after start it may still say "loading"; once the first connection failed, it says
+    // "unreachable", and nothing else.
+    let said = eventually("said unreachable", Duration::from_secs(20), async || {
+        let p = problem(&mut alice).await;
+        assert!(p == CLUSTER_UNREACHABLE || p == CLUSTER_LOADING, "{p}");
+        (p == CLUSTER_UNREACHABLE).then_some(p)
+    })
+    .await;
+    assert_eq!(said, "The cluster cannot be reached right now.");
     // The editor does not depend on the cluster.
     let secret = alice
         .ok(
@@ -692,6 +748,44 @@ async fn an_unreachable_cluster_is_said_and_the_editor_keeps_working() {
         )
         .await;
     assert!(secret.to_string().contains("username"));
+}
+
+/// A reachable cluster whose first lists have not arrived yet is "still loading", never
+/// "unreachable": Keyway reaches the real apiserver through a relay that holds every answer
+/// until the test lets them through.
+#[tokio::test]
+async fn a_reachable_cluster_still_listing_is_said_loading_not_unreachable() {
+    let api = std::env::var("KEYWAY_K8S_SERVER").expect("KEYWAY_K8S_SERVER is set by cluster/up");
+    let upstream = api.trim_start_matches("https://").to_string();
+    let relay = common::HeldRelay::start(&upstream).await;
+    let dir = tempfile::tempdir().unwrap();
+    let kcfg = kubeconfig_with_server(dir.path(), &format!("https://127.0.0.1:{}", relay.port));
+    let app = TestApp::on_cluster_with(&kcfg).await;
+    let mut alice = app.login("alice", "alice-pass").await;
+    // Connected, nothing answered yet: each ask says "loading".
+    eventually(
+        "the relay has a connection",
+        Duration::from_secs(10),
+        || async { relay.connections().gt(&0).then_some(()) },
+    )
+    .await;
+    for _ in 0..5 {
+        assert_eq!(problem(&mut alice).await, CLUSTER_LOADING);
+    }
+    relay.release();
+    eventually(
+        "in sync once the lists arrive",
+        Duration::from_secs(30),
+        async || {
+            let p = problem(&mut alice).await;
+            assert_ne!(
+                p, CLUSTER_UNREACHABLE,
+                "a reachable cluster called unreachable"
+            );
+            p.is_null().then_some(())
+        },
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -4,10 +4,10 @@
 //! every version of `github.com/stakater/Reloader` tried (v1.0.121 … v1.5.0).
 //!
 //! Copied from Reloader:
-//! - Opt-in annotations, on the workload or its pod template: `reloader.stakater.com/auto`,
-//!   `secret.reloader.stakater.com/auto`, `secret.reloader.stakater.com/reload` (a list),
-//!   `reloader.stakater.com/search` with `reloader.stakater.com/match` on the Secret,
-//!   `secrets.exclude.reloader.stakater.com/reload`; `reloader.stakater.com/ignore` on a Secret.
+//! - Which workload rolls for which Secret: the opt-in annotations (`auto`, `secret…/auto`,
+//!   `secret…/reload`, `search` + `match` on the Secret, `exclude`, `ignore` on the Secret), on
+//!   the workload or its pod template. That rule is Keyway's own [`keyway_k8s::reloader`], the
+//!   one Keyway uses to say "will restart automatically", so the two cannot disagree.
 //! - `auto` only reacts to Secrets the pod template references (env, envFrom, volumes,
 //!   projected volumes).
 //! - Change hash: SHA-1 over the sorted `key=value` pairs joined by `;` (so VSO's `_raw`, which
@@ -31,13 +31,10 @@ use kube::runtime::{watcher, WatchStreamExt};
 use kube::{Api, Client, Resource, ResourceExt};
 use sha1::{Digest, Sha1};
 
-pub const AUTO: &str = "reloader.stakater.com/auto";
-pub const SECRET_AUTO: &str = "secret.reloader.stakater.com/auto";
-pub const SECRET_RELOAD: &str = "secret.reloader.stakater.com/reload";
-pub const SEARCH: &str = "reloader.stakater.com/search";
-pub const MATCH: &str = "reloader.stakater.com/match";
-pub const EXCLUDE: &str = "secrets.exclude.reloader.stakater.com/reload";
-pub const IGNORE: &str = "reloader.stakater.com/ignore";
+pub use keyway_k8s::reloader::{
+    merged_annotations, AUTO, EXCLUDE, IGNORE, MATCH, SEARCH, SECRET_AUTO, SECRET_RELOAD,
+};
+use keyway_k8s::reloader::{reloads, SecretMarks};
 
 /// Reloader's hash of a Secret's data.
 pub fn data_hash(data: &BTreeMap<String, Vec<u8>>) -> String {
@@ -62,10 +59,6 @@ pub fn env_var_name(secret: &str) -> String {
         })
         .collect();
     format!("STAKATER_{up}_SECRET")
-}
-
-fn list_has(value: Option<&String>, name: &str) -> bool {
-    value.is_some_and(|v| v.split(',').any(|s| s.trim() == name))
 }
 
 /// The container to put the env var in when the template reads `secret`, or None.
@@ -100,46 +93,21 @@ pub fn container_using(spec: &PodSpec, secret: &str) -> Option<String> {
 }
 
 /// Whether a workload with these annotations (workload's and template's merged) and template
-/// asks to be reloaded when `secret` (with `secret_annotations`) changes; the container if so.
+/// asks to be reloaded when `secret` (with `secret_annotations`) changes; the container if so
+/// (the first one using the Secret, else the first one).
 pub fn wants_reload(
     annotations: &BTreeMap<String, String>,
     template: &PodTemplateSpec,
     secret: &str,
     secret_annotations: &BTreeMap<String, String>,
 ) -> Option<String> {
-    if secret_annotations.get(IGNORE).map(String::as_str) == Some("true") {
-        return None;
-    }
-    if list_has(annotations.get(EXCLUDE), secret) {
-        return None;
-    }
     let spec = template.spec.as_ref()?;
-    let first = || spec.containers.first().map(|c| c.name.clone());
-    if list_has(annotations.get(SECRET_RELOAD), secret) {
-        return container_using(spec, secret).or_else(first);
-    }
-    let is_true = |k: &str| annotations.get(k).map(String::as_str) == Some("true");
     let used = container_using(spec, secret);
-    if is_true(AUTO) || is_true(SECRET_AUTO) {
-        return used;
+    let marks = SecretMarks::from_annotations(secret_annotations);
+    if !reloads(annotations, secret, marks, used.is_some()) {
+        return None;
     }
-    if is_true(SEARCH) && secret_annotations.get(MATCH).map(String::as_str) == Some("true") {
-        return used;
-    }
-    None
-}
-
-fn merged_annotations(
-    meta: &kube::api::ObjectMeta,
-    template: &PodTemplateSpec,
-) -> BTreeMap<String, String> {
-    let mut a = template
-        .metadata
-        .as_ref()
-        .and_then(|m| m.annotations.clone())
-        .unwrap_or_default();
-    a.extend(meta.annotations.clone().unwrap_or_default());
-    a
+    used.or_else(|| spec.containers.first().map(|c| c.name.clone()))
 }
 
 fn patch_params() -> PatchParams {

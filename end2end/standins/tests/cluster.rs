@@ -9,7 +9,6 @@
 //! hold one lock and put the seed's values back, so they can share the cluster.
 
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::process::Command;
 use std::time::Duration;
 
@@ -17,6 +16,7 @@ use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{Event, Secret};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use keyway_k8s::vso::{VaultAuth, VaultConnection, VaultStaticSecret};
+use keyway_testkit::eventually;
 use kube::api::{ListParams, Patch, PatchParams};
 use kube::{Api, Client, ResourceExt};
 use tokio::sync::{Mutex, OnceCell};
@@ -36,22 +36,6 @@ async fn client() -> Client {
     Client::try_default()
         .await
         .expect("a client from KUBECONFIG")
-}
-
-/// Polls `f` every 200 ms until it returns Some, failing with `what` at the deadline.
-async fn eventually<T, F, Fut>(what: &str, within: Duration, mut f: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "not within {within:?}: {what}");
-        tokio::time::sleep(Duration::from_millis(200)).await; // poll interval
-    }
 }
 
 /// `bao kv put -mount=M PATH k=v ...`, as a person would; returns the new version.

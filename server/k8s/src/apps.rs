@@ -1,7 +1,7 @@
 //! From the caches to answers: which apps use a kv path, whether each one's copy is live, and
-//! what each of its workloads' pods run. This is the glue between [`crate::cache`] (what the
-//! cluster says) and [`crate::status`] (the rules), kept free of I/O so a view costs only memory
-//! reads: no request to the apiserver per page view.
+//! what each of its workloads' pods run. This is the glue between [`crate::snapshot`] (what the
+//! cluster says, indexed) and [`crate::status`] / [`crate::reloader`] (the rules), kept free of
+//! I/O so a view costs only memory reads: no request to the apiserver per page view.
 //!
 //! An app is a VaultStaticSecret (its kv-v2 mount and path, the Secret it fills). Its workloads are
 //! the Deployments, StatefulSets and DaemonSets of its namespace whose pod template reads that
@@ -14,7 +14,7 @@ use k8s_openapi::api::core::v1::PodTemplateSpec;
 use kube::ResourceExt;
 use serde::{Deserialize, Serialize};
 
-use crate::cache::{CHANGED_AT, SYNCED_VERSION};
+use crate::reloader::{self, SecretMarks};
 use crate::snapshot::{Snapshot, Workload};
 use crate::status::{
     can_restart, live_state, pods_state, rollout, AppSync, AutoRestart, Cond, Live, LiveInput,
@@ -22,17 +22,7 @@ use crate::status::{
 };
 use crate::vso::VaultStaticSecret;
 
-/// An app's identity: where it lives and what it copies.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AppRef {
-    pub namespace: String,
-    /// The VaultStaticSecret's name.
-    pub name: String,
-    pub mount: String,
-    pub path: String,
-    /// The Secret it fills.
-    pub secret: String,
-}
+pub use crate::refs::{AppRef, WorkloadRef};
 
 /// Everything Keyway shows about one app.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -115,26 +105,6 @@ fn reads(template: &PodTemplateSpec, secret: &str) -> (bool, bool) {
     (env || sub_path, !volumes.is_empty() && !sub_path)
 }
 
-fn reloader_wants(meta: &kube::api::ObjectMeta, template: &PodTemplateSpec, secret: &str) -> bool {
-    let mut a = template
-        .metadata
-        .as_ref()
-        .and_then(|m| m.annotations.clone())
-        .unwrap_or_default();
-    a.extend(meta.annotations.clone().unwrap_or_default());
-    let is_true = |k: &str| a.get(k).map(String::as_str) == Some("true");
-    let listed = |k: &str| {
-        a.get(k)
-            .is_some_and(|v| v.split(',').any(|s| s.trim() == secret))
-    };
-    if listed("secrets.exclude.reloader.stakater.com/reload") {
-        return false;
-    }
-    is_true("reloader.stakater.com/auto")
-        || is_true("secret.reloader.stakater.com/auto")
-        || listed("secret.reloader.stakater.com/reload")
-}
-
 struct Found {
     input_owned: OwnedWorkload,
     name: String,
@@ -191,7 +161,11 @@ impl OwnedWorkload {
 fn workloads(snap: &Snapshot, vss: &VaultStaticSecret) -> Vec<Found> {
     let ns = vss.namespace().unwrap_or_default();
     let secret = vss.spec.destination.name.as_str();
-    let mut seen: Vec<(WorkloadKind, String)> = Vec::new();
+    let marks = snap
+        .secret_state(&ns, secret)
+        .map(|s| s.reloader)
+        .unwrap_or_default();
+    let mut seen: Vec<WorkloadRef> = Vec::new();
     let mut candidates: Vec<&Workload> = snap.readers(&ns, secret).collect();
     for t in vss.spec.rollout_restart_targets.iter().flatten() {
         let kind = match t.kind.as_str() {
@@ -212,10 +186,10 @@ fn workloads(snap: &Snapshot, vss: &VaultStaticSecret) -> Vec<Found> {
     let mut out = Vec::new();
     for w in candidates {
         let (kind, name) = (w.kind(), w.name().to_string());
-        if seen.contains(&(kind, name.clone())) {
+        if seen.contains(&w.reference()) {
             continue;
         }
-        seen.push((kind, name.clone()));
+        seen.push(w.reference());
         let (env, volume_live) = reads(w.template(), secret);
         let target = is_target(kind, &name);
         if !env && !volume_live && !target {
@@ -223,7 +197,7 @@ fn workloads(snap: &Snapshot, vss: &VaultStaticSecret) -> Vec<Found> {
         }
         let auto = if target {
             Some(AutoRestart::VsoRolloutTarget)
-        } else if reloader_wants(w.meta(), w.template(), secret) {
+        } else if reloads(w, secret, marks, env || volume_live) {
             Some(AutoRestart::Reloader)
         } else {
             None
@@ -239,6 +213,12 @@ fn workloads(snap: &Snapshot, vss: &VaultStaticSecret) -> Vec<Found> {
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     out
+}
+
+/// Reloader's rule ([`crate::reloader`]) for this workload and Secret.
+fn reloads(w: &Workload, secret: &str, marks: SecretMarks, referenced: bool) -> bool {
+    let annotations = reloader::merged_annotations(w.meta(), w.template());
+    reloader::reloads(&annotations, secret, marks, referenced)
 }
 
 fn cond_of(
@@ -373,13 +353,10 @@ pub fn view(
         .map(|cs| cs.iter().map(Cond::from).collect())
         .unwrap_or_default();
     let events = snap.events_of(vss);
-    let secret = snap.secret(&app.namespace, &app.secret);
-    let ann = secret
-        .as_ref()
-        .and_then(|s| s.metadata.annotations.clone())
+    let secret = snap
+        .secret_state(&app.namespace, &app.secret)
         .unwrap_or_default();
-    let synced_version = ann.get(SYNCED_VERSION).and_then(|v| v.parse().ok());
-    let secret_changed: Option<Timestamp> = ann.get(CHANGED_AT).and_then(|t| t.parse().ok());
+    let (synced_version, secret_changed) = (secret.synced_version, secret.changed_at);
     let live = live_state(&LiveInput {
         now,
         app: Some(AppSync {
@@ -392,7 +369,7 @@ pub fn view(
             secret_changed,
         }),
         vault,
-        cluster_ok: snap.health_ok,
+        cluster: snap.cluster,
     });
     let workloads = workloads(snap, vss)
         .into_iter()

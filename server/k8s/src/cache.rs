@@ -9,13 +9,17 @@
 //! - Secrets are the sensitive kind: each one is reduced before it is stored. Its values are
 //!   dropped, only the kv version VSO recorded in `_raw` (`metadata.version`) is kept, as an
 //!   in-memory annotation ([`SYNCED_VERSION`]), with the time of the Secret's last write
-//!   ([`CHANGED_AT`], from `managedFields`). No other value stays in memory.
+//!   ([`CHANGED_AT`], from `managedFields`) and Reloader's `match`/`ignore` annotations. No
+//!   value stays in memory. The reductions live in [`crate::reduced`].
 //! - ReplicaSets and Pods are watched as metadata only (owner, creation time, revision): that is
 //!   all "do the running pods use it" needs, and it keeps memory small with many apps.
 //! - Events are watched only for VaultStaticSecrets (VSO's SecretSynced / VaultClientError ...).
 //! - `managedFields` are dropped from everything: they are most of an object's size.
+//!
+//! This module knows nothing of what is built on the stores ([`crate::snapshot`] depends on it,
+//! not the other way round): the one shared derived view is kept in a type-erased slot.
 
-use std::collections::BTreeMap;
+use std::any::Any;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -29,12 +33,13 @@ use kube::runtime::{watcher, WatchStreamExt};
 use kube::{Api, Client, Resource};
 use serde::de::DeserializeOwned;
 
+use crate::reduced::{reduce_meta, strip};
+use crate::status::ClusterSync;
 use crate::vso::VaultStaticSecret;
 
-/// In-memory annotation on a cached Secret: the kv version its `_raw` holds.
-pub const SYNCED_VERSION: &str = "keyway.internal/synced-version";
-/// In-memory annotation on a cached Secret: when it was last written (RFC 3339).
-pub const CHANGED_AT: &str = "keyway.internal/changed-at";
+pub use crate::reduced::{
+    raw_version, reduce_secret, slim_template, CachedSecret, CHANGED_AT, SYNCED_VERSION,
+};
 
 /// The shared caches. Cloning is cheap (stores are `Arc`s).
 #[derive(Clone)]
@@ -48,12 +53,13 @@ pub struct Caches {
     pub pods: Store<PartialObjectMeta<Pod>>,
     pub events: Store<Event>,
     health: Arc<Vec<WatchHealth>>,
-    /// The shared, indexed read of these stores (see [`crate::snapshot`]).
-    pub(crate) snapshot: SnapshotSlot,
+    /// The shared, indexed read of these stores and when it was built. [`crate::snapshot`] owns
+    /// what is in it; it is type-erased here so this module does not depend on that one.
+    pub(crate) derived: DerivedSlot,
 }
 
-pub(crate) type SnapshotSlot =
-    Arc<Mutex<Option<(std::time::Instant, Arc<crate::snapshot::Snapshot>)>>>;
+/// See [`Caches::derived`].
+pub(crate) type DerivedSlot = Arc<Mutex<Option<(std::time::Instant, Arc<dyn Any + Send + Sync>)>>>;
 
 /// One watch's state: in sync or not, and the last error.
 struct WatchHealth {
@@ -75,6 +81,16 @@ pub struct Health {
     pub ok: bool,
     /// "Deployment: <error>" for each watch not in sync.
     pub problems: Vec<String>,
+    /// In sync, still loading (no watch failed, some have not had their first list), or
+    /// unreachable (a watch failed recently).
+    pub sync: ClusterSync,
+}
+
+impl Health {
+    /// What Keyway tells a user about the cluster (see [`ClusterSync::sentence`]).
+    pub fn sentence(&self) -> &'static str {
+        self.sync.sentence()
+    }
 }
 
 impl Caches {
@@ -180,7 +196,7 @@ impl Caches {
             pods,
             events,
             health,
-            snapshot: Arc::default(),
+            derived: Arc::default(),
         }
     }
 
@@ -201,29 +217,44 @@ impl Caches {
 
     /// Which watches are in sync right now.
     pub fn health(&self) -> Health {
-        let problems: Vec<String> = self
-            .health
-            .iter()
-            .filter_map(|h| {
-                let err = h
-                    .last_error
-                    .lock()
-                    .ok()
-                    .and_then(|e| e.clone())
-                    .filter(|(at, _)| at.elapsed() < ERROR_WINDOW)
-                    .map(|(_, e)| e);
-                let listed = h.listed.load(Ordering::Relaxed);
-                match (listed, err) {
-                    (true, None) => None,
-                    (_, Some(e)) => Some(format!("{}: {e}", h.kind)),
-                    (false, None) => Some(format!("{}: not listed yet", h.kind)),
+        health_of(&self.health)
+    }
+}
+
+/// In sync when every watch has listed and none failed within [`ERROR_WINDOW`]; loading while
+/// some have not listed yet and none failed; unreachable as soon as one failed.
+fn health_of(watches: &[WatchHealth]) -> Health {
+    let mut failed = false;
+    let problems: Vec<String> = watches
+        .iter()
+        .filter_map(|h| {
+            let err = h
+                .last_error
+                .lock()
+                .ok()
+                .and_then(|e| e.clone())
+                .filter(|(at, _)| at.elapsed() < ERROR_WINDOW)
+                .map(|(_, e)| e);
+            let listed = h.listed.load(Ordering::Relaxed);
+            match (listed, err) {
+                (true, None) => None,
+                (_, Some(e)) => {
+                    failed = true;
+                    Some(format!("{}: {e}", h.kind))
                 }
-            })
-            .collect();
-        Health {
-            ok: problems.is_empty(),
-            problems,
-        }
+                (false, None) => Some(format!("{}: not listed yet", h.kind)),
+            }
+        })
+        .collect();
+    let sync = match (problems.is_empty(), failed) {
+        (true, _) => ClusterSync::InSync,
+        (false, false) => ClusterSync::Loading,
+        (false, true) => ClusterSync::Unreachable,
+    };
+    Health {
+        ok: problems.is_empty(),
+        problems,
+        sync,
     }
 }
 
@@ -286,161 +317,50 @@ where
     reader
 }
 
-/// Metadata-only objects keep ownership, times and the revision annotation: all that is read.
-fn reduce_meta<K>(m: &mut PartialObjectMeta<K>) {
-    m.metadata.managed_fields = None;
-    m.metadata.labels = None;
-    if let Some(a) = m.metadata.annotations.as_mut() {
-        a.retain(|k, _| k == "deployment.kubernetes.io/revision");
-    }
-}
-
-fn strip<K: Resource>(obj: &mut K) {
-    obj.meta_mut().managed_fields = None;
-    if let Some(a) = obj.meta_mut().annotations.as_mut() {
-        a.remove("kubectl.kubernetes.io/last-applied-configuration");
-    }
-}
-
-/// Keeps of a pod template only what Keyway reads: its annotations (Reloader's, restart
-/// stamps), and per container the Secret references (env `secretKeyRef`, `envFrom`) and volume
-/// mounts; the secret and projected volumes. Images, commands, probes, resources … are dropped:
-/// they are most of a workload's size.
-pub fn slim_template(t: &mut k8s_openapi::api::core::v1::PodTemplateSpec) {
-    if let Some(m) = t.metadata.as_mut() {
-        m.labels = None;
-        m.managed_fields = None;
-    }
-    let Some(spec) = t.spec.as_mut() else {
-        return;
-    };
-    let slim = |c: &k8s_openapi::api::core::v1::Container| k8s_openapi::api::core::v1::Container {
-        name: c.name.clone(),
-        env: c.env.as_ref().map(|env| {
-            env.iter()
-                .filter(|e| {
-                    e.value_from
-                        .as_ref()
-                        .is_some_and(|v| v.secret_key_ref.is_some())
-                })
-                .cloned()
-                .collect()
-        }),
-        env_from: c.env_from.clone(),
-        volume_mounts: c.volume_mounts.clone(),
-        ..Default::default()
-    };
-    let containers: Vec<_> = spec.containers.iter().map(slim).collect();
-    let init: Option<Vec<_>> = spec
-        .init_containers
-        .as_ref()
-        .map(|v| v.iter().map(slim).collect());
-    let volumes: Option<Vec<_>> = spec.volumes.as_ref().map(|v| {
-        v.iter()
-            .filter(|v| v.secret.is_some() || v.projected.is_some())
-            .cloned()
-            .collect()
-    });
-    *spec = k8s_openapi::api::core::v1::PodSpec {
-        containers,
-        init_containers: init,
-        volumes,
-        ..Default::default()
-    };
-}
-
-/// Drops a Secret's values, keeping only `_raw`'s kv version and the time of the last write.
-pub fn reduce_secret(s: &mut Secret) {
-    let version = s
-        .data
-        .as_ref()
-        .and_then(|d| d.get("_raw"))
-        .and_then(|raw| raw_version(&raw.0));
-    let changed = s
-        .metadata
-        .managed_fields
-        .iter()
-        .flatten()
-        .filter_map(|f| f.time.as_ref().map(|t| t.0))
-        .max()
-        .or_else(|| s.metadata.creation_timestamp.as_ref().map(|t| t.0));
-    s.data = None;
-    s.string_data = None;
-    s.metadata.managed_fields = None;
-    let a: &mut BTreeMap<String, String> =
-        s.metadata.annotations.get_or_insert_with(Default::default);
-    a.remove("kubectl.kubernetes.io/last-applied-configuration");
-    if let Some(v) = version {
-        a.insert(SYNCED_VERSION.into(), v.to_string());
-    }
-    if let Some(t) = changed {
-        a.insert(CHANGED_AT.into(), t.to_string());
-    }
-}
-
-/// `metadata.version` of VSO's `_raw` JSON (kv-v2), if present.
-pub fn raw_version(raw: &[u8]) -> Option<u64> {
-    #[derive(serde::Deserialize)]
-    struct Raw {
-        metadata: Option<Meta>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Meta {
-        version: Option<u64>,
-    }
-    serde_json::from_slice::<Raw>(raw).ok()?.metadata?.version
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ManagedFieldsEntry, ObjectMeta, Time};
-    use k8s_openapi::ByteString;
 
-    #[test]
-    fn a_cached_secret_keeps_no_value_only_the_version_and_the_write_time() {
-        let t1: jiff::Timestamp = "2026-11-28T10:00:00Z".parse().unwrap();
-        let t2: jiff::Timestamp = "2026-11-28T11:00:00Z".parse().unwrap();
-        let raw = br#"{"data":{"password":"hunter2"},"metadata":{"version":7}}"#;
-        let mut s = Secret {
-            metadata: ObjectMeta {
-                managed_fields: Some(vec![
-                    ManagedFieldsEntry {
-                        time: Some(Time(t1)),
-                        ..Default::default()
-                    },
-                    ManagedFieldsEntry {
-                        time: Some(Time(t2)),
-                        ..Default::default()
-                    },
-                ]),
-                ..Default::default()
-            },
-            data: Some(
-                [
-                    ("password".to_string(), ByteString(b"hunter2".to_vec())),
-                    ("_raw".to_string(), ByteString(raw.to_vec())),
-                ]
-                .into(),
-            ),
-            ..Default::default()
-        };
-        reduce_secret(&mut s);
-        assert!(s.data.is_none());
-        assert!(s.metadata.managed_fields.is_none());
-        let a = s.metadata.annotations.as_ref().unwrap();
-        assert_eq!(a[SYNCED_VERSION], "7");
-        assert_eq!(a[CHANGED_AT], t2.to_string());
-        assert!(!format!("{s:?}").contains("hunter2"));
+    fn watch(listed: bool, error: Option<&str>) -> WatchHealth {
+        WatchHealth {
+            kind: "Secret",
+            listed: AtomicBool::new(listed),
+            last_error: Mutex::new(error.map(|e| (std::time::Instant::now(), e.to_string()))),
+        }
     }
 
     #[test]
-    fn raw_version_reads_vso_raw_and_nothing_else() {
+    fn not_listed_yet_is_loading_and_only_an_error_is_unreachable() {
+        let sync = |w: &[WatchHealth]| health_of(w).sync;
         assert_eq!(
-            raw_version(br#"{"data":{},"metadata":{"version":3}}"#),
-            Some(3)
+            sync(&[watch(true, None), watch(true, None)]),
+            ClusterSync::InSync
         );
-        assert_eq!(raw_version(br#"{"a":"b"}"#), None); // kv-v1 `_raw` is the flat map
-        assert_eq!(raw_version(b"not json"), None);
+        assert_eq!(
+            sync(&[watch(true, None), watch(false, None)]),
+            ClusterSync::Loading
+        );
+        assert_eq!(
+            sync(&[watch(false, None), watch(false, Some("refused"))]),
+            ClusterSync::Unreachable
+        );
+        assert_eq!(
+            sync(&[watch(true, Some("watch broke"))]),
+            ClusterSync::Unreachable
+        );
+        let h = health_of(&[watch(false, None), watch(true, Some("refused"))]);
+        assert!(!h.ok);
+        assert_eq!(h.problems, ["Secret: not listed yet", "Secret: refused"]);
+        assert_eq!(h.sentence(), crate::status::live::CLUSTER_UNREACHABLE);
+    }
+
+    #[test]
+    fn an_old_error_no_longer_counts() {
+        let w = watch(true, None);
+        let old = std::time::Instant::now().checked_sub(ERROR_WINDOW + Duration::from_secs(1));
+        if let Some(at) = old {
+            *w.last_error.lock().unwrap() = Some((at, "long ago".into()));
+            assert_eq!(health_of(&[w]).sync, ClusterSync::InSync);
+        }
     }
 }

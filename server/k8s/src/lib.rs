@@ -5,12 +5,19 @@
 //! test fails when the committed YAML in `deploy/crds/` drifts from them. Production clusters run
 //! the real VSO with its own CRDs; these types cover the fields Keyway and the VSO stand-in use.
 //!
+//! Layers, each importing only those below it: [`refs`], [`reloader`], [`status`], [`vso`] (pure
+//! types and rules) → [`reduced`] (what the caches keep) → [`cache`] (the watches) →
+//! [`snapshot`] (their indexed read) → [`apps`] (the views); [`actions`] writes.
+//!
 //! [`status`] holds the pure rules that turn what the cluster and Vault say into "is my change
 //! live?" and "do the pods use it?".
 
 pub mod actions;
 pub mod apps;
 pub mod cache;
+pub mod reduced;
+pub mod refs;
+pub mod reloader;
 pub mod snapshot;
 pub mod status;
 pub mod vso;

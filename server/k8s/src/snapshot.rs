@@ -6,9 +6,12 @@
 //! [`snapshot`] keeps one for up to a second and shares it between requests (views are about
 //! seconds and minutes, so that is invisible), while restarts and their guards take a fresh one
 //! ([`fresh`]) so a click never acts on a stale picture.
+//!
+//! Layering: this module reads [`crate::cache`] (the stores) and [`crate::reduced`] (what they
+//! keep); [`crate::apps`] reads this one. Neither of the lower two imports it.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
@@ -18,9 +21,10 @@ use kube::api::ObjectMeta;
 use kube::runtime::reflector::Store;
 use kube::ResourceExt;
 
-use crate::apps::AppRef;
 use crate::cache::Caches;
-use crate::status::{VssEvent, WorkloadKind};
+use crate::reduced::CachedSecret;
+use crate::refs::{AppRef, WorkloadRef};
+use crate::status::{ClusterSync, VssEvent, WorkloadKind};
 use crate::vso::VaultStaticSecret;
 
 /// How long a shared snapshot is used before the next request rebuilds it.
@@ -59,6 +63,13 @@ impl Workload {
     pub fn name(&self) -> &str {
         self.meta().name.as_deref().unwrap_or_default()
     }
+    /// Its kind and name.
+    pub fn reference(&self) -> WorkloadRef {
+        WorkloadRef {
+            kind: self.kind(),
+            name: self.name().to_string(),
+        }
+    }
     pub fn namespace(&self) -> &str {
         self.meta().namespace.as_deref().unwrap_or_default()
     }
@@ -70,6 +81,8 @@ type Key = (String, String);
 pub struct Snapshot {
     /// Every watch in sync when this was built.
     pub health_ok: bool,
+    /// The same, with "still loading" told apart from "unreachable".
+    pub cluster: ClusterSync,
     /// Every app, sorted by namespace and name.
     pub apps: Vec<AppRef>,
     vss: HashMap<Key, Arc<VaultStaticSecret>>,
@@ -143,7 +156,8 @@ fn norm(s: &str) -> &str {
 impl Snapshot {
     /// Indexes every store once.
     pub fn build(c: &Caches) -> Snapshot {
-        let health_ok = c.health().ok;
+        let health = c.health();
+        let (health_ok, cluster) = (health.ok, health.sync);
         let mut vss = HashMap::new();
         let mut apps = Vec::new();
         for v in c.vss.state() {
@@ -247,6 +261,7 @@ impl Snapshot {
 
         Snapshot {
             health_ok,
+            cluster,
             apps,
             vss,
             by_path,
@@ -306,6 +321,11 @@ impl Snapshot {
         self.secrets
             .get(&kube::runtime::reflector::ObjectRef::new(name).within(namespace))
     }
+
+    /// What Keyway reads of the cached Secret (its version, last write, Reloader's marks).
+    pub fn secret_state(&self, namespace: &str, name: &str) -> Option<CachedSecret> {
+        self.secret(namespace, name).map(|s| CachedSecret::of(&s))
+    }
 }
 
 /// A snapshot at most [`MAX_AGE`] old, shared between requests.
@@ -319,23 +339,24 @@ pub fn fresh(c: &Caches) -> Arc<Snapshot> {
 }
 
 fn shared(c: &Caches, max_age: Duration) -> Arc<Snapshot> {
-    let slot: &Mutex<Option<(Instant, Arc<Snapshot>)>> = &c.snapshot;
     // One builder at a time: concurrent requests wait for it instead of building their own.
-    let mut guard = slot.lock().unwrap_or_else(|e| e.into_inner());
+    let mut guard = c.derived.lock().unwrap_or_else(|e| e.into_inner());
     if let Some((at, s)) = guard.as_ref() {
-        if !max_age.is_zero() && at.elapsed() <= max_age {
-            return s.clone();
+        let cached = s.clone().downcast::<Snapshot>().ok();
+        if let Some(s) = cached.filter(|_| !max_age.is_zero() && at.elapsed() <= max_age) {
+            return s;
         }
     }
     let s = Arc::new(Snapshot::build(c));
-    *guard = Some((Instant::now(), s.clone()));
+    let erased: Arc<dyn std::any::Any + Send + Sync> = s.clone();
+    *guard = Some((Instant::now(), erased));
     s
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cache::slim_template;
+    use crate::reduced::slim_template;
 
     fn template() -> PodTemplateSpec {
         serde_json::from_value(serde_json::json!({

@@ -118,7 +118,7 @@ impl Core {
         Ok(AppsPage {
             configured: true,
             problem: (!snap.health_ok)
-                .then(|| keyway_k8s::status::live::CLUSTER_UNREACHABLE.to_string()),
+                .then(|| keyway_k8s::status::ClusterSync::sentence(snap.cluster).to_string()),
             items,
             page,
             has_more,

@@ -12,7 +12,7 @@ use clap::Parser;
 use http_body_util::BodyExt;
 use keyway_server::config::Config;
 use keyway_server::http::AppState;
-use keyway_testkit::Bao;
+use keyway_testkit::{Bao, TempDatabase};
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
@@ -24,6 +24,8 @@ pub struct TestApp {
     pub bao: Bao,
     pub db_url: String,
     _dir: tempfile::TempDir,
+    /// The PostgreSQL database it runs on, dropped with it.
+    _postgres: Option<TempDatabase>,
 }
 
 fn policy(name: &str) -> String {
@@ -36,7 +38,8 @@ fn policy(name: &str) -> String {
 /// Which database the app runs on.
 pub enum DbKind {
     Sqlite,
-    Postgres,
+    /// This throwaway database (`TempDatabase::create_or_skip`), dropped with the app.
+    Postgres(TempDatabase),
 }
 
 impl TestApp {
@@ -69,11 +72,16 @@ impl TestApp {
         )
         .await;
         let dir = tempfile::tempdir().unwrap();
-        let db_url = match kind {
-            DbKind::Sqlite => format!("sqlite://{}/keyway.db?mode=rwc", dir.path().display()),
-            DbKind::Postgres => fresh_postgres_db().await,
+        let (db_url, postgres) = match kind {
+            DbKind::Sqlite => (
+                format!("sqlite://{}/keyway.db?mode=rwc", dir.path().display()),
+                None,
+            ),
+            DbKind::Postgres(db) => (db.url.clone(), Some(db)),
         };
-        Self::build(bao, db_url, dir, &["--cluster", "off"]).await
+        let mut app = Self::build(bao, db_url, dir, &["--cluster", "off"]).await;
+        app._postgres = postgres;
+        app
     }
 
     /// Keyway on the local cluster of `end2end/cluster/up`: its OpenBao (`VAULT_ADDR`,
@@ -118,6 +126,7 @@ impl TestApp {
             bao,
             db_url,
             _dir: dir,
+            _postgres: None,
         }
     }
 
@@ -174,21 +183,6 @@ impl TestApp {
             .unwrap();
         rows.reverse();
         rows
-    }
-}
-
-/// A fresh, uniquely named database on the test PostgreSQL server.
-async fn fresh_postgres_db() -> String {
-    use sqlx::{Connection, Executor};
-    let admin = keyway_testkit::postgres_url();
-    let name = format!("keyway_t_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
-    conn.execute(format!("CREATE DATABASE {name}").as_str())
-        .await
-        .unwrap();
-    match admin.rsplit_once('/') {
-        Some((base, _)) => format!("{base}/{name}"),
-        None => panic!("unexpected postgres url {admin}"),
     }
 }
 
@@ -261,5 +255,65 @@ impl Client<'_> {
         let (status, body) = self.call(endpoint, args).await;
         assert!(status.is_success(), "{endpoint}: {status} {body}");
         body
+    }
+}
+
+/// A TCP relay to `upstream` that accepts connections at once but lets no byte through until
+/// [`HeldRelay::release`]: a cluster that is reachable yet has not answered its first lists
+/// (a slow apiserver, or Keyway's first seconds). Only the timing is faked; the answers, once
+/// released, are the real apiserver's.
+pub struct HeldRelay {
+    pub port: u16,
+    open: tokio::sync::watch::Sender<bool>,
+    accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl HeldRelay {
+    pub async fn start(upstream: &str) -> HeldRelay {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (open, gate) = tokio::sync::watch::channel(false);
+        let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = accepted.clone();
+        let upstream = upstream.to_string();
+        let task = tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let mut gate = gate.clone();
+                let upstream = upstream.clone();
+                tokio::spawn(async move {
+                    if gate.wait_for(|open| *open).await.is_err() {
+                        return;
+                    }
+                    let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await else {
+                        return;
+                    };
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                });
+            }
+        });
+        HeldRelay {
+            port,
+            open,
+            accepted,
+            task,
+        }
+    }
+
+    /// How many connections it has accepted so far.
+    pub fn connections(&self) -> usize {
+        self.accepted.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Lets every held and future connection through.
+    pub fn release(&self) {
+        self.open.send_replace(true);
+    }
+}
+
+impl Drop for HeldRelay {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }

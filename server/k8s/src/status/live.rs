@@ -2,7 +2,8 @@
 //! reads it), as one [`Live`] value the UI can say in plain words with an age.
 //!
 //! The rules, in order (reference §1.2, 1.3, 1.5, 1.7, 5):
-//! 1. The Kubernetes caches are not in sync: `Unknown`. This comes before `NotSetUp`: with a
+//! 1. The Kubernetes caches are not in sync: `Unknown`, saying whether they are still loading or
+//!    the cluster cannot be reached ([`ClusterSync`]). This comes before `NotSetUp`: with a
 //!    broken watch, "no app reads this path" is as unreliable as anything else the caches say.
 //! 2. No VaultStaticSecret reads the path: `NotSetUp`.
 //! 3. Keyway could not read the current version from Vault: `Unknown`.
@@ -29,8 +30,33 @@ pub struct LiveInput<'a> {
     pub app: Option<AppSync<'a>>,
     /// Latest kv version in Vault and when it was written; None if Keyway could not read it.
     pub vault: Option<VaultVersion>,
-    /// false = the Kubernetes caches are not in sync (cluster unreachable / watch broken).
-    pub cluster_ok: bool,
+    /// Whether the Kubernetes caches are in sync (else: still loading, or unreachable).
+    pub cluster: ClusterSync,
+}
+
+/// Whether Keyway's view of the cluster can be trusted right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClusterSync {
+    /// Every watch has had its first list and none failed recently.
+    InSync,
+    /// The cluster answers (no watch failed), but not every first list has arrived: right
+    /// after Keyway starts, or with a slow apiserver.
+    Loading,
+    /// A watch failed recently: the cluster cannot be reached (or refuses Keyway).
+    Unreachable,
+}
+
+impl ClusterSync {
+    /// What Keyway tells a user. Two different sentences for "not yet" and "cannot", so a
+    /// reachable cluster is never called unreachable.
+    pub fn sentence(self) -> &'static str {
+        match self {
+            ClusterSync::InSync => CLUSTER_IN_SYNC,
+            ClusterSync::Loading => CLUSTER_LOADING,
+            ClusterSync::Unreachable => CLUSTER_UNREACHABLE,
+        }
+    }
 }
 
 /// The latest version of the kv path in Vault.
@@ -108,6 +134,9 @@ pub enum Live {
 }
 
 pub const CLUSTER_UNREACHABLE: &str = "The cluster cannot be reached right now.";
+pub const CLUSTER_LOADING: &str =
+    "Keyway is still loading the cluster's state; try again in a moment.";
+pub const CLUSTER_IN_SYNC: &str = "Keyway's view of the cluster is up to date.";
 pub const VAULT_UNREADABLE: &str = "Keyway could not read the current version from Vault.";
 
 /// VSO's refresh when `hmacSecretData` is on and `refreshAfter` is empty (reference §1.3).
@@ -115,9 +144,9 @@ const DEFAULT_REFRESH: SignedDuration = SignedDuration::from_secs(60);
 
 /// The state of one app's copy of a kv path.
 pub fn live_state(input: &LiveInput<'_>) -> Live {
-    if !input.cluster_ok {
+    if input.cluster != ClusterSync::InSync {
         return Live::Unknown {
-            reason: CLUSTER_UNREACHABLE.to_owned(),
+            reason: input.cluster.sentence().to_owned(),
         };
     }
     let Some(app) = &input.app else {

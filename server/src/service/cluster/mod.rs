@@ -185,7 +185,7 @@ impl Core {
             configured: true,
             problem: (!snap.health_ok).then(|| {
                 tracing::warn!(problems = ?k.caches.health().problems, "cluster watches not in sync");
-                status::live::CLUSTER_UNREACHABLE.to_string()
+                status::ClusterSync::sentence(snap.cluster).to_string()
             }),
             apps,
         })

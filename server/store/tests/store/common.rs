@@ -1,13 +1,11 @@
 //! Fresh databases for tests, and the macro that runs one test body on both backends.
 
-use std::str::FromStr;
-
 use keyway_store::{Action, AuditLog, Db, NewEvent};
-use sqlx::postgres::PgConnectOptions;
-use sqlx::{ConnectOptions, Connection, Executor};
+use keyway_testkit::TempDatabase;
+use sqlx::Executor;
 
 /// The PostgreSQL server to create per-test databases on (`KEYWAY_TEST_POSTGRES_URL`; the role
-/// must be allowed to create databases). Panics with a clear message when unset.
+/// must be allowed to create databases).
 pub use keyway_testkit::postgres_url;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,18 +20,18 @@ pub struct TestDb {
     pub url: String,
     pub db: Db,
     _sqlite_dir: Option<tempfile::TempDir>,
-    _postgres: Option<DropDatabase>,
+    _postgres: Option<TempDatabase>,
 }
 
 impl TestDb {
-    pub async fn new(backend: Backend) -> TestDb {
-        match backend {
-            Backend::Sqlite => TestDb::sqlite().await,
-            Backend::Postgres => TestDb::postgres().await,
-        }
+    /// A PostgreSQL database for `test`, or None when none is configured outside CI (it says
+    /// so on stderr; in CI it fails instead).
+    pub async fn postgres_or_skip(test: &str) -> Option<TestDb> {
+        let temp = TempDatabase::create_or_skip(test).await?;
+        Some(TestDb::postgres(temp).await)
     }
 
-    async fn sqlite() -> TestDb {
+    pub async fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let url = format!(
             "sqlite://{}?mode=rwc",
@@ -49,24 +47,8 @@ impl TestDb {
         }
     }
 
-    async fn postgres() -> TestDb {
-        let admin_url = postgres_url();
-        let name = format!("keyway_test_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = sqlx::PgConnection::connect(&admin_url)
-            .await
-            .expect("the PostgreSQL named by KEYWAY_TEST_POSTGRES_URL answers");
-        admin
-            .execute(format!("CREATE DATABASE \"{name}\"").as_str())
-            .await
-            .expect("the test role may create databases");
-        admin.close().await.ok();
-        let guard = DropDatabase {
-            admin_url: admin_url.clone(),
-            name: name.clone(),
-        };
-        let mut url = url::Url::parse(&admin_url).expect("KEYWAY_TEST_POSTGRES_URL is a URL");
-        url.set_path(&format!("/{name}"));
-        let url = url.to_string();
+    async fn postgres(temp: TempDatabase) -> TestDb {
+        let url = temp.url.clone();
         let db = Db::connect(&url)
             .await
             .expect("PostgreSQL opens and migrates");
@@ -75,7 +57,7 @@ impl TestDb {
             url,
             db,
             _sqlite_dir: None,
-            _postgres: Some(guard),
+            _postgres: Some(temp),
         }
     }
 
@@ -118,36 +100,6 @@ impl TestDb {
     }
 }
 
-/// Drops the per-test PostgreSQL database, even when the test panicked. `Drop` cannot await, so it
-/// runs the statement on a short-lived runtime in its own thread.
-struct DropDatabase {
-    admin_url: String,
-    name: String,
-}
-
-impl Drop for DropDatabase {
-    fn drop(&mut self) {
-        let admin_url = self.admin_url.clone();
-        let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime");
-            runtime.block_on(async {
-                let options = PgConnectOptions::from_str(&admin_url)?;
-                let mut admin = options.connect().await?;
-                admin.execute(sql.as_str()).await?;
-                admin.close().await
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) {
-            eprintln!("could not drop test database {}", self.name);
-        }
-    }
-}
-
 /// `actor` doing `action` on the secret `dev/webapp/config`.
 pub fn event(actor: &str, action: Action) -> NewEvent {
     NewEvent::new(actor, action)
@@ -165,16 +117,18 @@ pub fn save_by(actor: &str) -> NewEvent {
 macro_rules! on_both_backends {
     ($($name:ident),+ $(,)?) => {$(
         mod $name {
-            use $crate::common::{Backend, TestDb};
+            use $crate::common::TestDb;
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn on_sqlite() {
-                super::$name(TestDb::new(Backend::Sqlite).await).await;
+                super::$name(TestDb::sqlite().await).await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn on_postgres() {
-                super::$name(TestDb::new(Backend::Postgres).await).await;
+                let test = concat!(stringify!($name), "::on_postgres");
+                let Some(t) = TestDb::postgres_or_skip(test).await else { return };
+                super::$name(t).await;
             }
         }
     )+};

@@ -101,7 +101,7 @@ struct Row {
     app: Option<App>,
     /// Version and write time (seconds, plus 0.4 s as Vault keeps it).
     vault: Option<(u64, i64)>,
-    cluster_ok: bool,
+    cluster: ClusterSync,
     want: Live,
 }
 
@@ -116,7 +116,14 @@ impl Row {
 
     fn cluster_down(self) -> Self {
         Row {
-            cluster_ok: false,
+            cluster: ClusterSync::Unreachable,
+            ..self
+        }
+    }
+
+    fn cluster_loading(self) -> Self {
+        Row {
+            cluster: ClusterSync::Loading,
             ..self
         }
     }
@@ -144,7 +151,7 @@ impl Row {
                 version,
                 created: vault_time(at),
             }),
-            cluster_ok: self.cluster_ok,
+            cluster: self.cluster,
         }
     }
 }
@@ -156,7 +163,7 @@ fn row(name: &'static str, app: App, want: Live) -> Row {
         now: 120,
         app: Some(app),
         vault: Some((5, 100)),
-        cluster_ok: true,
+        cluster: ClusterSync::InSync,
         want,
     }
 }

@@ -15,6 +15,14 @@ fn states_without_a_failure() {
         row("no app reads the path", app(), Live::NotSetUp).no_app(),
         row("cluster unreachable", app(), unreachable()).cluster_down(),
         row(
+            "cluster still loading: said as loading, never as unreachable",
+            app(),
+            Live::Unknown {
+                reason: CLUSTER_LOADING.into(),
+            },
+        )
+        .cluster_loading(),
+        row(
             "cluster unreachable: 'no app' cannot be trusted either",
             app(),
             unreachable(),
