@@ -11,7 +11,7 @@ use super::format::{self, Offer};
 use super::workload::WorkloadRow;
 use super::Panel;
 use crate::components::ui::{Badge, ErrorBox, Notice};
-use crate::dto::{AppRef, ClusterApp};
+use crate::dto::{AppRef, ClusterApp, WorkloadRef};
 
 #[component]
 pub fn AppCard(panel: Panel, id: AppRef) -> impl IntoView {
