@@ -117,5 +117,5 @@ const base = keywayUrl();
 console.log(`Keyway at ${base}; bytes are encoded bytes on the wire, headers included`);
 await scenario("/login", "/login", 250, null);
 const cookie = await sessionCookie(base);
-await scenario("/ (environments)", "/", 250, cookie);
+await scenario("/ (secrets)", "/", 250, cookie);
 await scenario(`${DEEP_LINK}`, DEEP_LINK, 350, cookie, { warmReload: true });

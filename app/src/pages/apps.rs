@@ -71,7 +71,7 @@ pub fn AppsOverview() -> impl IntoView {
     };
     view! {
         <nav class="text-sm text-slate-500">
-            <A href="/" attr:class="hover:underline">"Environments"</A>
+            <A href="/" attr:class="hover:underline">"Secrets"</A>
             " / "
             <span class="font-medium text-slate-800">"Apps"</span>
         </nav>

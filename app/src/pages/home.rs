@@ -1,4 +1,5 @@
-//! Environments and their apps: what the user's Vault policies let them see.
+//! The home page: the secrets the user's Vault policies let them see, grouped by their kv-v2
+//! mount (the words are in the README's glossary). `/apps` shows the apps in the cluster that use them.
 
 use leptos::prelude::*;
 use leptos_router::components::{Redirect, A};
@@ -13,7 +14,7 @@ pub fn HomePage() -> impl IntoView {
     let envs = Resource::new(|| (), |_| environments());
     view! {
         <div class="flex flex-wrap items-baseline justify-between gap-2">
-            <h1 class="text-2xl font-semibold">"Your environments"</h1>
+            <h1 class="text-2xl font-semibold">"Your secrets"</h1>
             <A href="/apps" attr:class="text-sm font-medium text-indigo-700 hover:underline" attr:data-testid="apps-link">
                 "See your apps in the cluster"
             </A>
@@ -27,7 +28,7 @@ pub fn HomePage() -> impl IntoView {
                         Ok(list) if list.is_empty() => {
                             view! {
                                 <p class="mt-4 text-slate-600">
-                                    "Your Vault policies give you no environment yet. Ask your platform team for access."
+                                    "Your Vault policies give you no secrets yet. Ask your platform team for access."
                                 </p>
                             }
                                 .into_any()
@@ -53,7 +54,7 @@ fn EnvCard(env: Environment) -> impl IntoView {
     view! {
         <section class="card" data-testid=format!("env-{name}")>
             <div class="flex items-baseline justify-between">
-                <h2 class="text-lg font-semibold">{env.name.clone()}</h2>
+                <h2 class="text-lg font-semibold"><span class="mr-1 text-xs font-normal uppercase tracking-wide text-slate-500">"mount"</span>{env.name.clone()}</h2>
                 <span class="text-xs text-slate-500">{env.description.clone()}</span>
             </div>
             {env.note.clone().map(|n| view! { <p class="mt-2 text-sm text-amber-700">{n}</p> })}

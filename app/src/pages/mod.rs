@@ -17,7 +17,7 @@ pub fn NotFound() -> impl IntoView {
         <div class="card">
             <h1 class="text-xl font-semibold">"Page not found"</h1>
             <p class="mt-2 text-slate-600">
-                <a class="underline" href="/">"Back to your environments"</a>
+                <a class="underline" href="/">"Back to your secrets"</a>
             </p>
         </div>
     }

@@ -45,7 +45,7 @@ export async function login(page, user, password) {
   await form.locator("input[name=username]").fill(user);
   await form.locator("input[name=secret]").fill(password);
   await form.getByRole("button", { name: "Log in" }).click();
-  await page.getByRole("heading", { name: "Your environments" }).waitFor();
+  await page.getByRole("heading", { name: "Your secrets" }).waitFor();
   await assert.doesNotReject(page.getByTestId("whoami").waitFor());
 }
 

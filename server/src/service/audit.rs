@@ -1,7 +1,8 @@
 //! The audit bracket, once: an intent row before a Vault or cluster call, the call, an outcome row
 //! after it; and the one-row record of a refused attempt.
 //!
-//! Every mutating action goes through [`Core::audited`], so the same failure is recorded the same
+//! Every mutating action goes through [`Core::audited`] (except logout, which must revoke the
+//! token even when the audit store is down: see `auth.rs`), so the same failure is recorded the same
 //! way whichever action met it ([`Classify`]): Vault denied, a check-and-set conflict, no answer
 //! ("may or may not have landed"), anything else.
 
@@ -28,7 +29,11 @@ impl Classify for VaultError {
                 Outcome::Error,
                 "Vault did not answer: the change may or may not have landed".into(),
             ),
-            other => (Outcome::Error, format!("Vault failed: {other}")),
+            // A fixed note: Vault's own text may echo request content; it goes to the log only.
+            other => {
+                tracing::warn!(error = %other, "an audited Vault call failed");
+                (Outcome::Error, "Vault refused or failed the call".into())
+            }
         }
     }
 }
@@ -40,7 +45,16 @@ impl Classify for ActionError {
                 Outcome::Error,
                 "the cluster did not answer: the change may or may not have landed".into(),
             ),
-            other => (Outcome::Error, format!("the cluster failed: {other}")),
+            ActionError::Forbidden => (
+                Outcome::Error,
+                "Keyway's cluster account was refused the change".into(),
+            ),
+            ActionError::NotFound => (Outcome::Error, "no longer in the cluster".into()),
+            // The apiserver's own text goes to the log only.
+            ActionError::Other(m) => {
+                tracing::warn!(message = %m, "an audited cluster call failed");
+                (Outcome::Error, "the cluster refused the change".into())
+            }
         }
     }
 }
@@ -60,13 +74,14 @@ impl<E: Classify> Classify for On<E> {
 
 impl Core {
     /// Writes `event` as an intent (refusing the action with [`audit_error`] when the audit store
-    /// fails, before `call` runs), runs `call`, and records its outcome: `Ok` with the version
+    /// fails), then starts `call` — a closure, so nothing can reach Vault or the cluster before
+    /// the intent is durable —, and records its outcome: `Ok` with the version
     /// `version_after` reads from the answer, or the failure as [`Classify`] says. A failed
     /// outcome write is logged (the intent stays visible as pending). Returns the call's result.
     pub(super) async fn audited<T, E, Fut>(
         &self,
         event: NewEvent,
-        call: Fut,
+        call: impl FnOnce() -> Fut,
         version_after: impl FnOnce(&T) -> Option<i64>,
     ) -> Result<Result<T, E>, AppError>
     where
@@ -74,7 +89,7 @@ impl Core {
         E: Classify,
     {
         let intent = self.audit.begin(event).await.map_err(audit_error)?;
-        let result = call.await;
+        let result = call().await;
         let (outcome, after, note) = match &result {
             Ok(answer) => (Outcome::Ok, version_after(answer), None),
             Err(e) => {
@@ -93,8 +108,9 @@ impl Core {
     }
 
     /// Records an attempt refused before any call was made (policy, guards, no such target), as
-    /// one `denied` row saying why. The refusal itself is returned by the caller, so a failed
-    /// write here is logged rather than returned.
+    /// one `denied` row saying why. Nothing was attempted, so nothing can go unaudited: the
+    /// refusal itself is returned by the caller, and a failed write here is logged (an error
+    /// line naming the refused action) rather than turned into an audit error.
     pub(super) async fn refused(&self, event: NewEvent, why: impl Into<String>) {
         let event = event.outcome(Outcome::Denied).detail(why);
         if let Err(e) = self.audit.record(event).await {

@@ -146,9 +146,10 @@ impl Core {
         let v = Some(version as i64);
         let event = caller.event(Action::SecretUndelete, s).versions(v, v);
         let versions = [version];
-        let call = self
-            .vault
-            .kv_undelete(&caller.token, &s.mount, &s.path, &versions);
+        let call = || {
+            self.vault
+                .kv_undelete(&caller.token, &s.mount, &s.path, &versions)
+        };
         self.audited(event, call, |_| v)
             .await?
             .map_err(|e| vault_error(e, &format!("undelete {s}")))
@@ -178,9 +179,10 @@ impl Core {
             .event(Action::SecretDelete, s)
             .versions(Some(version as i64), None);
         let versions = [version];
-        let call = self
-            .vault
-            .kv_delete_versions(&caller.token, &s.mount, &s.path, &versions);
+        let call = || {
+            self.vault
+                .kv_delete_versions(&caller.token, &s.mount, &s.path, &versions)
+        };
         self.audited(event, call, |_| None)
             .await?
             .map_err(|e| vault_error(e, &format!("delete versions of {s}")))

@@ -92,9 +92,10 @@ impl Core {
             event = event.detail(d);
         }
         let data = KvData::from(v.data);
-        let write = self
-            .vault
-            .kv_write(&caller.token, &s.mount, &s.path, &data, v.base_version);
+        let write = || {
+            self.vault
+                .kv_write(&caller.token, &s.mount, &s.path, &data, v.base_version)
+        };
         let result = self
             .audited(event, write, |meta| Some(meta.version as i64))
             .await?;

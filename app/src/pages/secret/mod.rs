@@ -91,7 +91,7 @@ pub fn SecretPage() -> impl IntoView {
     };
     view! {
         <nav class="text-sm text-slate-500">
-            <A href="/" attr:class="hover:underline">"Environments"</A>
+            <A href="/" attr:class="hover:underline">"Secrets"</A>
             " / " {move || env.get()} " / "
             <span class="font-medium text-slate-800">{move || app.get()}</span>
         </nav>

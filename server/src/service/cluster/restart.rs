@@ -129,7 +129,7 @@ impl Core {
             .caller
             .event(Action::SyncNow, ask.secret)
             .detail(format!("{}/{}", a.namespace, a.name));
-        let call = actions::sync_now(&ask.k.client, &a.namespace, &a.name, Timestamp::now());
+        let call = || actions::sync_now(&ask.k.client, &a.namespace, &a.name, Timestamp::now());
         self.audited(event, call, |_| None)
             .await?
             .map_err(action_error)
@@ -177,7 +177,7 @@ impl Core {
             .event(Action::Restart, s)
             .versions(None, vault.map(|v| v.version as i64))
             .detail(format!("{app}: {}", names(&targets)));
-        let call = async {
+        let call = || async {
             for w in &targets {
                 let (kind, ns) = (kind_to_k8s(w.kind), &found.namespace);
                 actions::restart(&k.client, kind, ns, &w.name, Timestamp::now())
