@@ -68,7 +68,7 @@ pub async fn delete_latest(
         async move {
             if confirm.trim() != secret.path {
                 return Err(AppError::Invalid(format!(
-                    "Type the app's name \"{}\" exactly to confirm the deletion.",
+                    "Type the secret's path \"{}\" exactly to confirm the deletion.",
                     secret.path
                 )));
             }

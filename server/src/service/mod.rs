@@ -123,7 +123,7 @@ pub fn audit_error(e: StoreError) -> AppError {
 
 /// Rejects a mount or path that could never be a kv-v2 mount or path.
 pub fn check_secret(secret: &SecretRef) -> Result<(), AppError> {
-    let (env, app) = (secret.mount.as_str(), secret.path.as_str());
+    let (mount, path) = (secret.mount.as_str(), secret.path.as_str());
     let bad = |s: &str| {
         s.is_empty()
             || s.starts_with('/')
@@ -132,9 +132,9 @@ pub fn check_secret(secret: &SecretRef) -> Result<(), AppError> {
                 .any(|seg| seg.is_empty() || seg == "." || seg == "..")
             || s.chars().any(|c| c.is_control())
     };
-    if bad(env) || bad(app) {
+    if bad(mount) || bad(path) {
         return Err(AppError::Invalid(format!(
-            "\"{env}/{app}\" is not a valid environment and app."
+            "\"{mount}/{path}\" is not a valid mount and secret path."
         )));
     }
     Ok(())
