@@ -120,8 +120,8 @@ async fn create_deployment(d: Deployment) {
     api.create(&PostParams::default(), &d).await.unwrap();
 }
 
-/// The app's entry in `cluster_status` for `dev/<path>`.
-async fn status_of(c: &mut common::Client<'_>, s: &Stage) -> Value {
+/// The whole `cluster_status` answer for `dev/<path>`.
+async fn status_answer(c: &mut common::Client<'_>, s: &Stage) -> Value {
     let v = c
         .ok(
             "cluster_status",
@@ -129,16 +129,27 @@ async fn status_of(c: &mut common::Client<'_>, s: &Stage) -> Value {
         )
         .await;
     assert_eq!(v["configured"], true);
+    v
+}
+
+/// The app's entry in a `cluster_status` answer, if Keyway's cache has seen it yet.
+fn app_entry(v: &Value, s: &Stage) -> Option<Value> {
     v["apps"]
         .as_array()
         .unwrap()
         .iter()
         .find(|a| a["name"] == s.app())
         .cloned()
-        .unwrap_or_else(|| panic!("{} not in {v}", s.app()))
 }
 
-/// Polls the app's status until `pred` holds.
+/// The app's entry in `cluster_status` for `dev/<path>`; it must be there already.
+async fn status_of(c: &mut common::Client<'_>, s: &Stage) -> Value {
+    let v = status_answer(c, s).await;
+    app_entry(&v, s).unwrap_or_else(|| panic!("{} not in {v}", s.app()))
+}
+
+/// Polls the app's status until `pred` holds. An app Keyway's cache has not seen yet (its
+/// VaultStaticSecret was created a moment ago) is "not yet", not a failure.
 async fn status_until(
     c: &mut common::Client<'_>,
     s: &Stage,
@@ -147,11 +158,11 @@ async fn status_until(
     pred: impl Fn(&Value) -> bool,
 ) -> Value {
     until(what, within, async || {
-        let v = status_of(c, s).await;
-        if pred(&v) {
-            Ok(v)
-        } else {
-            Err(format!("{v:#}"))
+        let whole = status_answer(c, s).await;
+        match app_entry(&whole, s) {
+            Some(v) if pred(&v) => Ok(v),
+            Some(v) => Err(format!("{v:#}")),
+            None => Err(format!("{} not listed yet: {whole}", s.app())),
         }
     })
     .await
