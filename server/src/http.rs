@@ -229,6 +229,19 @@ async fn guard(State(state): State<AppState>, req: Request<Body>, next: Next) ->
     // same-origin: our own form posts keep their Referer (a fallback for the origin check);
     // no other site ever learns a Keyway URL.
     set(h, "referrer-policy", "same-origin");
+    // A file of the bundle carries its own caching headers (`assets`); anything else, a missing
+    // file included, is never kept.
+    let bundle_file = is_static && h.contains_key(header::CACHE_CONTROL);
+    if !bundle_file {
+        set(h, "cache-control", "no-store");
+        set(h, "pragma", "no-cache");
+    }
+    // Headers that only a document obeys (framing, opener, permissions, CSP) are left off the
+    // bundle's wasm/js/css files: a browser ignores them there, and a page load fetches dozens of
+    // those files, so they would cost ~330 bytes each on the wire (`end2end/bench/bundle`).
+    if bundle_file {
+        return res;
+    }
     set(h, "x-frame-options", "DENY");
     set(h, "cross-origin-opener-policy", "same-origin");
     set(
@@ -236,12 +249,6 @@ async fn guard(State(state): State<AppState>, req: Request<Body>, next: Next) ->
         "permissions-policy",
         "camera=(), microphone=(), geolocation=()",
     );
-    // The bundle's files carry their own caching headers (`assets`); anything else, a missing
-    // file included, is never kept.
-    if !(is_static && h.contains_key(header::CACHE_CONTROL)) {
-        set(h, "cache-control", "no-store");
-        set(h, "pragma", "no-cache");
-    }
     if !h.contains_key("content-security-policy") {
         set(
             h,

@@ -88,6 +88,17 @@ async fn the_bundle_comes_precompressed_cached_for_a_year_and_revalidated_with_3
     );
     let modified = header(&h, header::LAST_MODIFIED).to_string();
     assert!(!modified.is_empty(), "Last-Modified is sent");
+    assert_eq!(header(&h, header::X_CONTENT_TYPE_OPTIONS), "nosniff");
+    for document_only in [
+        "content-security-policy",
+        "x-frame-options",
+        "permissions-policy",
+    ] {
+        assert!(
+            h.get(document_only).is_none(),
+            "{document_only} is for documents; a bundle file goes without: {h:?}"
+        );
+    }
 
     let (status, h, _) = get(&app, &wasm, &[(header::ACCEPT_ENCODING, "gzip")]).await;
     assert_eq!(status, StatusCode::OK);
@@ -174,12 +185,17 @@ async fn pages_are_compressed_and_server_function_answers_are_not() {
         "the page is compressed"
     );
     assert_eq!(header(&h, header::CACHE_CONTROL), "no-store");
+    assert!(
+        header(&h, header::CONTENT_SECURITY_POLICY).contains("frame-ancestors 'none'"),
+        "a page keeps its document headers: {h:?}"
+    );
+    assert_eq!(header(&h, header::X_FRAME_OPTIONS), "DENY");
 
     // Logged in, so the answer is a real one; JSON bodies well above any size threshold.
     let client = app.login("alice", "alice-pass").await;
     for (endpoint, content_type, args) in [
-        ("login_options", "application/x-www-form-urlencoded", ""),
-        ("whoami", "application/x-www-form-urlencoded", ""),
+        ("login_options", "application/json", "{}"),
+        ("whoami", "application/json", "{}"),
         ("environments", "application/json", "{}"),
     ] {
         let mut req = Request::post(format!("/api/{endpoint}"))

@@ -2,12 +2,22 @@
 // Leptos view types nest deeply; the default limit of 128 is too low for the editor page.
 #![recursion_limit = "256"]
 
+/// Called by the loader script in the page's head once the main wasm is instantiated.
+///
+/// The routes are lazy (wasm chunks of their own), so hydration is asynchronous: it first loads
+/// the chunk of the page being shown (already preloaded by a `<link>` in the head).
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(keyway_app::App);
-    // A marker browser tests wait for before clicking what needs the wasm.
-    if let Some(body) = leptos::prelude::document().body() {
+    wasm_bindgen_futures::spawn_local(async {
+        let Some(body) = leptos::prelude::document().body() else {
+            return;
+        };
+        leptos::mount::hydrate_from_async(body.clone(), keyway_app::App)
+            .await
+            .forget();
+        // A marker browser tests wait for before clicking what needs the wasm: set only once
+        // hydration has really finished, lazy chunks included.
         let _ = body.set_attribute("data-hydrated", "true");
-    }
+    });
 }

@@ -1,6 +1,7 @@
 //! Login, logout and "who am I".
 
 use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
 
 #[cfg(feature = "ssr")]
 use super::respond;
@@ -23,7 +24,7 @@ pub trait AuthApi: Send + Sync {
     async fn whoami(&self) -> Result<Option<UserInfo>, AppError>;
 }
 
-#[server(prefix = "/api", endpoint = "login_options")]
+#[server(prefix = "/api", endpoint = "login_options", input = Json)]
 pub async fn login_options() -> Result<LoginChoices, AppError> {
     respond(async move { crate::backend::backend()?.login_options().await }.await)
 }
@@ -56,6 +57,7 @@ pub async fn login(
     )
 }
 
+/// Posted by the header's plain `<form>` (a full page load that ends on `/login`).
 #[server(prefix = "/api", endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
     respond(
@@ -68,7 +70,7 @@ pub async fn logout() -> Result<(), AppError> {
     )
 }
 
-#[server(prefix = "/api", endpoint = "whoami")]
+#[server(prefix = "/api", endpoint = "whoami", input = Json)]
 pub async fn whoami() -> Result<Option<UserInfo>, AppError> {
     respond(async move { crate::backend::backend()?.whoami().await }.await)
 }

@@ -3,14 +3,13 @@
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_location};
 
-use crate::api::auth::{whoami, Logout};
+use crate::api::auth::whoami;
 
 #[component]
 pub fn Header() -> impl IntoView {
     let location = use_location();
     // Re-asked on every navigation, so the header follows logins and logouts.
     let user = Resource::new(move || location.pathname.get(), |_| whoami());
-    let logout = ServerAction::<Logout>::new();
     view! {
         <header class="border-b border-slate-200 bg-white">
             <div class="mx-auto flex max-w-5xl items-center justify-between px-4 py-3">
@@ -28,7 +27,10 @@ pub fn Header() -> impl IntoView {
                                         <span class="text-slate-600" data-testid="whoami">
                                             {u.display_name}
                                         </span>
-                                        <ActionForm action=logout>
+                                        // A plain form, not an ActionForm: logging out reloads the
+                                        // page anyway, and every page's main wasm stays without
+                                        // the form-encoding code.
+                                        <form method="post" action="/api/logout">
                                             <button
                                                 type="submit"
                                                 class="btn-secondary"
@@ -36,7 +38,7 @@ pub fn Header() -> impl IntoView {
                                             >
                                                 "Log out"
                                             </button>
-                                        </ActionForm>
+                                        </form>
                                     </div>
                                 }
                             })

@@ -4,13 +4,28 @@
 //! loaded and without JavaScript at all.
 
 use leptos::prelude::*;
+use leptos_router::{lazy_route, LazyRoute};
 
 use crate::api::auth::{login_options, Login};
 use crate::components::ui::ErrorBox;
 use crate::dto::{LoginKind, LoginMethod};
 
+/// The route (see `App`): the page's code is a wasm chunk of its own.
+pub struct LoginRoute;
+
+#[lazy_route]
+impl LazyRoute for LoginRoute {
+    fn data() -> Self {
+        LoginRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <LoginPage /> }.into_any()
+    }
+}
+
 #[component]
-pub fn LoginPage() -> impl IntoView {
+fn LoginPage() -> impl IntoView {
     let options = Resource::new(|| (), |_| login_options());
     let login = ServerAction::<Login>::new();
     let chosen = RwSignal::new(0usize);

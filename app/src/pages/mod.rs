@@ -22,3 +22,27 @@ pub fn NotFound() -> impl IntoView {
         </div>
     }
 }
+
+/// Shows a lazy part of a page (the future of a `#[lazy]` fn) once its chunk has loaded, at once
+/// from the second time on, with "Loading…" until then.
+///
+/// Only for parts the server never renders (a tab or dialog the user opens in the browser): on
+/// the server it renders nothing.
+pub(crate) fn on_first_open(part: impl std::future::Future<Output = AnyView> + 'static) -> AnyView {
+    #[cfg(feature = "hydrate")]
+    {
+        // The chunk loader's future is not `Send`; the browser runs it on its only thread.
+        let part = leptos::__reexports::send_wrapper::SendWrapper::new(part);
+        view! {
+            <Suspense fallback=|| view! { <p class="mt-4 text-slate-500">"Loading…"</p> }>
+                {Suspend::new(part)}
+            </Suspense>
+        }
+        .into_any()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        drop(part);
+        ().into_any()
+    }
+}

@@ -3,22 +3,31 @@
 //! failure text, for the developer or platform engineer who wants to look underneath.
 //!
 //! The `<details>` element stays in place across refreshes (only its content is rebuilt), so it
-//! stays open while the panel polls.
+//! stays open while the panel polls. Few people open it: its content is a wasm chunk of its own
+//! (`#[lazy]`), fetched the first time it opens, and the server does not render it.
 
 use leptos::prelude::*;
 
 use super::format::ago;
 use crate::dto::{ClusterApp, ClusterCondition, ClusterEvent, LiveState};
+use crate::pages::on_first_open;
 
 #[component]
 pub fn Details(app: Memo<Option<ClusterApp>>, now: RwSignal<i64>) -> impl IntoView {
+    let opened = RwSignal::new(false);
     view! {
-        <details class="mt-3 text-sm" data-testid="cluster-details">
+        <details class="mt-3 text-sm" data-testid="cluster-details" on:toggle=move |_| opened.set(true)>
             <summary class="cursor-pointer text-slate-600">"Details"</summary>
-            {move || app.with(|a| a.as_ref().map(|a| body(a, now)))}
+            {move || opened.get().then(|| on_first_open(details_body(app, now)))}
         </details>
     }
     .into_any()
+}
+
+/// What "Details" shows, kept current while the panel polls.
+#[lazy]
+fn details_body(app: Memo<Option<ClusterApp>>, now: RwSignal<i64>) -> AnyView {
+    (move || app.with(|a| a.as_ref().map(|a| body(a, now)))).into_any()
 }
 
 /// A time as a live age.
