@@ -2,4 +2,5 @@
 
 pub mod diff;
 pub mod dotenv;
+pub mod draft;
 pub mod keys;

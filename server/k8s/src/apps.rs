@@ -9,7 +9,6 @@
 //! `rolloutRestartTargets`.
 
 use jiff::Timestamp;
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 use kube::ResourceExt;
 use serde::{Deserialize, Serialize};
@@ -18,11 +17,14 @@ use crate::reloader::{self, SecretMarks};
 use crate::snapshot::{Snapshot, Workload};
 use crate::status::{
     can_restart, live_state, pods_state, rollout, AppSync, AutoRestart, Cond, Live, LiveInput,
-    Pods, Rollout, VaultVersion, VssEvent, WorkloadInput, WorkloadKind,
+    Pods, Rollout, VaultVersion, VssEvent, WorkloadKind,
 };
 use crate::vso::VaultStaticSecret;
 
 pub use crate::refs::{AppRef, WorkloadRef};
+
+mod input;
+use input::{from_daemonset, from_deployment, from_statefulset, OwnedWorkload};
 
 /// Everything Keyway shows about one app.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -110,53 +112,6 @@ struct Found {
     name: String,
 }
 
-/// A `WorkloadInput` without borrowed fields, built from a cached object.
-struct OwnedWorkload {
-    kind: WorkloadKind,
-    generation: i64,
-    observed_generation: Option<i64>,
-    paused: bool,
-    on_delete: bool,
-    replicas: i32,
-    updated: i32,
-    ready: i32,
-    available: i32,
-    total: i32,
-    current_revision: Option<String>,
-    update_revision: Option<String>,
-    partition: Option<i32>,
-    progressing: Option<Cond>,
-    replica_failure: Option<Cond>,
-    oldest_pod_started: Option<Timestamp>,
-    reads_volume_live: bool,
-    auto_restart: Option<AutoRestart>,
-}
-
-impl OwnedWorkload {
-    fn input(&self) -> WorkloadInput<'_> {
-        WorkloadInput {
-            kind: self.kind,
-            generation: self.generation,
-            observed_generation: self.observed_generation,
-            paused: self.paused,
-            update_strategy_on_delete: self.on_delete,
-            replicas: self.replicas,
-            updated: self.updated,
-            ready: self.ready,
-            available: self.available,
-            total: self.total,
-            current_revision: self.current_revision.as_deref(),
-            update_revision: self.update_revision.as_deref(),
-            partition: self.partition,
-            progressing: self.progressing.clone(),
-            replica_failure: self.replica_failure.clone(),
-            oldest_pod_started: self.oldest_pod_started,
-            reads_volume_live: self.reads_volume_live,
-            auto_restart: self.auto_restart,
-        }
-    }
-}
-
 /// The workloads of `vss`'s namespace that read its Secret or that it restarts.
 fn workloads(snap: &Snapshot, vss: &VaultStaticSecret) -> Vec<Found> {
     let ns = vss.namespace().unwrap_or_default();
@@ -219,122 +174,6 @@ fn workloads(snap: &Snapshot, vss: &VaultStaticSecret) -> Vec<Found> {
 fn reloads(w: &Workload, secret: &str, marks: SecretMarks, referenced: bool) -> bool {
     let annotations = reloader::merged_annotations(w.meta(), w.template());
     reloader::reloads(&annotations, secret, marks, referenced)
-}
-
-fn cond_of(
-    conds: Option<&Vec<k8s_openapi::api::apps::v1::DeploymentCondition>>,
-    type_: &str,
-) -> Option<Cond> {
-    conds?
-        .iter()
-        .find(|c| c.type_.as_deref() == Some(type_))
-        .map(|c| Cond {
-            type_: type_.to_string(),
-            status: c.status.clone().unwrap_or_default(),
-            reason: c.reason.clone().unwrap_or_default(),
-            message: c.message.clone().unwrap_or_default(),
-            last_transition: c
-                .last_transition_time
-                .as_ref()
-                .or(c.last_update_time.as_ref())
-                .map(|t| t.0)
-                .unwrap_or(Timestamp::UNIX_EPOCH),
-        })
-}
-
-fn from_deployment(
-    d: &Deployment,
-    live: bool,
-    auto: Option<AutoRestart>,
-    oldest: Option<Timestamp>,
-) -> OwnedWorkload {
-    let st = d.status.clone().unwrap_or_default();
-    OwnedWorkload {
-        kind: WorkloadKind::Deployment,
-        generation: d.metadata.generation.unwrap_or(0),
-        observed_generation: st.observed_generation,
-        paused: d.spec.paused.unwrap_or(false),
-        on_delete: false,
-        replicas: d.spec.replicas.unwrap_or(1),
-        updated: st.updated_replicas.unwrap_or(0),
-        ready: st.ready_replicas.unwrap_or(0),
-        available: st.available_replicas.unwrap_or(0),
-        total: st.replicas.unwrap_or(0),
-        current_revision: None,
-        update_revision: None,
-        partition: None,
-        progressing: cond_of(st.conditions.as_ref(), "Progressing"),
-        replica_failure: cond_of(st.conditions.as_ref(), "ReplicaFailure"),
-        oldest_pod_started: oldest,
-        reads_volume_live: live,
-        auto_restart: auto,
-    }
-}
-
-fn from_statefulset(
-    s: &StatefulSet,
-    live: bool,
-    auto: Option<AutoRestart>,
-    oldest: Option<Timestamp>,
-) -> OwnedWorkload {
-    let st = s.status.clone().unwrap_or_default();
-    let strategy = s.spec.update_strategy.as_ref();
-    OwnedWorkload {
-        kind: WorkloadKind::StatefulSet,
-        generation: s.metadata.generation.unwrap_or(0),
-        observed_generation: st.observed_generation,
-        paused: false,
-        on_delete: strategy.and_then(|u| u.type_.as_deref()) == Some("OnDelete"),
-        replicas: s.spec.replicas.unwrap_or(1),
-        updated: st.updated_replicas.unwrap_or(0),
-        ready: st.ready_replicas.unwrap_or(0),
-        available: st.available_replicas.unwrap_or(0),
-        total: st.replicas,
-        current_revision: st.current_revision.clone(),
-        update_revision: st.update_revision.clone(),
-        partition: strategy
-            .and_then(|u| u.rolling_update.as_ref())
-            .and_then(|r| r.partition),
-        progressing: None,
-        replica_failure: None,
-        oldest_pod_started: oldest,
-        reads_volume_live: live,
-        auto_restart: auto,
-    }
-}
-
-fn from_daemonset(
-    d: &DaemonSet,
-    live: bool,
-    auto: Option<AutoRestart>,
-    oldest: Option<Timestamp>,
-) -> OwnedWorkload {
-    let st = d.status.clone().unwrap_or_default();
-    OwnedWorkload {
-        kind: WorkloadKind::DaemonSet,
-        generation: d.metadata.generation.unwrap_or(0),
-        observed_generation: st.observed_generation,
-        paused: false,
-        on_delete: d
-            .spec
-            .update_strategy
-            .as_ref()
-            .and_then(|u| u.type_.as_deref())
-            == Some("OnDelete"),
-        replicas: st.desired_number_scheduled,
-        updated: st.updated_number_scheduled.unwrap_or(0),
-        ready: st.number_ready,
-        available: st.number_available.unwrap_or(0),
-        total: st.current_number_scheduled,
-        current_revision: None,
-        update_revision: None,
-        partition: None,
-        progressing: None,
-        replica_failure: None,
-        oldest_pod_started: oldest,
-        reads_volume_live: live,
-        auto_restart: auto,
-    }
 }
 
 /// The full view of one app. `vault`: the latest kv version as Keyway read it with the user's

@@ -96,6 +96,9 @@ impl Health {
 impl Caches {
     /// Starts every watch on the tokio runtime and returns at once; the stores fill as the
     /// initial lists arrive ([`Caches::wait_ready`]).
+    ///
+    /// Long only because it lists the eight watches side by side, each with what it keeps of an
+    /// object (the memory budget, `../shared/reference/performance.md`); one place to read them.
     pub fn start(client: Client) -> Caches {
         let mut health = Vec::new();
         let mut idx = 0usize;

@@ -157,119 +157,19 @@ impl Snapshot {
     /// Indexes every store once.
     pub fn build(c: &Caches) -> Snapshot {
         let health = c.health();
-        let (health_ok, cluster) = (health.ok, health.sync);
-        let mut vss = HashMap::new();
-        let mut apps = Vec::new();
-        for v in c.vss.state() {
-            let app = AppRef {
-                namespace: v.namespace().unwrap_or_default(),
-                name: v.name_any(),
-                mount: norm(&v.spec.mount).to_string(),
-                path: norm(&v.spec.path).to_string(),
-                secret: v.spec.destination.name.clone(),
-            };
-            vss.insert((app.namespace.clone(), app.name.clone()), v);
-            apps.push(app);
-        }
-        apps.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-        let mut by_path: HashMap<Key, Vec<usize>> = HashMap::new();
-        for (i, a) in apps.iter().enumerate() {
-            by_path
-                .entry((a.mount.clone(), a.path.clone()))
-                .or_default()
-                .push(i);
-        }
-
-        let workloads: Vec<Workload> = c
-            .deployments
-            .state()
-            .into_iter()
-            .map(Workload::Deployment)
-            .chain(
-                c.statefulsets
-                    .state()
-                    .into_iter()
-                    .map(Workload::StatefulSet),
-            )
-            .chain(c.daemonsets.state().into_iter().map(Workload::DaemonSet))
-            .collect();
-        let mut readers: HashMap<Key, Vec<usize>> = HashMap::new();
-        let mut by_name = HashMap::new();
-        for (i, w) in workloads.iter().enumerate() {
-            let ns = w.namespace().to_string();
-            by_name.insert((w.kind(), ns.clone(), w.name().to_string()), i);
-            for s in secret_names(w.template()) {
-                readers.entry((ns.clone(), s)).or_default().push(i);
-            }
-        }
-
-        // ReplicaSet uid → its Deployment's uid; then each pod to its workload's uid.
-        let rs_owner: HashMap<String, String> = c
-            .replicasets
-            .state()
-            .iter()
-            .filter_map(|rs| {
-                let owner = rs
-                    .owner_references()
-                    .iter()
-                    .find(|o| o.kind == "Deployment")?;
-                Some((rs.metadata.uid.clone()?, owner.uid.clone()))
-            })
-            .collect();
-        let mut oldest_pod: HashMap<String, Timestamp> = HashMap::new();
-        for p in c.pods.state() {
-            if p.metadata.deletion_timestamp.is_some() {
-                continue;
-            }
-            let Some(created) = p.metadata.creation_timestamp.as_ref().map(|t| t.0) else {
-                continue;
-            };
-            for o in p.owner_references() {
-                let owner = rs_owner
-                    .get(&o.uid)
-                    .cloned()
-                    .unwrap_or_else(|| o.uid.clone());
-                let slot = oldest_pod.entry(owner).or_insert(created);
-                if created < *slot {
-                    *slot = created;
-                }
-            }
-        }
-
-        let mut events: HashMap<Key, Vec<(Option<String>, VssEvent)>> = HashMap::new();
-        for e in c.events.state() {
-            let (Some(ns), Some(name), Some(at)) = (
-                e.metadata.namespace.clone(),
-                e.involved_object.name.clone(),
-                event_time(&e),
-            ) else {
-                continue;
-            };
-            events.entry((ns, name)).or_default().push((
-                e.involved_object.uid.clone(),
-                VssEvent {
-                    warning: e.type_.as_deref() == Some("Warning"),
-                    reason: e.reason.clone().unwrap_or_default(),
-                    message: e.message.clone().unwrap_or_default(),
-                    last_seen: at,
-                },
-            ));
-        }
-        for list in events.values_mut() {
-            list.sort_by_key(|e| std::cmp::Reverse(e.1.last_seen));
-        }
-
+        let (apps, vss, by_path) = index_apps(c);
+        let (workloads, readers, by_name) = index_workloads(c);
         Snapshot {
-            health_ok,
-            cluster,
+            health_ok: health.ok,
+            cluster: health.sync,
             apps,
             vss,
             by_path,
             workloads,
             readers,
             by_name,
-            oldest_pod,
-            events,
+            oldest_pod: oldest_pods(c),
+            events: events_by_object(c),
             secrets: c.secrets.clone(),
         }
     }
@@ -328,6 +228,139 @@ impl Snapshot {
     }
 }
 
+/// The apps (one per VaultStaticSecret), sorted, by name and by the kv path they copy.
+#[allow(clippy::type_complexity)]
+fn index_apps(
+    c: &Caches,
+) -> (
+    Vec<AppRef>,
+    HashMap<Key, Arc<VaultStaticSecret>>,
+    HashMap<Key, Vec<usize>>,
+) {
+    let mut vss = HashMap::new();
+    let mut apps = Vec::new();
+    for v in c.vss.state() {
+        let app = AppRef {
+            namespace: v.namespace().unwrap_or_default(),
+            name: v.name_any(),
+            mount: norm(&v.spec.mount).to_string(),
+            path: norm(&v.spec.path).to_string(),
+            secret: v.spec.destination.name.clone(),
+        };
+        vss.insert((app.namespace.clone(), app.name.clone()), v);
+        apps.push(app);
+    }
+    apps.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    let mut by_path: HashMap<Key, Vec<usize>> = HashMap::new();
+    for (i, a) in apps.iter().enumerate() {
+        by_path
+            .entry((a.mount.clone(), a.path.clone()))
+            .or_default()
+            .push(i);
+    }
+    (apps, vss, by_path)
+}
+
+/// Every workload, with the Secrets each one's pod template reads and its (kind, namespace,
+/// name).
+#[allow(clippy::type_complexity)]
+fn index_workloads(
+    c: &Caches,
+) -> (
+    Vec<Workload>,
+    HashMap<Key, Vec<usize>>,
+    HashMap<(WorkloadKind, String, String), usize>,
+) {
+    let workloads: Vec<Workload> = c
+        .deployments
+        .state()
+        .into_iter()
+        .map(Workload::Deployment)
+        .chain(
+            c.statefulsets
+                .state()
+                .into_iter()
+                .map(Workload::StatefulSet),
+        )
+        .chain(c.daemonsets.state().into_iter().map(Workload::DaemonSet))
+        .collect();
+    let mut readers: HashMap<Key, Vec<usize>> = HashMap::new();
+    let mut by_name = HashMap::new();
+    for (i, w) in workloads.iter().enumerate() {
+        let ns = w.namespace().to_string();
+        by_name.insert((w.kind(), ns.clone(), w.name().to_string()), i);
+        for s in secret_names(w.template()) {
+            readers.entry((ns.clone(), s)).or_default().push(i);
+        }
+    }
+    (workloads, readers, by_name)
+}
+
+/// When the oldest running pod of each workload (by the workload's uid) started; a Deployment's
+/// pods are found through their ReplicaSet.
+fn oldest_pods(c: &Caches) -> HashMap<String, Timestamp> {
+    // ReplicaSet uid → its Deployment's uid; then each pod to its workload's uid.
+    let rs_owner: HashMap<String, String> = c
+        .replicasets
+        .state()
+        .iter()
+        .filter_map(|rs| {
+            let owner = rs
+                .owner_references()
+                .iter()
+                .find(|o| o.kind == "Deployment")?;
+            Some((rs.metadata.uid.clone()?, owner.uid.clone()))
+        })
+        .collect();
+    let mut oldest_pod: HashMap<String, Timestamp> = HashMap::new();
+    for p in c.pods.state() {
+        if p.metadata.deletion_timestamp.is_some() {
+            continue;
+        }
+        let Some(created) = p.metadata.creation_timestamp.as_ref().map(|t| t.0) else {
+            continue;
+        };
+        for o in p.owner_references() {
+            let owner = rs_owner
+                .get(&o.uid)
+                .cloned()
+                .unwrap_or_else(|| o.uid.clone());
+            let slot = oldest_pod.entry(owner).or_insert(created);
+            if created < *slot {
+                *slot = created;
+            }
+        }
+    }
+    oldest_pod
+}
+
+/// The events of each object (namespace, name), newest first, with the uid they were about.
+fn events_by_object(c: &Caches) -> HashMap<Key, Vec<(Option<String>, VssEvent)>> {
+    let mut events: HashMap<Key, Vec<(Option<String>, VssEvent)>> = HashMap::new();
+    for e in c.events.state() {
+        let (Some(ns), Some(name), Some(at)) = (
+            e.metadata.namespace.clone(),
+            e.involved_object.name.clone(),
+            event_time(&e),
+        ) else {
+            continue;
+        };
+        events.entry((ns, name)).or_default().push((
+            e.involved_object.uid.clone(),
+            VssEvent {
+                warning: e.type_.as_deref() == Some("Warning"),
+                reason: e.reason.clone().unwrap_or_default(),
+                message: e.message.clone().unwrap_or_default(),
+                last_seen: at,
+            },
+        ));
+    }
+    for list in events.values_mut() {
+        list.sort_by_key(|e| std::cmp::Reverse(e.1.last_seen));
+    }
+    events
+}
+
 /// A snapshot at most [`MAX_AGE`] old, shared between requests.
 pub fn snapshot(c: &Caches) -> Arc<Snapshot> {
     shared(c, MAX_AGE)
@@ -354,69 +387,4 @@ fn shared(c: &Caches, max_age: Duration) -> Arc<Snapshot> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::reduced::slim_template;
-
-    fn template() -> PodTemplateSpec {
-        serde_json::from_value(serde_json::json!({
-            "metadata": {"labels": {"app": "a"}, "annotations": {"reloader.stakater.com/auto": "true"}},
-            "spec": {
-                "initContainers": [{"name": "init", "image": "i", "envFrom": [{"secretRef": {"name": "s-init"}}]}],
-                "containers": [{
-                    "name": "app", "image": "big/image:1", "command": ["run"],
-                    "env": [{"name": "PLAIN", "value": "x"},
-                            {"name": "K", "valueFrom": {"secretKeyRef": {"name": "s-env", "key": "k"}}}],
-                    "envFrom": [{"secretRef": {"name": "s-from"}}],
-                    "volumeMounts": [{"name": "v", "mountPath": "/v", "subPath": "f"}]
-                }],
-                "volumes": [
-                    {"name": "v", "secret": {"secretName": "s-vol"}},
-                    {"name": "p", "projected": {"sources": [{"secret": {"name": "s-proj"}}]}},
-                    {"name": "tmp", "emptyDir": {}}
-                ]
-            }
-        }))
-        .unwrap()
-    }
-
-    #[test]
-    fn every_way_a_template_names_a_secret_is_found() {
-        assert_eq!(
-            secret_names(&template()),
-            ["s-env", "s-from", "s-init", "s-proj", "s-vol"]
-        );
-    }
-
-    #[test]
-    fn a_slimmed_template_keeps_what_keyway_reads_and_drops_the_rest() {
-        let mut t = template();
-        slim_template(&mut t);
-        assert_eq!(secret_names(&t), secret_names(&template()));
-        let meta = t.metadata.as_ref().unwrap();
-        assert!(meta.labels.is_none());
-        assert!(meta
-            .annotations
-            .as_ref()
-            .unwrap()
-            .contains_key("reloader.stakater.com/auto"));
-        let spec = t.spec.as_ref().unwrap();
-        let c = &spec.containers[0];
-        assert_eq!(c.image, None);
-        assert_eq!(c.command, None);
-        assert_eq!(
-            c.env.as_ref().unwrap().len(),
-            1,
-            "only Secret references are kept"
-        );
-        assert_eq!(
-            c.volume_mounts.as_ref().unwrap()[0].sub_path.as_deref(),
-            Some("f")
-        );
-        assert_eq!(
-            spec.volumes.as_ref().unwrap().len(),
-            2,
-            "only secret and projected volumes"
-        );
-    }
-}
+mod tests;

@@ -72,8 +72,50 @@ impl Core {
         secret: SecretString,
         meta: &RequestMeta,
     ) -> Result<LoggedIn, AppError> {
+        let attempt = self.ask_vault(kind, mount, username, secret).await?;
+        match attempt {
+            Ok(logged_in) => {
+                let event = NewEvent::new(&logged_in.user.display_name, Action::Login)
+                    .entity(&logged_in.user.entity_id)
+                    .detail(format!("{} at {mount}", kind.as_str()))
+                    .request(&meta.request_id, &meta.client_addr);
+                if let Err(e) = self.audit.record(event).await {
+                    let _ = self.vault.revoke_self(&logged_in.token).await;
+                    return Err(audit_error(e));
+                }
+                tracing::info!(user = %logged_in.user.display_name, "login");
+                Ok(logged_in)
+            }
+            Err(VaultError::InvalidCredentials) => {
+                let who = if kind == LoginKind::Token {
+                    "(token)".to_string()
+                } else {
+                    username.trim().chars().take(128).collect()
+                };
+                let event = NewEvent::new(who, Action::LoginFailed)
+                    .outcome(Outcome::Denied)
+                    .detail(format!("{} at {mount}", kind.as_str()))
+                    .request(&meta.request_id, &meta.client_addr);
+                if let Err(e) = self.audit.record(event).await {
+                    tracing::error!(error = %e, "could not audit a failed login");
+                }
+                Err(AppError::BadCredentials)
+            }
+            Err(e) => Err(vault_error(e, "log in")),
+        }
+    }
+
+    /// Asks Vault for a token with the user's credentials (or checks the token given). The outer
+    /// error is bad input; the inner one is Vault's answer.
+    async fn ask_vault(
+        &self,
+        kind: LoginKind,
+        mount: &str,
+        username: &str,
+        secret: SecretString,
+    ) -> Result<Result<LoggedIn, VaultError>, AppError> {
         use secrecy::ExposeSecret;
-        let attempt = match kind {
+        Ok(match kind {
             LoginKind::Token => match self.vault.lookup_self(&secret).await {
                 Ok(info) => Ok(LoggedIn {
                     token: secret,
@@ -116,37 +158,7 @@ impl Core {
                     token: l.token,
                 })
             }
-        };
-        match attempt {
-            Ok(logged_in) => {
-                let event = NewEvent::new(&logged_in.user.display_name, Action::Login)
-                    .entity(&logged_in.user.entity_id)
-                    .detail(format!("{} at {mount}", kind.as_str()))
-                    .request(&meta.request_id, &meta.client_addr);
-                if let Err(e) = self.audit.record(event).await {
-                    let _ = self.vault.revoke_self(&logged_in.token).await;
-                    return Err(audit_error(e));
-                }
-                tracing::info!(user = %logged_in.user.display_name, "login");
-                Ok(logged_in)
-            }
-            Err(VaultError::InvalidCredentials) => {
-                let who = if kind == LoginKind::Token {
-                    "(token)".to_string()
-                } else {
-                    username.trim().chars().take(128).collect()
-                };
-                let event = NewEvent::new(who, Action::LoginFailed)
-                    .outcome(Outcome::Denied)
-                    .detail(format!("{} at {mount}", kind.as_str()))
-                    .request(&meta.request_id, &meta.client_addr);
-                if let Err(e) = self.audit.record(event).await {
-                    tracing::error!(error = %e, "could not audit a failed login");
-                }
-                Err(AppError::BadCredentials)
-            }
-            Err(e) => Err(vault_error(e, "log in")),
-        }
+        })
     }
 
     /// Audits the intent, revokes the token (it may already be dead), audits the outcome. The

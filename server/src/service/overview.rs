@@ -25,6 +25,24 @@ const MAX_BATCH: usize = 500;
 /// Concurrent kv metadata reads for one page.
 const READS: usize = 16;
 
+/// One row of the overview.
+fn summary(view: apps::AppView) -> ClusterAppSummary {
+    let secret = SecretRef::new(view.app.mount.clone(), view.app.path.clone());
+    let d = app_dto(view, false);
+    ClusterAppSummary {
+        namespace: d.namespace,
+        name: d.name,
+        secret,
+        live: d.live,
+        workloads: d.workloads.len() as u32,
+        workloads_up_to_date: d
+            .workloads
+            .iter()
+            .filter(|w| matches!(w.pods, PodsState::UpToDate))
+            .count() as u32,
+    }
+}
+
 fn matches(a: &AppRef, q: &str) -> bool {
     q.is_empty()
         || [&a.namespace, &a.name, &a.mount, &a.path]
@@ -54,31 +72,9 @@ impl Core {
         }
         let snap = snapshot::snapshot(&k.caches);
         let candidates: Vec<&AppRef> = snap.apps.iter().filter(|a| matches(a, &q)).collect();
-        // Walk the candidates in batches until one more than the page's end is known visible.
+        // One more than the page's end, to know whether there is a next page.
         let want = (page as usize + 1) * PAGE_SIZE + 1;
-        let mut visible: Vec<&AppRef> = Vec::new();
-        // The first call asks about as many apps as the page needs (plus a few, in case some
-        // are not readable); each further call asks about twice as many.
-        let mut batch = (want + 8).min(MAX_BATCH);
-        let mut rest: &[&AppRef] = &candidates;
-        while !rest.is_empty() {
-            let (chunk, tail) = rest.split_at(batch.min(rest.len()));
-            rest = tail;
-            batch = (batch * 2).min(MAX_BATCH);
-            let mut paths: Vec<String> = chunk
-                .iter()
-                .map(|a| format!("{}/data/{}", a.mount, a.path))
-                .collect();
-            paths.sort();
-            paths.dedup();
-            let caps = self.capabilities(caller, &paths, "list apps").await?;
-            let readable =
-                |a: &AppRef| caps.has(&format!("{}/data/{}", a.mount, a.path), Capability::Read);
-            visible.extend(chunk.iter().copied().filter(|a| readable(a)));
-            if visible.len() >= want {
-                break;
-            }
-        }
+        let visible = self.first_readable(caller, &candidates, want).await?;
         let start = (page as usize * PAGE_SIZE).min(visible.len());
         let end = (start + PAGE_SIZE).min(visible.len());
         let has_more = visible.len() > end;
@@ -97,23 +93,7 @@ impl Core {
             .iter()
             .zip(versions)
             .filter_map(|(a, v)| apps::view(&snap, a, v, now))
-            .map(|view| {
-                let (mount, path) = (view.app.mount.clone(), view.app.path.clone());
-                let d = app_dto(view, false);
-                ClusterAppSummary {
-                    namespace: d.namespace,
-                    name: d.name,
-                    mount,
-                    path,
-                    live: d.live,
-                    workloads: d.workloads.len() as u32,
-                    workloads_up_to_date: d
-                        .workloads
-                        .iter()
-                        .filter(|w| matches!(w.pods, PodsState::UpToDate))
-                        .count() as u32,
-                }
-            })
+            .map(summary)
             .collect();
         Ok(AppsPage {
             configured: true,
@@ -123,5 +103,40 @@ impl Core {
             page,
             has_more,
         })
+    }
+
+    /// The first `want` of `candidates` the caller may read (fewer when there are not that
+    /// many), asking Vault in growing batches rather than about the whole fleet at once.
+    async fn first_readable<'a>(
+        &self,
+        caller: &Caller,
+        candidates: &[&'a AppRef],
+        want: usize,
+    ) -> Result<Vec<&'a AppRef>, AppError> {
+        // Walk the candidates in batches until `want` are known readable.
+        let mut visible: Vec<&'a AppRef> = Vec::new();
+        // The first call asks about as many apps as the page needs (plus a few, in case some
+        // are not readable); each further call asks about twice as many.
+        let mut batch = (want + 8).min(MAX_BATCH);
+        let mut rest: &[&'a AppRef] = candidates;
+        while !rest.is_empty() {
+            let (chunk, tail) = rest.split_at(batch.min(rest.len()));
+            rest = tail;
+            batch = (batch * 2).min(MAX_BATCH);
+            let mut paths: Vec<String> = chunk
+                .iter()
+                .map(|a| format!("{}/data/{}", a.mount, a.path))
+                .collect();
+            paths.sort();
+            paths.dedup();
+            let caps = self.capabilities(caller, &paths, "list apps").await?;
+            let readable =
+                |a: &AppRef| caps.has(&format!("{}/data/{}", a.mount, a.path), Capability::Read);
+            visible.extend(chunk.iter().copied().filter(|a| readable(a)));
+            if visible.len() >= want {
+                break;
+            }
+        }
+        Ok(visible)
     }
 }

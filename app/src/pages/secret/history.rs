@@ -15,14 +15,23 @@ pub fn short_time(t: &str) -> String {
     format!("{} UTC", t.replacen('T', " ", 1))
 }
 
+/// A change the history tab makes to the secret.
+#[derive(Clone, Copy)]
+enum VersionChange {
+    Rollback(u64),
+    Undelete(u64),
+}
+
 /// Two versions being compared, and the answer.
 type Comparison = (u64, u64, Result<Vec<KeyDiff>, crate::error::AppError>);
 
+/// The History tab. Long because it is one view tree (the version list, the comparison and the
+/// changes share the page context and one pending action).
 #[component]
 pub fn History(ctx: PageCtx, view: SecretView) -> impl IntoView {
     let list = Resource::new(
-        move || (ctx.env.get(), ctx.app.get(), ctx.reload.get()),
-        |(e, a, _)| versions(crate::dto::SecretRef::new(e, a)),
+        move || (ctx.secret.get(), ctx.reload.get()),
+        |(secret, _)| versions(secret),
     );
     let compare: RwSignal<Option<Comparison>> = RwSignal::new(None);
     let from = RwSignal::new(view.version.saturating_sub(1));
@@ -35,39 +44,36 @@ pub fn History(ctx: PageCtx, view: SecretView) -> impl IntoView {
             compare.set(Some((a, b, r)));
         });
     };
-    // One change at a time: a double click must not roll back twice.
-    let busy = RwSignal::new(false);
-    let do_rollback = move |v: u64| {
-        if busy.get_untracked() {
-            return;
-        }
-        busy.set(true);
-        spawn_local(async move {
-            let r = rollback(ctx.secret_untracked(), v, current).await;
-            busy.set(false);
-            match r {
-                Ok(s) => ctx.done(format!(
-                    "Rolled back: version {} has the data of version {v}.",
-                    s.version
-                )),
-                Err(e) => ctx.fail(e),
+    // One change at a time: a double click must not roll back twice. Both buttons are disabled
+    // while either runs (`pending`).
+    let change = Action::new(move |change: &VersionChange| {
+        let change = *change;
+        async move {
+            match change {
+                VersionChange::Rollback(v) => {
+                    match rollback(ctx.secret_untracked(), v, current).await {
+                        Ok(s) => ctx.done(format!(
+                            "Rolled back: version {} has the data of version {v}.",
+                            s.version
+                        )),
+                        Err(e) => ctx.fail(e),
+                    }
+                }
+                VersionChange::Undelete(v) => match undelete(ctx.secret_untracked(), v).await {
+                    Ok(()) => ctx.done(format!("Version {v} is restored.")),
+                    Err(e) => ctx.fail(e),
+                },
             }
-        });
-    };
-    let do_undelete = move |v: u64| {
-        if busy.get_untracked() {
-            return;
         }
-        busy.set(true);
-        spawn_local(async move {
-            let r = undelete(ctx.secret_untracked(), v).await;
-            busy.set(false);
-            match r {
-                Ok(()) => ctx.done(format!("Version {v} is restored.")),
-                Err(e) => ctx.fail(e),
-            }
-        });
+    });
+    let busy = change.pending();
+    let run = move |c: VersionChange| {
+        if !busy.get_untracked() {
+            change.dispatch(c);
+        }
     };
+    let do_rollback = move |v: u64| run(VersionChange::Rollback(v));
+    let do_undelete = move |v: u64| run(VersionChange::Undelete(v));
     view! {
         <div class="mt-4 card" data-testid="history">
             <h2 class="font-semibold">"Versions"</h2>
@@ -121,7 +127,7 @@ fn VersionSelect(versions: Vec<u64>, value: RwSignal<u64>) -> impl IntoView {
 fn VersionLine(
     row: VersionRow,
     caps: crate::dto::Caps,
-    busy: RwSignal<bool>,
+    busy: Memo<bool>,
     on_diff: impl Fn(u64, u64) + Copy + Send + Sync + 'static,
     on_rollback: impl Fn(u64) + Copy + Send + Sync + 'static,
     on_undelete: impl Fn(u64) + Copy + Send + Sync + 'static,
@@ -196,19 +202,26 @@ fn DeleteLatest(ctx: PageCtx, view: SecretView) -> impl IntoView {
         return ().into_any();
     }
     let typed = RwSignal::new(String::new());
-    let app = view.app.clone();
+    let app = view.secret.path.clone();
     let version = view.version;
     let matches = {
         let app = app.clone();
         move || typed.get().trim() == app
     };
-    let run = move |_| {
-        spawn_local(async move {
-            match delete_latest(ctx.secret_untracked(), version, typed.get_untracked()).await {
+    let delete = Action::new(move |confirmation: &String| {
+        let confirmation = confirmation.clone();
+        async move {
+            match delete_latest(ctx.secret_untracked(), version, confirmation).await {
                 Ok(()) => ctx.done(format!("Version {version} is deleted. Undelete it from the History tab if this was a mistake.")),
                 Err(e) => ctx.fail(e),
             }
-        });
+        }
+    });
+    let deleting = delete.pending();
+    let run = move |_| {
+        if !deleting.get_untracked() {
+            delete.dispatch(typed.get_untracked());
+        }
     };
     view! {
         <details class="mt-4 card border-red-200" data-testid="delete-latest">
@@ -220,7 +233,7 @@ fn DeleteLatest(ctx: PageCtx, view: SecretView) -> impl IntoView {
                 <span>"Type " <b class="font-mono">{app.clone()}</b> " to confirm"</span>
                 <input class="input" prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev)) data-testid="delete-confirm" />
             </label>
-            <button type="button" class="btn-danger mt-3" disabled=move || !matches() on:click=run data-testid="delete">"Delete the latest version"</button>
+            <button type="button" class="btn-danger mt-3" disabled=move || !matches() || deleting.get() on:click=run data-testid="delete">"Delete the latest version"</button>
         </details>
     }
     .into_any()

@@ -12,6 +12,8 @@ use crate::error::AppError;
 
 pub const MASK: &str = "••••••••";
 
+/// The Keys tab. Long because it is one view tree (the table, reveal, copy and export share
+/// the revealed values); its rules live in `logic` and `api`.
 #[component]
 pub fn KeysView(ctx: PageCtx, view: SecretView) -> impl IntoView {
     let revealed: RwSignal<BTreeMap<String, String>> = RwSignal::new(BTreeMap::new());
@@ -41,10 +43,10 @@ pub fn KeysView(ctx: PageCtx, view: SecretView) -> impl IntoView {
     };
     let export = move |_| {
         spawn_local(async move {
-            let app = ctx.app.get_untracked();
-            match export_env(ctx.secret_untracked(), version).await {
+            let secret = ctx.secret_untracked();
+            match export_env(secret.clone(), version).await {
                 Ok(text) => {
-                    let name = format!("{}.env", app.replace('/', "-"));
+                    let name = format!("{}.env", secret.path.replace('/', "-"));
                     crate::browser::download(&name, &text);
                 }
                 Err(e) => ctx.fail(e),

@@ -3,11 +3,10 @@
 //! its name for screen readers), and what the last one answered.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use super::Panel;
 use crate::api::cluster::{restart, sync_now};
-use crate::dto::{AppRef, SecretRef, WorkloadRef};
+use crate::dto::{AppRef, WorkloadRef};
 use crate::error::AppError;
 
 /// What a button asks the server for.
@@ -21,64 +20,68 @@ pub enum Request {
     },
 }
 
-/// Sends one request for the app, unless one is already running.
+/// Sends one request for the app, unless one is already running (a Leptos action: its input
+/// says which button's request runs, its value what the last one answered).
 #[derive(Clone, Copy)]
 pub struct Act {
-    panel: Panel,
-    namespace: StoredValue<String>,
-    name: StoredValue<String>,
-    /// Which button's request is running (None = none).
-    pub busy: RwSignal<Option<String>>,
-    /// What the last request answered.
-    outcome: RwSignal<Option<Result<String, AppError>>>,
+    action: Action<(String, Request), Result<String, AppError>>,
+    /// The panel's clock.
+    now: RwSignal<i64>,
 }
 
 impl Act {
     /// No request running yet for the app `namespace`/`name`.
     pub fn new(panel: Panel, namespace: String, name: String) -> Self {
+        let app = StoredValue::new(AppRef::new(namespace, name));
+        let action = Action::new(move |(_, request): &(String, Request)| {
+            let request = request.clone();
+            let page = panel.page;
+            let secret = page.secret_untracked();
+            let app = app.get_value();
+            async move {
+                let answer = match request {
+                    Request::SyncNow => sync_now(secret, app).await,
+                    Request::Restart {
+                        workload,
+                        sync_first,
+                    } => restart(secret, app, workload, sync_first).await,
+                };
+                // One confirmation on screen at a time.
+                page.notice.set(None);
+                panel.poll.hurry();
+                answer.map(|done| done.message)
+            }
+        });
         Act {
-            panel,
-            namespace: StoredValue::new(namespace),
-            name: StoredValue::new(name),
-            busy: RwSignal::new(None),
-            outcome: RwSignal::new(None),
+            action,
+            now: panel.poll.now,
         }
-    }
-
-    /// What the last request answered.
-    pub fn outcome(&self) -> Option<Result<String, AppError>> {
-        self.outcome.get()
     }
 
     /// The panel's clock.
     pub fn now(&self) -> RwSignal<i64> {
-        self.panel.poll.now
+        self.now
+    }
+
+    /// What the last request answered; nothing while one runs.
+    pub fn outcome(&self) -> Option<Result<String, AppError>> {
+        if self.action.pending().get() {
+            return None;
+        }
+        self.action.value().get()
+    }
+
+    /// Which button's request is running, if one is.
+    pub fn running(&self) -> Option<String> {
+        self.action
+            .input()
+            .with(|i| i.as_ref().map(|(button, _)| button.clone()))
     }
 
     pub fn run(self, button: String, request: Request) {
-        if self.busy.get_untracked().is_some() {
-            return;
+        if !self.action.pending().get_untracked() {
+            self.action.dispatch((button, request));
         }
-        self.busy.set(Some(button));
-        self.outcome.set(None);
-        let page = self.panel.page;
-        let poll = self.panel.poll;
-        let secret = SecretRef::new(page.env.get_untracked(), page.app.get_untracked());
-        let app = AppRef::new(self.namespace.get_value(), self.name.get_value());
-        spawn_local(async move {
-            let answer = match request {
-                Request::SyncNow => sync_now(secret, app).await,
-                Request::Restart {
-                    workload,
-                    sync_first,
-                } => restart(secret, app, workload, sync_first).await,
-            };
-            self.busy.set(None);
-            // One confirmation on screen at a time.
-            page.notice.set(None);
-            self.outcome.set(Some(answer.map(|done| done.message)));
-            poll.hurry();
-        });
     }
 }
 
@@ -96,16 +99,15 @@ pub fn ActionButton(
     on_click: impl Fn() + Send + Sync + 'static,
 ) -> impl IntoView {
     let refused = refusal.is_some();
-    let busy = act.busy;
     let button = StoredValue::new(button);
-    let mine = move || busy.with(|b| button.with_value(|me| b.as_ref() == Some(me)));
+    let mine = move || button.with_value(|me| act.running().as_ref() == Some(me));
     let class = if primary {
         "btn-primary"
     } else {
         "btn-secondary"
     };
     view! {
-        <button type="button" class=class title=refusal disabled=move || refused || busy.with(Option::is_some)
+        <button type="button" class=class title=refusal disabled=move || refused || act.running().is_some()
             aria-busy=move || if mine() { "true" } else { "false" }
             on:click=move |_| on_click()>
             {label}
