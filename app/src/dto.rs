@@ -73,21 +73,20 @@ pub struct LoginChoices {
     pub fallback: bool,
 }
 
-/// An environment: today a kv-v2 mount the user's token can see.
+/// A kv-v2 mount the user's token can see, with the secrets in it the user may open.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Environment {
+pub struct Mount {
     pub name: String,
     pub description: String,
-    pub apps: Vec<AppSummary>,
-    /// Set when the user may not list this environment's apps, with the reason.
+    pub secrets: Vec<SecretSummary>,
+    /// Set when the user may not list this mount's secrets, with the reason.
     pub note: Option<String>,
 }
 
-/// An app: a secret path under an environment.
+/// One secret of a mount, as the home page lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AppSummary {
-    pub env: String,
-    pub app: String,
+pub struct SecretSummary {
+    pub secret: SecretRef,
     pub can_edit: bool,
 }
 
@@ -113,11 +112,10 @@ impl Caps {
     }
 }
 
-/// One app's secret, values masked.
+/// One secret, values masked.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SecretView {
-    pub env: String,
-    pub app: String,
+    pub secret: SecretRef,
     /// The current version in Vault; 0 when the secret does not exist yet.
     pub version: u64,
     pub created_time: Option<String>,

@@ -15,10 +15,10 @@ pub mod logic;
 pub mod pages;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, Lazy,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -33,6 +33,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="data:," />
                 <AutoReload options=options.clone() />
+                // `/pkg/keyway.<hash>.css` when the build hashes file names (hash.txt).
+                <HashedStylesheet options=options.clone() id="leptos" />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -63,20 +65,24 @@ fn set_security_headers() {
     }
 }
 
+/// The pages. Each route is a `Lazy` one: its page's code is a wasm chunk of its own, fetched when
+/// the page is first shown (on a direct load, in parallel with the main wasm), so a page costs
+/// nothing on the first load of another. README, "Architecture", says how to add one.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Stylesheet id="leptos" href="/pkg/keyway.css" />
         <Title text="Keyway" />
         <Router>
             <components::layout::Header />
             <main class="mx-auto max-w-5xl px-4 py-6">
                 <Routes fallback=|| view! { <pages::NotFound /> }>
-                    <Route path=path!("/") view=pages::home::HomePage />
-                    <Route path=path!("/login") view=pages::login::LoginPage />
-                    <Route path=path!("/apps") view=pages::apps::AppsOverview />
-                    <Route path=path!("/env/:env/app/*app") view=pages::secret::SecretPage />
+                    <Route path=path!("/") view={Lazy::<pages::home::HomeRoute>::new()} />
+                    <Route path=path!("/login") view={Lazy::<pages::login::LoginRoute>::new()} />
+                    <Route path=path!("/apps") view={Lazy::<pages::apps::AppsRoute>::new()} />
+                    <Route path=path!("/secrets/:mount/*path") view={Lazy::<pages::secret::SecretRoute>::new()} />
+                    // The address secret pages had before the glossary; kept for bookmarks.
+                    <Route path=path!("/env/:mount/app/*path") view=pages::secret::OldSecretLink />
                 </Routes>
             </main>
         </Router>

@@ -1,8 +1,10 @@
 //! Links to pages, with names percent-encoded so any mount or secret path round-trips.
 //!
-//! An environment (a kv-v2 mount) may itself contain `/` (`teams/payments`): it is encoded as one
-//! path segment. An app path keeps its `/` separators; each of its segments is encoded.
+//! A mount may itself contain `/` (`teams/payments`): it is encoded as one path segment. A secret's
+//! path keeps its `/` separators; each of its segments is encoded.
 //! The apps overview keeps its search text and page in the query string, encoded the same way.
+
+use crate::dto::SecretRef;
 
 fn encode_segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -16,10 +18,14 @@ fn encode_segment(s: &str) -> String {
     out
 }
 
-/// `/env/<env>/app/<app>` for one app's page.
-pub fn app_href(env: &str, app: &str) -> String {
-    let app: Vec<String> = app.split('/').map(encode_segment).collect();
-    format!("/env/{}/app/{}", encode_segment(env), app.join("/"))
+/// `/secrets/<mount>/<path>` for one secret's page (the route in `App`).
+pub fn secret_href(secret: &SecretRef) -> String {
+    let path: Vec<String> = secret.path.split('/').map(encode_segment).collect();
+    format!(
+        "/secrets/{}/{}",
+        encode_segment(&secret.mount),
+        path.join("/")
+    )
 }
 
 /// `/apps?q=<query>&page=<page>` for the apps overview. `page` counts from 1, as the page shows
@@ -47,16 +53,16 @@ mod tests {
     #[test]
     fn mounts_with_slashes_stay_one_segment_and_odd_names_are_escaped() {
         assert_eq!(
-            app_href("dev", "webapp/config"),
-            "/env/dev/app/webapp/config"
+            secret_href(&SecretRef::new("dev", "webapp/config")),
+            "/secrets/dev/webapp/config"
         );
         assert_eq!(
-            app_href("teams/payments", "svc/api"),
-            "/env/teams%2Fpayments/app/svc/api"
+            secret_href(&SecretRef::new("teams/payments", "svc/api")),
+            "/secrets/teams%2Fpayments/svc/api"
         );
         assert_eq!(
-            app_href("dev", "a b/c?d#e%"),
-            "/env/dev/app/a%20b/c%3Fd%23e%25"
+            secret_href(&SecretRef::new("dev", "a b/c?d#e%")),
+            "/secrets/dev/a%20b/c%3Fd%23e%25"
         );
     }
 

@@ -6,7 +6,7 @@ import { launch, keywayUrl } from "../tests/lib/browser.mjs";
 const KB = 1024;
 const USER = process.env.KEYWAY_BENCH_USER || "alice";
 const PASSWORD = process.env.KEYWAY_BENCH_PASSWORD || "alice-pass";
-const DEEP_LINK = process.env.KEYWAY_BENCH_SECRET || "/env/dev/app/webapp/config";
+const DEEP_LINK = process.env.KEYWAY_BENCH_SECRET || "/secrets/dev/webapp/config";
 
 /** Logs in through the API (as the login form does) and returns the session cookie. */
 async function sessionCookie(base) {

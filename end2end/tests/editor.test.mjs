@@ -8,7 +8,7 @@ import { bao, draftRow, hydrated, keyRow, kvGet, kvPut, login, openApp, uniqueAp
 
 const MASK = "••••••••";
 
-test("a wrong password gets one plain message; a right one shows the environments", async (t) => {
+test("a wrong password gets one plain message; a right one shows the mounts", async (t) => {
   const { page, close } = await launch();
   t.after(close);
   await page.goto(`${keywayUrl()}/login`);
@@ -19,8 +19,8 @@ test("a wrong password gets one plain message; a right one shows the environment
   await form.getByRole("button", { name: "Log in" }).click();
   await assert.doesNotReject(page.getByTestId("error").filter({ hasText: "Those credentials were not accepted" }).waitFor());
   await login(page, "alice", "alice-pass");
-  await page.getByTestId("env-dev").waitFor();
-  assert.equal(await page.getByTestId("env-staging").count(), 0, "alice must not see staging");
+  await page.getByTestId("mount-dev").waitFor();
+  assert.equal(await page.getByTestId("mount-staging").count(), 0, "alice must not see staging");
   assert.equal(await page.getByTestId("whoami").textContent(), "userpass-alice");
 });
 
@@ -28,7 +28,7 @@ test("values stay masked until revealed, and a reveal shows the real value", asy
   const { page, close } = await launch();
   t.after(close);
   await login(page, "alice", "alice-pass");
-  await openApp(page, "dev", "webapp/config");
+  await openSecret(page, "dev", "webapp/config");
   const row = keyRow(page, "password");
   assert.equal(await row.getByTestId("value").textContent(), MASK);
   assert.ok(!(await page.content()).includes("static-password"), "the value is in the page before any reveal");
@@ -44,7 +44,7 @@ test("a draft is reviewed as a diff by key and saved as one new version", async 
   const { page, close } = await launch();
   t.after(close);
   await login(page, "alice", "alice-pass");
-  await openApp(page, "dev", app);
+  await openSecret(page, "dev", app);
   await page.getByTestId("edit").click();
   const a = draftRow(page, "A");
   await a.getByTestId("draft-load").click();
@@ -83,8 +83,8 @@ test("a save from a stale draft shows the conflict and merges onto the newer ver
   t.after(bob.close);
   await login(alice.page, "alice", "alice-pass");
   await login(bob.page, "bob", "bob-pass");
-  await openApp(alice.page, "dev", app);
-  await openApp(bob.page, "dev", app);
+  await openSecret(alice.page, "dev", app);
+  await openSecret(bob.page, "dev", app);
 
   // Alice starts editing version 1 ...
   await alice.page.getByTestId("edit").click();
@@ -128,7 +128,7 @@ test("rolling back writes an old version's data as a new version", async (t) => 
   const { page, close } = await launch();
   t.after(close);
   await login(page, "alice", "alice-pass");
-  await openApp(page, "dev", app);
+  await openSecret(page, "dev", app);
   await page.getByTestId("tab-history").click();
   const v1 = page.getByTestId("version-1");
   await v1.waitFor();
@@ -148,7 +148,7 @@ test("a pasted .env file is imported into the draft and saved", async (t) => {
   const { page, close } = await launch();
   t.after(close);
   await login(page, "alice", "alice-pass");
-  await openApp(page, "dev", app);
+  await openSecret(page, "dev", app);
   await page.getByTestId("edit").click();
   await page.getByText("Import a .env file").click();
   await page.getByTestId("import-text").fill('# from my laptop\nFOO=new\nexport MULTI="line1\\nline2"\nQUOTED=\'a b # c\'\n');
@@ -162,7 +162,7 @@ test("a pasted .env file is imported into the draft and saved", async (t) => {
   assert.deepEqual((await kvGet("dev", app)).data, { KEEP: "k", FOO: "new", MULTI: "line1\nline2", QUOTED: "a b # c" });
 });
 
-test("logging out ends the session: the environments page sends you to log in", async (t) => {
+test("logging out ends the session: the secrets page sends you to log in", async (t) => {
   const { page, close } = await launch();
   t.after(close);
   await login(page, "bob", "bob-pass");
@@ -173,7 +173,7 @@ test("logging out ends the session: the environments page sends you to log in", 
   assert.equal(await page.getByTestId("whoami").count(), 0);
 });
 
-test("a Vault token logs in, and an environment whose mount has a slash opens", async (t) => {
+test("a Vault token logs in, and a secret whose mount has a slash opens", async (t) => {
   const mount = `teams${Date.now().toString(36)}/payments`;
   await bao("POST", `sys/mounts/${mount}`, { type: "kv", options: { version: "2" } });
   await kvPut(mount, "svc/api", { API_TOKEN: "t" });
@@ -189,8 +189,8 @@ test("a Vault token logs in, and an environment whose mount has a slash opens", 
   const form = page.getByTestId("login-form");
   await form.locator("input[name=secret]").fill(token);
   await form.getByRole("button", { name: "Log in" }).click();
-  await page.getByTestId(`env-${mount}`).waitFor();
+  await page.getByTestId(`mount-${mount}`).waitFor();
   await page.getByRole("link", { name: "svc/api" }).click();
   await assert.doesNotReject(keyRow(page, "API_TOKEN").waitFor());
-  assert.equal(await page.getByTestId("app-title").textContent(), "svc/api");
+  assert.equal(await page.getByTestId("secret-title").textContent(), "svc/api");
 });

@@ -838,7 +838,10 @@ async fn the_overview_lists_only_readable_apps_and_searches() {
         .unwrap()
         .clone();
     assert_eq!(
-        (kv["mount"].as_str(), kv["path"].as_str()),
+        (
+            kv["secret"]["mount"].as_str(),
+            kv["secret"]["path"].as_str()
+        ),
         (Some("dev"), Some("webapp/config"))
     );
     assert!(kv["live"]["state"].is_string());

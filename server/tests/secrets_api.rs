@@ -94,8 +94,8 @@ async fn developers_see_only_the_environments_their_policies_allow() {
     let mut alice = app.login("alice", "alice-pass").await;
     let a = alice.ok("environments", json!({})).await;
     assert_eq!(envs(a.clone()), vec!["dev"]);
-    assert_eq!(a[0]["apps"][0]["app"], "webapp/config");
-    assert_eq!(a[0]["apps"][0]["can_edit"], true);
+    assert_eq!(a[0]["secrets"][0]["secret"]["path"], "webapp/config");
+    assert_eq!(a[0]["secrets"][0]["can_edit"], true);
     let mut bob = app.login("bob", "bob-pass").await;
     assert_eq!(
         envs(bob.ok("environments", json!({})).await),
@@ -104,7 +104,7 @@ async fn developers_see_only_the_environments_their_policies_allow() {
     let mut carol = app.login("carol", "carol-pass").await;
     let c = carol.ok("environments", json!({})).await;
     assert_eq!(envs(c.clone()), vec!["dev", "staging"]);
-    assert_eq!(c[0]["apps"][0]["can_edit"], false);
+    assert_eq!(c[0]["secrets"][0]["can_edit"], false);
 }
 
 #[tokio::test]
@@ -794,7 +794,8 @@ async fn an_unreachable_vault_is_explained_and_the_login_page_still_renders() {
     let req = Request::post("/api/login_options")
         .header(header::ORIGIN, ORIGIN)
         .header(header::ACCEPT, "application/json")
-        .body(Body::empty())
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{}"))
         .unwrap();
     let res = tower::ServiceExt::oneshot(router.clone(), req)
         .await
@@ -817,6 +818,26 @@ async fn an_unreachable_vault_is_explained_and_the_login_page_still_renders() {
         page.status(),
         StatusCode::OK,
         "the page itself renders and shows the error"
+    );
+}
+
+/// Secret pages moved from `/env/<mount>/app/<path>` to `/secrets/<mount>/<path>` (the glossary's
+/// words); a bookmark of the old address still lands on the page.
+#[tokio::test]
+async fn an_old_secret_page_address_redirects_to_the_new_one() {
+    let app = TestApp::spawn().await;
+    let res = tower::ServiceExt::oneshot(
+        app.router.clone(),
+        Request::get("/env/teams%2Fpayments/app/svc/api")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert!(res.status().is_redirection(), "{}", res.status());
+    assert_eq!(
+        res.headers()[header::LOCATION],
+        "/secrets/teams%2Fpayments/svc/api"
     );
 }
 

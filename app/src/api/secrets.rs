@@ -12,7 +12,7 @@ use crate::error::AppError;
 #[cfg(feature = "ssr")]
 #[async_trait::async_trait]
 pub trait SecretsApi: Send + Sync {
-    async fn environments(&self) -> Result<Vec<Environment>, AppError>;
+    async fn mounts(&self) -> Result<Vec<Mount>, AppError>;
     async fn secret(&self, secret: &SecretRef) -> Result<SecretView, AppError>;
     async fn reveal(
         &self,
@@ -30,9 +30,11 @@ pub trait SecretsApi: Send + Sync {
     async fn export_env(&self, secret: &SecretRef, version: u64) -> Result<String, AppError>;
 }
 
+/// The kv-v2 mounts the user can see, each with the secrets in it the user may open. (The
+/// endpoint keeps the name it had before the glossary.)
 #[server(prefix = "/api", endpoint = "environments", input = Json)]
-pub async fn environments() -> Result<Vec<Environment>, AppError> {
-    respond(async move { crate::backend::backend()?.environments().await }.await)
+pub async fn mounts() -> Result<Vec<Mount>, AppError> {
+    respond(async move { crate::backend::backend()?.mounts().await }.await)
 }
 
 #[server(prefix = "/api", endpoint = "secret", input = Json)]

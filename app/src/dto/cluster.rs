@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::WorkloadKind;
+use super::{SecretRef, WorkloadKind};
 
 /// What the cluster says about the apps that use one kv secret.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -144,9 +144,8 @@ pub struct ClusterAppSummary {
     /// The environment (namespace).
     pub namespace: String,
     pub name: String,
-    /// The kv-v2 secret it copies (links to the editor).
-    pub mount: String,
-    pub path: String,
+    /// The secret it copies (links to its page).
+    pub secret: SecretRef,
     pub live: LiveState,
     pub workloads: u32,
     pub workloads_up_to_date: u32,

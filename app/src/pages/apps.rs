@@ -17,12 +17,13 @@ use leptos::prelude::*;
 use leptos_router::components::{Redirect, A};
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
+use leptos_router::{lazy_route, LazyRoute};
 
 use crate::api::cluster::cluster_apps;
 use crate::components::ui::{Badge, ErrorBox};
 use crate::dto::{AppsPage, ClusterAppSummary};
 use crate::error::AppError;
-use crate::links::{app_href, apps_href};
+use crate::links::{apps_href, secret_href};
 use crate::pages::secret::cluster::format;
 use crate::pages::secret::cluster::poll::Poll;
 
@@ -36,8 +37,22 @@ fn page_param(raw: Option<&str>) -> u32 {
         .unwrap_or(1)
 }
 
+/// The route (see `App`): the page's code is a wasm chunk of its own.
+pub struct AppsRoute;
+
+#[lazy_route]
+impl LazyRoute for AppsRoute {
+    fn data() -> Self {
+        AppsRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <AppsOverview /> }.into_any()
+    }
+}
+
 #[component]
-pub fn AppsOverview() -> impl IntoView {
+fn AppsOverview() -> impl IntoView {
     let params = use_query_map();
     let query = Memo::new(move |_| {
         params
@@ -213,7 +228,7 @@ fn Results(
 fn AppRow(app: ClusterAppSummary) -> impl IntoView {
     let (badge, tone) = format::live_badge(&app.live);
     let phrase = format::live_phrase(&app.live);
-    let href = app_href(&app.mount, &app.path);
+    let href = secret_href(&app.secret);
     view! {
         <tr data-testid="apps-row" data-app=format!("{}/{}", app.namespace, app.name)
             data-live-state=format::live_key(&app.live)>
@@ -221,7 +236,7 @@ fn AppRow(app: ClusterAppSummary) -> impl IntoView {
             <td class="px-4 py-2 font-medium">{app.name.clone()}</td>
             <td class="px-4 py-2">
                 <A href=href attr:class="text-indigo-700 hover:underline">
-                    {format!("{}/{}", app.mount, app.path)}
+                    {app.secret.to_string()}
                 </A>
             </td>
             <td class="px-4 py-2">
@@ -261,146 +276,7 @@ fn Pager(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::page_param;
+mod tests;
 
-    #[test]
-    fn the_page_in_the_url_counts_from_one_and_anything_else_is_the_first() {
-        assert_eq!(page_param(None), 1);
-        assert_eq!(page_param(Some("3")), 3);
-        assert_eq!(page_param(Some(" 2 ")), 2);
-        assert_eq!(page_param(Some("0")), 1);
-        assert_eq!(page_param(Some("-1")), 1);
-        assert_eq!(page_param(Some("two")), 1);
-    }
-}
-
-/// What the server renders for an answer: the test hooks the browser tests rely on, and the words.
 #[cfg(all(test, feature = "ssr"))]
-mod render_tests {
-    use super::*;
-    use crate::dto::LiveState;
-
-    /// Renders one answer as the server would, inside a router at `/apps`.
-    fn render(list: AppsPage, query: &str) -> String {
-        use leptos_router::components::Router;
-        use leptos_router::location::RequestUrl;
-        let owner = Owner::new();
-        owner.set();
-        provide_context(RequestUrl::new("/apps"));
-        let query = query.to_string();
-        view! {
-            <Router>
-                <Results list query go=|_: &str, _: u32, _: bool| () />
-            </Router>
-        }
-        .to_html()
-    }
-
-    fn summary(name: &str, live: LiveState, workloads: u32, up: u32) -> ClusterAppSummary {
-        ClusterAppSummary {
-            namespace: "dev".into(),
-            name: name.into(),
-            mount: "dev".into(),
-            path: format!("{name}/config"),
-            live,
-            workloads,
-            workloads_up_to_date: up,
-        }
-    }
-
-    fn answer(items: Vec<ClusterAppSummary>, page: u32, has_more: bool) -> AppsPage {
-        AppsPage {
-            configured: true,
-            problem: None,
-            items,
-            page,
-            has_more,
-        }
-    }
-
-    #[test]
-    fn each_app_is_a_row_with_its_hooks_its_editor_link_and_its_words() {
-        let html = render(
-            answer(
-                vec![
-                    summary(
-                        "webapp",
-                        LiveState::Live {
-                            version: 7,
-                            since: 0,
-                        },
-                        3,
-                        2,
-                    ),
-                    summary(
-                        "worker",
-                        LiveState::Pending {
-                            cluster_version: Some(6),
-                            vault_version: 7,
-                            written: 0,
-                            next_refresh_due: None,
-                        },
-                        0,
-                        0,
-                    ),
-                ],
-                0,
-                true,
-            ),
-            "",
-        );
-        assert!(html.contains(r#"data-testid="apps-table""#), "{html}");
-        assert_eq!(html.matches(r#"data-testid="apps-row""#).count(), 2);
-        assert!(
-            html.contains(r#"data-app="dev/webapp" data-live-state="live""#),
-            "{html}"
-        );
-        assert!(
-            html.contains(r#"data-app="dev/worker" data-live-state="pending""#),
-            "{html}"
-        );
-        assert!(
-            html.contains(r#"href="/env/dev/app/webapp/config""#),
-            "{html}"
-        );
-        assert!(html.contains("version 7"));
-        assert!(html.contains("cluster has 6, Vault has 7"));
-        assert!(html.contains("2 of 3 up to date"));
-        assert!(html.contains("—"));
-        assert!(html.contains("Page 1"));
-        // Previous is disabled on the first page; Next is not while more apps follow.
-        let previous = html.find("Previous").unwrap();
-        let next = html.find("Next").unwrap();
-        assert!(html[..previous]
-            .rfind("<button")
-            .is_some_and(|b| html[b..previous].contains("disabled")));
-        assert!(!html[..next]
-            .rfind("<button")
-            .is_some_and(|b| html[b..next].contains("disabled")));
-    }
-
-    #[test]
-    fn empty_answers_say_why() {
-        let none = render(answer(vec![], 0, false), "");
-        assert!(
-            none.contains("No app in the cluster uses a secret you can read."),
-            "{none}"
-        );
-        assert!(!none.contains("apps-table") && !none.contains("Next"));
-        let no_match = render(answer(vec![], 0, false), "pay");
-        assert!(no_match.contains("No app matches “pay”."), "{no_match}");
-        let mut off = answer(vec![], 0, false);
-        off.configured = false;
-        assert!(render(off, "").contains("This Keyway is not connected to a cluster."));
-        let mut unreachable = answer(vec![], 0, false);
-        unreachable.problem = Some("unreachable".into());
-        let html = render(unreachable, "");
-        assert!(html
-            .contains("The cluster cannot be reached right now; what you see may be out of date."));
-        assert!(
-            !html.contains("apps-empty"),
-            "an empty list proves nothing then: {html}"
-        );
-    }
-}
+mod render_tests;

@@ -3,15 +3,30 @@
 
 use leptos::prelude::*;
 use leptos_router::components::{Redirect, A};
+use leptos_router::{lazy_route, LazyRoute};
 
-use crate::api::secrets::environments;
+use crate::api::secrets::mounts;
 use crate::components::ui::{Badge, ErrorBox};
-use crate::dto::Environment;
+use crate::dto::Mount;
 use crate::error::AppError;
 
+/// The route (see `App`): the page's code is a wasm chunk of its own.
+pub struct HomeRoute;
+
+#[lazy_route]
+impl LazyRoute for HomeRoute {
+    fn data() -> Self {
+        HomeRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <HomePage /> }.into_any()
+    }
+}
+
 #[component]
-pub fn HomePage() -> impl IntoView {
-    let envs = Resource::new(|| (), |_| environments());
+fn HomePage() -> impl IntoView {
+    let mounts = Resource::new(|| (), |_| mounts());
     view! {
         <div class="flex flex-wrap items-baseline justify-between gap-2">
             <h1 class="text-2xl font-semibold">"Your secrets"</h1>
@@ -21,7 +36,7 @@ pub fn HomePage() -> impl IntoView {
         </div>
         <Suspense fallback=|| view! { <p class="mt-4 text-slate-500">"Loading…"</p> }>
             {move || {
-                envs.get()
+                mounts.get()
                     .map(|r| match r {
                         Err(AppError::Unauthenticated) => view! { <Redirect path="/login" /> }.into_any(),
                         Err(e) => view! { <div class="mt-4"><ErrorBox error=e /></div> }.into_any(),
@@ -36,7 +51,7 @@ pub fn HomePage() -> impl IntoView {
                         Ok(list) => {
                             view! {
                                 <div class="mt-4 grid gap-4 md:grid-cols-2">
-                                    {list.into_iter().map(|e| view! { <EnvCard env=e /> }).collect_view()}
+                                    {list.into_iter().map(|m| view! { <MountCard mount=m /> }).collect_view()}
                                 </div>
                             }
                                 .into_any()
@@ -49,27 +64,27 @@ pub fn HomePage() -> impl IntoView {
 }
 
 #[component]
-fn EnvCard(env: Environment) -> impl IntoView {
-    let name = env.name.clone();
+fn MountCard(mount: Mount) -> impl IntoView {
+    let name = mount.name.clone();
     view! {
-        <section class="card" data-testid=format!("env-{name}")>
+        <section class="card" data-testid=format!("mount-{name}")>
             <div class="flex items-baseline justify-between">
-                <h2 class="text-lg font-semibold"><span class="mr-1 text-xs font-normal uppercase tracking-wide text-slate-500">"mount"</span>{env.name.clone()}</h2>
-                <span class="text-xs text-slate-500">{env.description.clone()}</span>
+                <h2 class="text-lg font-semibold"><span class="mr-1 text-xs font-normal uppercase tracking-wide text-slate-500">"mount"</span>{mount.name.clone()}</h2>
+                <span class="text-xs text-slate-500">{mount.description.clone()}</span>
             </div>
-            {env.note.clone().map(|n| view! { <p class="mt-2 text-sm text-amber-700">{n}</p> })}
+            {mount.note.clone().map(|n| view! { <p class="mt-2 text-sm text-amber-700">{n}</p> })}
             <ul class="mt-3 divide-y divide-slate-100">
-                {env
-                    .apps
+                {mount
+                    .secrets
                     .into_iter()
-                    .map(|a| {
-                        let href = crate::links::app_href(&a.env, &a.app);
+                    .map(|s| {
+                        let href = crate::links::secret_href(&s.secret);
                         view! {
                             <li class="flex items-center justify-between py-2">
                                 <A href=href attr:class="font-medium text-indigo-700 hover:underline">
-                                    {a.app.clone()}
+                                    {s.secret.path.clone()}
                                 </A>
-                                {(!a.can_edit).then(|| view! { <Badge text="read-only" /> })}
+                                {(!s.can_edit).then(|| view! { <Badge text="read-only" /> })}
                             </li>
                         }
                     })

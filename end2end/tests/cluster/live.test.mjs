@@ -37,7 +37,7 @@ test("an app without Reloader: edit → Pending → Sync now → Live → Restar
   const { page, close } = await launch();
   t.after(close);
   await login(page, "bob", "bob-pass");
-  await openApp(page, "staging", "webapp/config");
+  await openSecret(page, "staging", "webapp/config");
   const card = app(page, "staging/webapp");
   await liveIs(card, "live");
   const rows = workload(card, "webapp");
@@ -63,7 +63,7 @@ test("an app without Reloader: edit → Pending → Sync now → Live → Restar
   // Progress shows without a reload, then the new pods are up to date.
   await podsIs(rows, "up_to_date", 60_000);
   const url = page.url();
-  assert.ok(url.endsWith("/env/staging/app/webapp/config"), `no navigation happened: ${url}`);
+  assert.ok(url.endsWith("/secrets/staging/webapp/config"), `no navigation happened: ${url}`);
 });
 
 test("the seed's ubuntu app with Reloader: edit → Pending → Sync now → Live → restarted by itself → Up to date", async (t) => {
@@ -72,7 +72,7 @@ test("the seed's ubuntu app with Reloader: edit → Pending → Sync now → Liv
   const { page, close } = await launch();
   t.after(close);
   await login(page, "alice", "alice-pass");
-  await openApp(page, "dev", "webapp/config");
+  await openSecret(page, "dev", "webapp/config");
   const card = app(page, "dev/vault-kv-app");
   await liveIs(card, "live");
   const rows = workload(card, "ubuntu");
@@ -90,7 +90,7 @@ test("a user without the grant sees the state but no buttons", async (t) => {
   const { page, close } = await launch();
   t.after(close);
   await login(page, "carol", "carol-pass");
-  await openApp(page, "dev", "webapp/config");
+  await openSecret(page, "dev", "webapp/config");
   const card = app(page, "dev/vault-kv-app");
   await card.waitFor();
   await card.getByTestId("may-not-act").waitFor();
@@ -102,8 +102,25 @@ test("the failing app says why in plain words", async (t) => {
   const { page, close } = await launch();
   t.after(close);
   await login(page, "bob", "bob-pass");
-  await openApp(page, "staging", "worker/queue");
+  await openSecret(page, "staging", "worker/queue");
   const card = app(page, "staging/worker");
   await liveIs(card, "failing");
   assert.match(await card.getByTestId("live-line").textContent(), /not allowed to read this secret in Vault/);
+});
+
+test("the failing app's Details load when first opened and show what the operator reports", async (t) => {
+  const { page, close } = await launch();
+  t.after(close);
+  await login(page, "bob", "bob-pass");
+  await openSecret(page, "staging", "worker/queue");
+  const card = app(page, "staging/worker");
+  await liveIs(card, "failing");
+  const details = card.getByTestId("cluster-details");
+  // Not rendered before it is opened: its code is a chunk of its own.
+  assert.equal(await details.getByTestId("failing-detail").count(), 0);
+  await details.locator("summary").click();
+  const reported = details.getByTestId("failing-detail");
+  await reported.waitFor();
+  assert.match(await reported.textContent(), /What the operator reports/);
+  assert.equal(await details.getByText("VaultStaticSecret", { exact: true }).count(), 1);
 });

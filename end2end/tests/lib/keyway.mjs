@@ -49,10 +49,11 @@ export async function login(page, user, password) {
   await assert.doesNotReject(page.getByTestId("whoami").waitFor());
 }
 
-export async function openApp(page, env, app) {
-  await page.goto(`${keywayUrl()}/env/${env}/app/${app}`);
+/** Opens one secret's page, `mount` + `path`, and waits until it is interactive. */
+export async function openSecret(page, mount, path) {
+  await page.goto(`${keywayUrl()}/secrets/${mount}/${path}`);
   await hydrated(page);
-  await page.getByTestId("app-title").waitFor();
+  await page.getByTestId("secret-title").waitFor();
 }
 
 /** The row of one key in the read view. */

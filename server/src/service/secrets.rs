@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use keyway_app::backend::SecretsApi;
 use keyway_app::dto::{
-    AppSummary, Caps, Changes, Environment, RevealPurpose, Revealed, Saved, SecretRef, SecretView,
+    Caps, Changes, Mount, RevealPurpose, Revealed, Saved, SecretRef, SecretSummary, SecretView,
 };
 use keyway_app::error::AppError;
 use keyway_app::logic::dotenv;
@@ -17,12 +17,12 @@ use super::{audit_error, check_secret, vault_error, Caller, Core, RequestBackend
 
 /// How deep Keyway looks for secrets under a mount, and how many it lists at most.
 const MAX_DEPTH: usize = 4;
-const MAX_APPS: usize = 500;
+const MAX_SECRETS: usize = 500;
 
 #[async_trait]
 impl SecretsApi for RequestBackend {
-    async fn environments(&self) -> Result<Vec<Environment>, AppError> {
-        self.with_caller(|c| async move { self.core.environments(&c).await })
+    async fn mounts(&self) -> Result<Vec<Mount>, AppError> {
+        self.with_caller(|c| async move { self.core.mounts(&c).await })
             .await
     }
 
@@ -54,27 +54,27 @@ impl SecretsApi for RequestBackend {
 }
 
 impl Core {
-    pub async fn environments(&self, caller: &Caller) -> Result<Vec<Environment>, AppError> {
+    pub async fn mounts(&self, caller: &Caller) -> Result<Vec<Mount>, AppError> {
         let mounts = self
             .vault
             .kv2_mounts(&caller.token)
             .await
-            .map_err(|e| vault_error(e, "list environments"))?;
+            .map_err(|e| vault_error(e, "list mounts"))?;
         let mut out = Vec::new();
         for mount in mounts {
-            let (apps, note) = match self.list_secrets(caller, &mount.path).await {
-                Ok(apps) => (apps, None),
+            let (paths, note) = match self.list_secrets(caller, &mount.path).await {
+                Ok(paths) => (paths, None),
                 Err(VaultError::PermissionDenied) => (
                     Vec::new(),
-                    Some("Your Vault policies do not let you list the apps here.".to_string()),
+                    Some("Your Vault policies do not let you list the secrets here.".to_string()),
                 ),
-                Err(e) => return Err(vault_error(e, "list apps")),
+                Err(e) => return Err(vault_error(e, "list secrets")),
             };
-            let apps = self.visible_secrets(caller, &mount.path, apps).await?;
-            out.push(Environment {
+            let secrets = self.visible_secrets(caller, &mount.path, paths).await?;
+            out.push(Mount {
                 name: mount.path,
                 description: mount.description,
-                apps,
+                secrets,
                 note,
             });
         }
@@ -100,7 +100,7 @@ impl Core {
                 } else {
                     paths.push(format!("{folder}{name}"));
                 }
-                if paths.len() >= MAX_APPS {
+                if paths.len() >= MAX_SECRETS {
                     break;
                 }
             }
@@ -115,7 +115,7 @@ impl Core {
         caller: &Caller,
         mount: &str,
         paths: Vec<String>,
-    ) -> Result<Vec<AppSummary>, AppError> {
+    ) -> Result<Vec<SecretSummary>, AppError> {
         if paths.is_empty() {
             return Ok(Vec::new());
         }
@@ -128,9 +128,8 @@ impl Core {
             .into_iter()
             .zip(api)
             .filter(|(_, api)| caps.has_any(api, &[Read, Update, Create]))
-            .map(|(app, api)| AppSummary {
-                env: mount.to_string(),
-                app,
+            .map(|(path, api)| SecretSummary {
+                secret: SecretRef::new(mount, path),
                 can_edit: caps.has_any(&api, &[Update, Create]),
             })
             .collect())
@@ -178,8 +177,7 @@ impl Core {
             )));
         }
         let mut view = SecretView {
-            env: s.mount.clone(),
-            app: s.path.clone(),
+            secret: s.clone(),
             version: 0,
             created_time: None,
             deleted: false,

@@ -50,15 +50,8 @@ impl Feed {
     pub fn new(ctx: PageCtx) -> Self {
         let poll = Poll::new();
         let status = Resource::new(
-            move || {
-                (
-                    ctx.env.get(),
-                    ctx.app.get(),
-                    ctx.reload.get(),
-                    poll.refetch.get(),
-                )
-            },
-            |(env, app, _, _)| cluster_view(crate::dto::SecretRef::new(env, app)),
+            move || (ctx.secret.get(), ctx.reload.get(), poll.refetch.get()),
+            |(secret, _, _)| cluster_view(secret),
         );
         Feed { poll, status }
     }

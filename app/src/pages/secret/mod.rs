@@ -13,10 +13,12 @@ use leptos_router::{
     hooks::use_params_map,
 };
 
-use crate::api::secrets::secret;
+use crate::api::secrets::secret as api_secret;
 use crate::components::ui::{Badge, ErrorBox, Notice};
+use crate::dto::{SecretRef, SecretView};
 use crate::error::AppError;
-use history::History;
+use crate::pages::on_first_open;
+use leptos_router::{lazy_route, LazyRoute};
 
 /// What the page is showing.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -29,8 +31,8 @@ pub enum Tab {
 /// Signals the parts of the page share.
 #[derive(Clone, Copy)]
 pub struct PageCtx {
-    pub env: Signal<String>,
-    pub app: Signal<String>,
+    /// The secret the page shows, from the URL.
+    pub secret: Memo<SecretRef>,
     /// Bumped to reload the secret after a change.
     pub reload: RwSignal<u32>,
     pub tab: RwSignal<Tab>,
@@ -53,27 +55,64 @@ impl PageCtx {
     }
 
     /// The secret this page shows, read without tracking (for a request).
-    pub fn secret_untracked(&self) -> crate::dto::SecretRef {
-        crate::dto::SecretRef::new(self.env.get_untracked(), self.app.get_untracked())
+    pub fn secret_untracked(&self) -> SecretRef {
+        self.secret.get_untracked()
     }
 }
 
+/// `/env/<mount>/app/<path>`, the address a secret page had before the glossary: sends the
+/// browser on to the page's address (a redirect on the server, so bookmarks keep working).
 #[component]
-pub fn SecretPage() -> impl IntoView {
+pub fn OldSecretLink() -> impl IntoView {
     let params = use_params_map();
-    let env = Signal::derive(move || params.read().get("env").unwrap_or_default());
-    let app = Signal::derive(move || params.read().get("app").unwrap_or_default());
+    let to = params.with_untracked(|p| {
+        crate::links::secret_href(&SecretRef::new(
+            p.get("mount").unwrap_or_default(),
+            p.get("path").unwrap_or_default(),
+        ))
+    });
+    view! { <Redirect path=to /> }
+}
+
+/// The route (see `App`): the page's code is a wasm chunk of its own.
+pub struct SecretRoute;
+
+#[lazy_route]
+impl LazyRoute for SecretRoute {
+    fn data() -> Self {
+        SecretRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <SecretPage /> }.into_any()
+    }
+}
+
+/// The page frame: breadcrumbs, tabs, notices and the tab shown. Long because it is one view
+/// tree around the secret's resource.
+#[component]
+fn SecretPage() -> impl IntoView {
+    let params = use_params_map();
+    let secret = Memo::new(move |_| {
+        params.with(|p| {
+            SecretRef::new(
+                p.get("mount").unwrap_or_default(),
+                p.get("path").unwrap_or_default(),
+            )
+        })
+    });
+    let mount = move || secret.with(|s| s.mount.clone());
+    let path = move || secret.with(|s| s.path.clone());
     let ctx = PageCtx {
-        env,
-        app,
+        secret,
         reload: RwSignal::new(0),
         tab: RwSignal::new(Tab::Keys),
         notice: RwSignal::new(None),
         error: RwSignal::new(None),
     };
     let view_res = Resource::new(
-        move || (env.get(), app.get(), ctx.reload.get()),
-        |(e, a, _)| secret(crate::dto::SecretRef::new(e, a)),
+        move || (secret.get(), ctx.reload.get()),
+        |(s, _)| api_secret(s),
     );
     let cluster_feed = cluster::Feed::new(ctx);
     let tab_class = move |t: Tab| {
@@ -92,11 +131,11 @@ pub fn SecretPage() -> impl IntoView {
     view! {
         <nav class="text-sm text-slate-500">
             <A href="/" attr:class="hover:underline">"Secrets"</A>
-            " / " {move || env.get()} " / "
-            <span class="font-medium text-slate-800">{move || app.get()}</span>
+            " / " {mount} " / "
+            <span class="font-medium text-slate-800">{path}</span>
         </nav>
         <div class="mt-2 flex items-center justify-between">
-            <h1 class="text-2xl font-semibold" data-testid="app-title">{move || app.get()}</h1>
+            <h1 class="text-2xl font-semibold" data-testid="secret-title">{path}</h1>
             <div class="flex gap-2" role="tablist">
                 <button type="button" role="tab" class=tab_class(Tab::Keys) on:click=move |_| ctx.tab.set(Tab::Keys)>"Keys"</button>
                 <button type="button" role="tab" class=tab_class(Tab::History) on:click=move |_| ctx.tab.set(Tab::History) data-testid="tab-history">"History"</button>
@@ -131,8 +170,8 @@ pub fn SecretPage() -> impl IntoView {
                                         <cluster::ClusterPanel ctx feed=cluster_feed />
                                     }
                                         .into_any(),
-                                    Tab::Edit => view! { <draft::Editor ctx view=v.get_value() /> }.into_any(),
-                                    Tab::History => view! { <History ctx view=v.get_value() /> }.into_any(),
+                                    Tab::Edit => on_first_open(editor(ctx, v.get_value())),
+                                    Tab::History => on_first_open(history_tab(ctx, v.get_value())),
                                 }}
                             }
                                 .into_any()
@@ -141,4 +180,16 @@ pub fn SecretPage() -> impl IntoView {
             }}
         </Transition>
     }
+}
+
+/// The draft editor, in a wasm chunk of its own.
+#[lazy]
+fn editor(ctx: PageCtx, view: SecretView) -> AnyView {
+    view! { <draft::Editor ctx view /> }.into_any()
+}
+
+/// The history tab, in a wasm chunk of its own.
+#[lazy]
+fn history_tab(ctx: PageCtx, view: SecretView) -> AnyView {
+    view! { <history::History ctx view /> }.into_any()
 }
