@@ -90,7 +90,7 @@ pub struct SecretSummary {
     pub can_edit: bool,
 }
 
-/// What the user may do with one app's secret, decided by `sys/capabilities-self`.
+/// What the user may do with one secret, decided by `sys/capabilities-self`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Caps {
     pub read: bool,

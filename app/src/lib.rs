@@ -81,8 +81,6 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view={Lazy::<pages::login::LoginRoute>::new()} />
                     <Route path=path!("/apps") view={Lazy::<pages::apps::AppsRoute>::new()} />
                     <Route path=path!("/secrets/:mount/*path") view={Lazy::<pages::secret::SecretRoute>::new()} />
-                    // The address secret pages had before the glossary; kept for bookmarks.
-                    <Route path=path!("/env/:mount/app/*path") view=pages::secret::OldSecretLink />
                 </Routes>
             </main>
         </Router>

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { launch, keywayUrl } from "./lib/browser.mjs";
-import { bao, draftRow, hydrated, keyRow, kvGet, kvPut, login, openApp, uniqueApp } from "./lib/keyway.mjs";
+import { bao, draftRow, hydrated, keyRow, kvGet, kvPut, login, openSecret, uniqueSecretPath } from "./lib/keyway.mjs";
 
 const MASK = "••••••••";
 
@@ -39,12 +39,12 @@ test("values stay masked until revealed, and a reveal shows the real value", asy
 });
 
 test("a draft is reviewed as a diff by key and saved as one new version", async (t) => {
-  const app = uniqueApp("draft");
-  await kvPut("dev", app, { A: "1", B: "2" });
+  const path = uniqueSecretPath("draft");
+  await kvPut("dev", path, { A: "1", B: "2" });
   const { page, close } = await launch();
   t.after(close);
   await login(page, "alice", "alice-pass");
-  await openSecret(page, "dev", app);
+  await openSecret(page, "dev", path);
   await page.getByTestId("edit").click();
   const a = draftRow(page, "A");
   await a.getByTestId("draft-load").click();
@@ -68,23 +68,23 @@ test("a draft is reviewed as a diff by key and saved as one new version", async 
   await assert.doesNotReject(items.filter({ hasText: "three" }).waitFor());
   await page.getByTestId("save").click();
   await assert.doesNotReject(page.getByTestId("notice").filter({ hasText: "Saved version 2" }).waitFor());
-  const stored = await kvGet("dev", app);
+  const stored = await kvGet("dev", path);
   assert.equal(stored.version, 2);
   assert.deepEqual(stored.data, { A: "one", C: "three\nlines\nhere" });
   await assert.doesNotReject(page.getByTestId("version").filter({ hasText: "Version 2" }).waitFor());
 });
 
 test("a save from a stale draft shows the conflict and merges onto the newer version", async (t) => {
-  const app = uniqueApp("conflict");
-  await kvPut("dev", app, { SHARED: "base", OTHER: "o" });
+  const path = uniqueSecretPath("conflict");
+  await kvPut("dev", path, { SHARED: "base", OTHER: "o" });
   const alice = await launch();
   const bob = await launch();
   t.after(alice.close);
   t.after(bob.close);
   await login(alice.page, "alice", "alice-pass");
   await login(bob.page, "bob", "bob-pass");
-  await openSecret(alice.page, "dev", app);
-  await openSecret(bob.page, "dev", app);
+  await openSecret(alice.page, "dev", path);
+  await openSecret(bob.page, "dev", path);
 
   // Alice starts editing version 1 ...
   await alice.page.getByTestId("edit").click();
@@ -113,29 +113,29 @@ test("a save from a stale draft shows the conflict and merges onto the newer ver
   assert.match(text, /saved version 2 while you were editing version 1/);
   assert.match(text, /changed SHARED/);
   assert.equal(await conflict.getByTestId("conflict-key").count(), 1);
-  assert.equal((await kvGet("dev", app)).data.SHARED, "bob", "nothing was overwritten");
+  assert.equal((await kvGet("dev", path)).data.SHARED, "bob", "nothing was overwritten");
 
   // Alice keeps her value for SHARED and applies her draft onto version 2.
   await conflict.getByTestId("merge").click();
   await assert.doesNotReject(alice.page.getByTestId("notice").filter({ hasText: "Saved version 3" }).waitFor());
-  assert.deepEqual((await kvGet("dev", app)).data, { SHARED: "alice", OTHER: "o", ALICE_ONLY: "a" });
+  assert.deepEqual((await kvGet("dev", path)).data, { SHARED: "alice", OTHER: "o", ALICE_ONLY: "a" });
 });
 
 test("rolling back writes an old version's data as a new version", async (t) => {
-  const app = uniqueApp("rollback");
-  await kvPut("dev", app, { TOKEN: "first" });
-  await kvPut("dev", app, { TOKEN: "second" });
+  const path = uniqueSecretPath("rollback");
+  await kvPut("dev", path, { TOKEN: "first" });
+  await kvPut("dev", path, { TOKEN: "second" });
   const { page, close } = await launch();
   t.after(close);
   await login(page, "alice", "alice-pass");
-  await openSecret(page, "dev", app);
+  await openSecret(page, "dev", path);
   await page.getByTestId("tab-history").click();
   const v1 = page.getByTestId("version-1");
   await v1.waitFor();
   assert.match(await v1.textContent(), /changed outside Keyway/);
   await v1.getByTestId("rollback").click();
   await assert.doesNotReject(page.getByTestId("notice").filter({ hasText: "version 3 has the data of version 1" }).waitFor());
-  const stored = await kvGet("dev", app);
+  const stored = await kvGet("dev", path);
   assert.equal(stored.version, 3);
   assert.deepEqual(stored.data, { TOKEN: "first" });
   await page.getByTestId("tab-history").click();
@@ -143,12 +143,12 @@ test("rolling back writes an old version's data as a new version", async (t) => 
 });
 
 test("a pasted .env file is imported into the draft and saved", async (t) => {
-  const app = uniqueApp("import");
-  await kvPut("dev", app, { KEEP: "k", FOO: "old" });
+  const path = uniqueSecretPath("import");
+  await kvPut("dev", path, { KEEP: "k", FOO: "old" });
   const { page, close } = await launch();
   t.after(close);
   await login(page, "alice", "alice-pass");
-  await openSecret(page, "dev", app);
+  await openSecret(page, "dev", path);
   await page.getByTestId("edit").click();
   await page.getByText("Import a .env file").click();
   await page.getByTestId("import-text").fill('# from my laptop\nFOO=new\nexport MULTI="line1\\nline2"\nQUOTED=\'a b # c\'\n');
@@ -159,7 +159,7 @@ test("a pasted .env file is imported into the draft and saved", async (t) => {
   assert.equal(texts.length, 3, texts.join(" | "));
   await page.getByTestId("save").click();
   await page.getByTestId("notice").filter({ hasText: "Saved version 2" }).waitFor();
-  assert.deepEqual((await kvGet("dev", app)).data, { KEEP: "k", FOO: "new", MULTI: "line1\nline2", QUOTED: "a b # c" });
+  assert.deepEqual((await kvGet("dev", path)).data, { KEEP: "k", FOO: "new", MULTI: "line1\nline2", QUOTED: "a b # c" });
 });
 
 test("logging out ends the session: the secrets page sends you to log in", async (t) => {

@@ -79,6 +79,7 @@ pub fn router(state: AppState, store: AnyStore, cookies: CookiePolicy) -> Router
     let pkg_dir = std::path::Path::new(&*state.leptos.site_root).join(&*state.leptos.site_pkg_dir);
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/env/{mount}/app/{*path}", get(old_secret_page))
         .nest_service(
             &format!("/{}", state.leptos.site_pkg_dir),
             assets::service(&pkg_dir),
@@ -95,6 +96,15 @@ pub fn router(state: AppState, store: AnyStore, cookies: CookiePolicy) -> Router
         .layer(middleware::from_fn(request_id))
         .layer(CompressionLayer::new().compress_when(compress_page))
         .with_state(state)
+}
+
+/// `/env/<mount>/app/<path>`, the address a secret page had before the glossary: a permanent
+/// redirect to `/secrets/<mount>/<path>`, so bookmarks keep working.
+async fn old_secret_page(
+    axum::extract::Path((mount, path)): axum::extract::Path<(String, String)>,
+) -> axum::response::Redirect {
+    let secret = keyway_app::dto::SecretRef::new(mount, path);
+    axum::response::Redirect::permanent(&keyway_app::links::secret_href(&secret))
 }
 
 /// Marks an answer that must never be compressed (set by `guard` on everything under `/api`).

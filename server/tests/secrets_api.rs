@@ -9,17 +9,24 @@ use common::{DbKind, TestApp, ORIGIN};
 use keyway_store::Outcome;
 use serde_json::{json, Value};
 
-fn secret(env: &str, app: &str) -> Value {
-    json!({"secret": {"mount": env, "path": app}})
+fn secret(mount: &str, path: &str) -> Value {
+    json!({"secret": {"mount": mount, "path": path}})
 }
 
 /// A save that only sets values.
-fn set_args(env: &str, app: &str, base: u64, set: Value) -> Value {
-    save_args(env, app, base, set, json!([]), json!([]))
+fn set_args(mount: &str, path: &str, base: u64, set: Value) -> Value {
+    save_args(mount, path, base, set, json!([]), json!([]))
 }
 
-fn save_args(env: &str, app: &str, base: u64, set: Value, remove: Value, rename: Value) -> Value {
-    json!({"secret": {"mount": env, "path": app}, "base_version": base,
+fn save_args(
+    mount: &str,
+    path: &str,
+    base: u64,
+    set: Value,
+    remove: Value,
+    rename: Value,
+) -> Value {
+    json!({"secret": {"mount": mount, "path": path}, "base_version": base,
            "changes": {"set": set, "remove": remove, "rename": rename}})
 }
 
@@ -63,7 +70,7 @@ async fn without_a_session_every_endpoint_answers_unauthenticated() {
     let app = TestApp::spawn().await;
     let mut anon = app.anonymous();
     for (ep, args) in [
-        ("environments", json!({})),
+        ("mounts", json!({})),
         ("secret", secret("dev", "webapp/config")),
         (
             "reveal",
@@ -82,9 +89,9 @@ async fn without_a_session_every_endpoint_answers_unauthenticated() {
 }
 
 #[tokio::test]
-async fn developers_see_only_the_environments_their_policies_allow() {
+async fn developers_see_only_the_mounts_and_secrets_their_policies_allow() {
     let app = TestApp::spawn().await;
-    let envs = |v: Value| -> Vec<String> {
+    let mounts = |v: Value| -> Vec<String> {
         v.as_array()
             .unwrap()
             .iter()
@@ -92,18 +99,18 @@ async fn developers_see_only_the_environments_their_policies_allow() {
             .collect()
     };
     let mut alice = app.login("alice", "alice-pass").await;
-    let a = alice.ok("environments", json!({})).await;
-    assert_eq!(envs(a.clone()), vec!["dev"]);
+    let a = alice.ok("mounts", json!({})).await;
+    assert_eq!(mounts(a.clone()), vec!["dev"]);
     assert_eq!(a[0]["secrets"][0]["secret"]["path"], "webapp/config");
     assert_eq!(a[0]["secrets"][0]["can_edit"], true);
     let mut bob = app.login("bob", "bob-pass").await;
     assert_eq!(
-        envs(bob.ok("environments", json!({})).await),
+        mounts(bob.ok("mounts", json!({})).await),
         vec!["dev", "staging"]
     );
     let mut carol = app.login("carol", "carol-pass").await;
-    let c = carol.ok("environments", json!({})).await;
-    assert_eq!(envs(c.clone()), vec!["dev", "staging"]);
+    let c = carol.ok("mounts", json!({})).await;
+    assert_eq!(mounts(c.clone()), vec!["dev", "staging"]);
     assert_eq!(c[0]["secrets"][0]["can_edit"], false);
 }
 
@@ -708,7 +715,7 @@ async fn logout_revokes_the_vault_token_and_ends_the_session() {
         count(&before) - 1,
         "the user's token was revoked"
     );
-    let (status, _) = alice.call("environments", json!({})).await;
+    let (status, _) = alice.call("mounts", json!({})).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(app.audit_rows().await.iter().any(|r| r.action == "logout"));
 }
@@ -728,7 +735,7 @@ async fn a_token_revoked_behind_keyways_back_ends_the_session() {
     app.bao
         .root_request("PUT", "sys/leases/revoke-prefix/auth/userpass", None)
         .await;
-    let (status, body) = alice.call("environments", json!({})).await;
+    let (status, body) = alice.call("mounts", json!({})).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
 }
 
@@ -758,7 +765,7 @@ async fn a_sealed_vault_is_explained_in_one_plain_sentence() {
     let app = TestApp::spawn().await;
     let mut alice = app.login("alice", "alice-pass").await;
     app.bao.seal().await;
-    let (status, body) = alice.call("environments", json!({})).await;
+    let (status, body) = alice.call("mounts", json!({})).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(
         body["Unavailable"],
@@ -767,9 +774,9 @@ async fn a_sealed_vault_is_explained_in_one_plain_sentence() {
     let (status, body) = app.anonymous().login("alice", "alice-pass").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     app.bao.unseal().await;
-    let envs = alice.ok("environments", json!({})).await;
+    let mounts = alice.ok("mounts", json!({})).await;
     assert_eq!(
-        envs[0]["name"], "dev",
+        mounts[0]["name"], "dev",
         "the session survives a seal and unseal"
     );
 }
@@ -821,6 +828,41 @@ async fn an_unreachable_vault_is_explained_and_the_login_page_still_renders() {
     );
 }
 
+/// A value written outside Keyway as a JSON number is carried over only as it is: renaming its key
+/// without a new value is refused (it would turn into a string), renaming it with one is fine.
+#[tokio::test]
+async fn a_non_text_value_is_never_turned_into_text_not_even_by_a_rename() {
+    let app = TestApp::spawn().await;
+    let v = app
+        .bao
+        .kv_put("dev", "typed/db", json!({"PORT": 5432, "HOST": "db"}))
+        .await;
+    let mut alice = app.login("alice", "alice-pass").await;
+    let rename = json!([["PORT", "DB_PORT"]]);
+    let (status, body) = alice
+        .call(
+            "save",
+            save_args("dev", "typed/db", v, json!({}), json!([]), rename.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.to_string().contains("not text"), "{body}");
+    let saved = alice
+        .ok(
+            "save",
+            save_args(
+                "dev",
+                "typed/db",
+                v,
+                json!({"DB_PORT": "6432"}),
+                json!([]),
+                rename,
+            ),
+        )
+        .await;
+    assert_eq!(saved["version"], v + 1);
+}
+
 /// Secret pages moved from `/env/<mount>/app/<path>` to `/secrets/<mount>/<path>` (the glossary's
 /// words); a bookmark of the old address still lands on the page.
 #[tokio::test]
@@ -834,7 +876,7 @@ async fn an_old_secret_page_address_redirects_to_the_new_one() {
     )
     .await
     .unwrap();
-    assert!(res.status().is_redirection(), "{}", res.status());
+    assert_eq!(res.status(), StatusCode::PERMANENT_REDIRECT);
     assert_eq!(
         res.headers()[header::LOCATION],
         "/secrets/teams%2Fpayments/svc/api"
@@ -891,9 +933,9 @@ async fn a_vault_token_logs_in_with_its_own_policies_and_a_bad_one_is_refused() 
         .await;
     let (status, mut c) = token_login(&app, token).await;
     assert!(status.is_success() || status.is_redirection(), "{status}");
-    let envs = c.ok("environments", json!({})).await;
-    assert_eq!(envs.as_array().unwrap().len(), 1);
-    assert_eq!(envs[0]["name"], "dev");
+    let mounts = c.ok("mounts", json!({})).await;
+    assert_eq!(mounts.as_array().unwrap().len(), 1);
+    assert_eq!(mounts[0]["name"], "dev");
     let (status, _) = token_login(&app, "s.not-a-token").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let failed = app
@@ -912,11 +954,11 @@ async fn the_session_ends_when_the_vault_token_expires() {
         .create_token(json!({"policies": ["dev-editor"], "ttl": "3s", "renewable": false}))
         .await;
     let (_, mut c) = token_login(&app, token).await;
-    c.ok("environments", json!({})).await;
+    c.ok("mounts", json!({})).await;
     // Poll until the token's TTL has run out (a deadline, not a fixed sleep).
     let within = std::time::Duration::from_secs(20);
     keyway_testkit::eventually("the session ends with its token", within, async || {
-        let (status, body) = c.call("environments", json!({})).await;
+        let (status, body) = c.call("mounts", json!({})).await;
         if status == StatusCode::UNAUTHORIZED {
             assert_eq!(body, json!("Unauthenticated"));
             return Some(());

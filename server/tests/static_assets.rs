@@ -196,7 +196,7 @@ async fn pages_are_compressed_and_server_function_answers_are_not() {
     for (endpoint, content_type, args) in [
         ("login_options", "application/json", "{}"),
         ("whoami", "application/json", "{}"),
-        ("environments", "application/json", "{}"),
+        ("mounts", "application/json", "{}"),
     ] {
         let mut req = Request::post(format!("/api/{endpoint}"))
             .header(header::ORIGIN, ORIGIN)

@@ -30,9 +30,8 @@ pub trait SecretsApi: Send + Sync {
     async fn export_env(&self, secret: &SecretRef, version: u64) -> Result<String, AppError>;
 }
 
-/// The kv-v2 mounts the user can see, each with the secrets in it the user may open. (The
-/// endpoint keeps the name it had before the glossary.)
-#[server(prefix = "/api", endpoint = "environments", input = Json)]
+/// The kv-v2 mounts the user can see, each with the secrets in it the user may open.
+#[server(prefix = "/api", endpoint = "mounts", input = Json)]
 pub async fn mounts() -> Result<Vec<Mount>, AppError> {
     respond(async move { crate::backend::backend()?.mounts().await }.await)
 }

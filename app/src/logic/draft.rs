@@ -46,6 +46,13 @@ impl DraftRow {
         self.key.trim()
     }
 
+    /// The new name of a stored key the user renamed. A name left as it was is no rename, even
+    /// when the stored name has spaces around it (written outside Keyway).
+    pub fn renamed_to(&self) -> Option<&str> {
+        let orig = self.original.as_deref()?;
+        (self.key != orig && self.name() != orig).then(|| self.name())
+    }
+
     /// The value that would be saved, when the user changed it (typing the stored value back is
     /// no change).
     pub fn new_value(&self) -> Option<&str> {
@@ -65,11 +72,15 @@ pub fn changes(rows: &[DraftRow]) -> Changes {
         match &r.original {
             Some(orig) if r.removed => c.remove.push(orig.clone()),
             Some(orig) => {
-                if key != *orig {
-                    c.rename.push((orig.clone(), key.clone()));
-                }
+                let target = match r.renamed_to() {
+                    Some(to) => {
+                        c.rename.push((orig.clone(), to.to_string()));
+                        to.to_string()
+                    }
+                    None => orig.clone(),
+                };
                 if let Some(v) = r.new_value() {
-                    c.set.insert(key, v.to_string());
+                    c.set.insert(target, v.to_string());
                 }
             }
             None if r.removed => {}
@@ -153,14 +164,16 @@ pub fn review(rows: &[DraftRow]) -> Vec<ReviewItem> {
             };
             match &r.original {
                 Some(orig) if r.removed => Some(item(ReviewKind::Removed, orig.clone(), None)),
-                Some(orig) if key != orig => Some(item(
-                    ReviewKind::Renamed,
-                    format!("{orig} → {key}"),
-                    r.new_value(),
-                )),
-                Some(_) => r
-                    .new_value()
-                    .map(|v| item(ReviewKind::Changed, key.to_string(), Some(v))),
+                Some(orig) => match r.renamed_to() {
+                    Some(to) => Some(item(
+                        ReviewKind::Renamed,
+                        format!("{orig} → {to}"),
+                        r.new_value(),
+                    )),
+                    None => r
+                        .new_value()
+                        .map(|v| item(ReviewKind::Changed, orig.clone(), Some(v))),
+                },
                 None if r.removed => None,
                 None => Some(item(
                     ReviewKind::Added,
@@ -186,7 +199,7 @@ pub fn import(rows: &[DraftRow], parsed: BTreeMap<String, String>) -> Vec<Import
     parsed
         .into_iter()
         .map(
-            |(k, v)| match rows.iter().position(|r| !r.removed && r.key == k) {
+            |(k, v)| match rows.iter().position(|r| !r.removed && r.name() == k) {
                 Some(i) => Import::Set(i, v),
                 None => Import::Add(k, v),
             },

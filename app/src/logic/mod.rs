@@ -1,4 +1,5 @@
-//! Pure rules shared by the browser (instant feedback) and the server (the check that counts).
+//! Pure rules, free of signals and I/O so unit tests reach them: most are shared by the browser
+//! (instant feedback) and the server (the check that counts); `draft` is the browser editor's model.
 
 pub mod diff;
 pub mod dotenv;

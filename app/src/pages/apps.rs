@@ -1,5 +1,5 @@
 //! The apps overview: every app in the cluster whose secret the user may read, one page of 25 at
-//! a time, with its environment, the secret it copies (a link to the editor), whether the newest
+//! a time, with its environment, the secret it copies (a link to its secret page), whether the newest
 //! version is live there and how many of its workloads run it.
 //!
 //! The search text and the page live in the URL (`/apps?q=pay&page=2`, built by

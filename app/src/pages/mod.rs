@@ -1,4 +1,4 @@
-//! One module per page.
+//! One module per page, each a lazy route (see `App`); `on_first_open` shows a lazy part of a page.
 
 pub mod apps;
 pub mod home;
@@ -32,7 +32,7 @@ pub(crate) fn on_first_open(part: impl std::future::Future<Output = AnyView> + '
     #[cfg(feature = "hydrate")]
     {
         // The chunk loader's future is not `Send`; the browser runs it on its only thread.
-        let part = leptos::__reexports::send_wrapper::SendWrapper::new(part);
+        let part = send_wrapper::SendWrapper::new(part);
         view! {
             <Suspense fallback=|| view! { <p class="mt-4 text-slate-500">"Loading…"</p> }>
                 {Suspend::new(part)}

@@ -3,12 +3,13 @@
 // Kubernetes account (deploy/rbac.yaml). Environment from `end2end/run test`: KEYWAY_URL is that
 // Keyway, VAULT_ADDR/VAULT_TOKEN the cluster's OpenBao.
 //
-// The two apps the issue names: `webapp/config` in `dev` (Deployment `ubuntu`, restarted by
-// Reloader) and `webapp/config` in `staging` (Deployment `webapp`, restarted by nobody but you).
+// The two apps the issue names: `dev/vault-kv-app` (secret `dev/webapp/config`, Deployment
+// `ubuntu`, restarted by Reloader) and `staging/webapp` (secret `staging/webapp/config`,
+// Deployment `webapp`, restarted by nobody but you).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { launch } from "../lib/browser.mjs";
-import { draftRow, kvGet, kvPut, login, openApp } from "../lib/keyway.mjs";
+import { draftRow, kvGet, kvPut, login, openSecret } from "../lib/keyway.mjs";
 
 /** Edits one key through the draft editor and saves; returns the new version. */
 async function editAndSave(page, key, value) {

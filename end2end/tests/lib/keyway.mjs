@@ -28,8 +28,8 @@ export async function kvGet(mount, path) {
   return { data: r.data.data, version: r.data.metadata.version };
 }
 
-/** A unique app path for one test, so tests never share state. */
-export function uniqueApp(name) {
+/** A unique secret path for one test, so tests never share state. */
+export function uniqueSecretPath(name) {
   return `e2e/${name}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
 }
 

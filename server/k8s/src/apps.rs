@@ -59,7 +59,9 @@ pub struct Details {
     pub events: Vec<VssEvent>,
 }
 
-/// How a pod template reads `secret`: (through env, through a volume without subPath).
+/// How a pod template reads `secret`: (through env, through a volume without subPath). The ways
+/// a template can name a Secret are listed here and in [`crate::snapshot::secret_names`] (which
+/// indexes them); a new way goes into both.
 fn reads(template: &PodTemplateSpec, secret: &str) -> (bool, bool) {
     let Some(spec) = template.spec.as_ref() else {
         return (false, false);
@@ -108,7 +110,7 @@ fn reads(template: &PodTemplateSpec, secret: &str) -> (bool, bool) {
 }
 
 struct Found {
-    input_owned: OwnedWorkload,
+    workload: OwnedWorkload,
     name: String,
 }
 
@@ -159,12 +161,12 @@ fn workloads(snap: &Snapshot, vss: &VaultStaticSecret) -> Vec<Found> {
         };
         let live = !env && volume_live;
         let oldest = snap.oldest_pod(w.meta().uid.as_deref());
-        let input_owned = match w {
+        let workload = match w {
             Workload::Deployment(d) => from_deployment(d, live, auto, oldest),
             Workload::StatefulSet(s) => from_statefulset(s, live, auto, oldest),
             Workload::DaemonSet(d) => from_daemonset(d, live, auto, oldest),
         };
-        out.push(Found { name, input_owned });
+        out.push(Found { name, workload });
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     out
@@ -213,7 +215,7 @@ pub fn view(
     let workloads = workloads(snap, vss)
         .into_iter()
         .map(|f| {
-            let input = f.input_owned.input();
+            let input = f.workload.input();
             WorkloadView {
                 kind: input.kind,
                 name: f.name,
@@ -246,7 +248,7 @@ pub fn workload_names(snap: &Snapshot, app: &AppRef) -> Vec<(WorkloadKind, Strin
         .map(|v| {
             workloads(snap, v)
                 .into_iter()
-                .map(|f| (f.input_owned.kind, f.name))
+                .map(|f| (f.workload.kind, f.name))
                 .collect()
         })
         .unwrap_or_default()
@@ -262,9 +264,9 @@ pub fn workload_restartable(
     let vss = snap.vss(&app.namespace, &app.name)?;
     workloads(snap, vss)
         .into_iter()
-        .find(|f| f.input_owned.kind == kind && f.name == name)
+        .find(|f| f.workload.kind == kind && f.name == name)
         .map(|f| {
-            let i = f.input_owned.input();
+            let i = f.workload.input();
             (can_restart(&i), rollout(&i), i.auto_restart)
         })
 }

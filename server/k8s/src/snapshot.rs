@@ -85,11 +85,14 @@ pub struct Snapshot {
     pub cluster: ClusterSync,
     /// Every app, sorted by namespace and name.
     pub apps: Vec<AppRef>,
+    /// (namespace, name) → the VaultStaticSecret.
     vss: HashMap<Key, Arc<VaultStaticSecret>>,
+    /// (mount, path) → the apps (indexes into `apps`) that copy that kv secret.
     by_path: HashMap<Key, Vec<usize>>,
     workloads: Vec<Workload>,
     /// (namespace, Secret name) → workloads whose pod template names that Secret.
     readers: HashMap<Key, Vec<usize>>,
+    /// (kind, namespace, name) → the workload (index into `workloads`).
     by_name: HashMap<(WorkloadKind, String, String), usize>,
     /// Workload uid → creation time of its oldest pod (directly owned, or through a ReplicaSet).
     oldest_pod: HashMap<String, Timestamp>,

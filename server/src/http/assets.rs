@@ -32,7 +32,9 @@ pub const REVALIDATE: &str = "no-cache";
 
 /// The service for `/pkg/`, serving `pkg_dir`.
 pub fn service(pkg_dir: &Path) -> Router {
+    // The bundle is flat: a directory is never a file of it (and no redirect is answered).
     let files = ServeDir::new(pkg_dir)
+        .append_index_html_on_directories(false)
         .precompressed_br()
         .precompressed_gzip();
     Router::new()

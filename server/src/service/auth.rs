@@ -72,7 +72,10 @@ impl Core {
         secret: SecretString,
         meta: &RequestMeta,
     ) -> Result<LoggedIn, AppError> {
-        let attempt = self.ask_vault(kind, mount, username, secret).await?;
+        if kind != LoginKind::Token && username.trim().is_empty() {
+            return Err(AppError::Invalid("Enter your username.".into()));
+        }
+        let attempt = self.ask_vault(kind, mount, username, secret).await;
         match attempt {
             Ok(logged_in) => {
                 let event = NewEvent::new(&logged_in.user.display_name, Action::Login)
@@ -105,17 +108,16 @@ impl Core {
         }
     }
 
-    /// Asks Vault for a token with the user's credentials (or checks the token given). The outer
-    /// error is bad input; the inner one is Vault's answer.
+    /// Asks Vault for a token with the user's credentials (or checks the token given).
     async fn ask_vault(
         &self,
         kind: LoginKind,
         mount: &str,
         username: &str,
         secret: SecretString,
-    ) -> Result<Result<LoggedIn, VaultError>, AppError> {
+    ) -> Result<LoggedIn, VaultError> {
         use secrecy::ExposeSecret;
-        Ok(match kind {
+        match kind {
             LoginKind::Token => match self.vault.lookup_self(&secret).await {
                 Ok(info) => Ok(LoggedIn {
                     token: secret,
@@ -134,9 +136,6 @@ impl Core {
                 Err(e) => Err(e),
             },
             LoginKind::Userpass | LoginKind::Ldap => {
-                if username.trim().is_empty() {
-                    return Err(AppError::Invalid("Enter your username.".into()));
-                }
                 let result = if kind == LoginKind::Ldap {
                     self.vault
                         .login_ldap(mount, username.trim(), secret.expose_secret())
@@ -158,7 +157,7 @@ impl Core {
                     token: l.token,
                 })
             }
-        })
+        }
     }
 
     /// Audits the intent, revokes the token (it may already be dead), audits the outcome. The

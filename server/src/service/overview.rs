@@ -26,7 +26,7 @@ const MAX_BATCH: usize = 500;
 const READS: usize = 16;
 
 /// One row of the overview.
-fn summary(view: apps::AppView) -> ClusterAppSummary {
+fn app_summary(view: apps::AppView) -> ClusterAppSummary {
     let secret = SecretRef::new(view.app.mount.clone(), view.app.path.clone());
     let d = app_dto(view, false);
     ClusterAppSummary {
@@ -93,7 +93,7 @@ impl Core {
             .iter()
             .zip(versions)
             .filter_map(|(a, v)| apps::view(&snap, a, v, now))
-            .map(summary)
+            .map(app_summary)
             .collect();
         Ok(AppsPage {
             configured: true,

@@ -41,11 +41,20 @@ impl Core {
         {
             keys::check_key(key).map_err(AppError::Invalid)?;
         }
+        // Keys whose stored value the save does not carry over. A renamed key's value moves as it
+        // is (so it must be text, like any other carried value) unless `set` gives its new name
+        // a new value.
         let replaced: Vec<String> = changes
             .set
             .keys()
             .chain(changes.remove.iter())
-            .chain(changes.rename.iter().map(|(from, _)| from))
+            .chain(
+                changes
+                    .rename
+                    .iter()
+                    .filter(|(_, to)| changes.set.contains_key(to))
+                    .map(|(from, _)| from),
+            )
             .cloned()
             .collect();
         let base = self

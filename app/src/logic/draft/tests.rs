@@ -88,6 +88,18 @@ fn a_rename_with_a_new_value_sets_it_on_the_new_name() {
 }
 
 #[test]
+fn a_stored_name_with_spaces_is_kept_unless_the_user_renames_it() {
+    let untouched = DraftRow::stored(" A");
+    assert_eq!(untouched.renamed_to(), None);
+    assert!(changes(&[untouched]).is_empty());
+    let edited = DraftRow {
+        value: Some("v".into()),
+        ..DraftRow::stored(" A")
+    };
+    assert_eq!(changes(&[edited]).set, set(&[(" A", "v")]));
+}
+
+#[test]
 fn a_name_used_twice_or_left_empty_blocks_the_review() {
     let rows = vec![
         DraftRow::stored("DUP"),
@@ -142,6 +154,15 @@ fn an_import_sets_kept_keys_and_adds_the_others() {
             // A key the user removed comes back as a new row rather than undoing the removal.
             Import::Add("REMOVED".into(), "3".into()),
         ]
+    );
+}
+
+#[test]
+fn an_import_finds_a_key_typed_with_spaces_around_it() {
+    let rows = vec![DraftRow::added(" FOO ".into(), String::new())];
+    assert_eq!(
+        import(&rows, set(&[("FOO", "1")])),
+        vec![Import::Set(0, "1".into())]
     );
 }
 

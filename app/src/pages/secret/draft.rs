@@ -14,19 +14,20 @@ use crate::api::secrets::{reveal, save};
 use crate::components::ui::ErrorBox;
 use crate::dto::{Changes, ConflictInfo, RevealPurpose, Saved, SecretView};
 use crate::error::AppError;
+use crate::logic::dotenv;
 use crate::logic::draft::{self as model, DraftRow, Import, ReviewKind};
-use crate::logic::{diff, dotenv};
 
-/// One row of the draft, in signals so each field re-renders on its own.
+mod conflict;
+use conflict::ConflictPanel;
+
+/// One row of the draft: [`DraftRow`]'s fields, each in a signal so each re-renders on its own,
+/// and an id that keys the row in the list.
 #[derive(Clone, Copy)]
 struct Row {
     id: usize,
-    /// The key's name in the version the draft started from; `None` for a new key.
     original: Option<StoredValue<String>>,
     key: RwSignal<String>,
-    /// The new value; `None` keeps the stored one.
     value: RwSignal<Option<String>>,
-    /// The stored value, once loaded for editing.
     loaded: RwSignal<Option<String>>,
     removed: RwSignal<bool>,
 }
@@ -90,6 +91,8 @@ struct Draft {
     /// current then (the edit step's, disposed when the review step replaces it).
     owner: StoredValue<Owner>,
     save: Action<(Changes, u64), ()>,
+    /// A save is running (the action's `pending`, made once).
+    saving: Memo<bool>,
 }
 
 impl Draft {
@@ -124,6 +127,7 @@ impl Draft {
             error,
             owner: StoredValue::new(Owner::current().expect("the editor runs inside an owner")),
             save: save_action,
+            saving: save_action.pending(),
         }
     }
 
@@ -168,7 +172,7 @@ impl Draft {
     }
 
     fn do_save(self, changes: Changes, base: u64) {
-        if !self.save.pending().get_untracked() {
+        if !self.saving.get_untracked() {
             self.save.dispatch((changes, base));
         }
     }
@@ -189,7 +193,7 @@ pub fn Editor(ctx: PageCtx, view: SecretView) -> impl IntoView {
                 <span class="text-sm text-slate-500">"Based on version " {move || base_version.get()}</span>
             </div>
             {move || d.error.get().map(|e| view! { <div class="mt-3"><ErrorBox error=e /></div> })}
-            {move || conflict.get().map(|info| view! { <ConflictPanel info changes=changes.get() on_merge=move |(c, v)| { conflict.set(None); d.do_save(c, v) } on_discard=move || { conflict.set(None); ctx.done("Your draft was discarded; showing the newest version.".into()) } /> })}
+            {move || conflict.get().map(|info| view! { <ConflictPanel info changes=changes.get() on_merge=move |(c, v)| { conflict.set(None); base_version.set(v); d.do_save(c, v) } on_discard=move || { conflict.set(None); ctx.done("Your draft was discarded; showing the newest version.".into()) } /> })}
             <Show when=move || step.get() == Step::Edit>
                 <div class="mt-3 space-y-3">
                     <For each=move || d.rows.get() key=|r| r.id let:row>
@@ -210,7 +214,7 @@ pub fn Editor(ctx: PageCtx, view: SecretView) -> impl IntoView {
                 </div>
             </Show>
             <Show when=move || step.get() == Step::Review>
-                <ReviewStep d changes />
+                <ReviewStep d />
             </Show>
         </div>
     }
@@ -219,14 +223,18 @@ pub fn Editor(ctx: PageCtx, view: SecretView) -> impl IntoView {
 
 /// The review of the draft, and the save button.
 #[component]
-fn ReviewStep(d: Draft, changes: Memo<Changes>) -> impl IntoView {
-    let saving = d.save.pending();
+fn ReviewStep(d: Draft) -> impl IntoView {
+    // What the review lists is exactly what Save sends: one snapshot for both, so nothing that
+    // lands in the draft meanwhile (a file import finishing late) is saved unseen.
+    let reviewed = untrack(|| snapshots(&d.rows.get()));
+    let changes = StoredValue::new(model::changes(&reviewed));
+    let saving = d.saving;
     let base_version = d.base_version;
     view! {
-        <Review items=untrack(|| model::review(&snapshots(&d.rows.get()))) />
+        <Review items=model::review(&reviewed) />
         <div class="mt-4 flex gap-2">
             <button type="button" class="btn-primary" data-testid="save" disabled=move || saving.get()
-                on:click=move |_| d.do_save(changes.get_untracked(), base_version.get_untracked())>
+                on:click=move |_| d.do_save(changes.get_value(), base_version.get_untracked())>
                 {move || if saving.get() { "Saving…".to_string() } else { format!("Save as version {}", base_version.get() + 1) }}
             </button>
             <button type="button" class="btn-secondary" on:click=move |_| d.step.set(Step::Edit)>"Back to editing"</button>
@@ -350,54 +358,6 @@ fn Review(items: Vec<model::ReviewItem>) -> impl IntoView {
                 })
                 .collect_view()}
         </ul>
-    }
-    .into_any()
-}
-
-#[component]
-fn ConflictPanel(
-    info: ConflictInfo,
-    changes: Changes,
-    on_merge: impl Fn((Changes, u64)) + Copy + Send + Sync + 'static,
-    on_discard: impl Fn() + Copy + Send + Sync + 'static,
-) -> impl IntoView {
-    let theirs_keep: RwSignal<Vec<String>> = RwSignal::new(Vec::new());
-    let changes = StoredValue::new(changes);
-    let current = info.current_version;
-    let meanwhile = model::describe(&info.theirs).unwrap_or_else(|| "changed no key".into());
-    view! {
-        <div class="mt-3 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm" role="alert" data-testid="conflict">
-            <p class="font-medium">
-                {format!("Someone saved version {} while you were editing version {}. Nothing was overwritten.", info.current_version, info.base_version)}
-            </p>
-            <p class="mt-1">"Meanwhile they " {meanwhile} "."</p>
-            {(!info.overlapping.is_empty()).then(|| view! {
-                <div class="mt-2">
-                    <p>"You both changed these keys. Choose which value to keep:"</p>
-                    <ul class="mt-1 space-y-1">
-                        {info.overlapping.iter().map(|k| {
-                            let k = StoredValue::new(k.clone());
-                            view! {
-                                <li class="flex items-center gap-3" data-testid="conflict-key">
-                                    <span class="font-mono">{k.get_value()}</span>
-                                    <label><input type="radio" name=format!("side-{}", k.get_value()) checked=true
-                                        on:change=move |_| theirs_keep.update(|t| t.retain(|x| *x != k.get_value())) />" mine"</label>
-                                    <label><input type="radio" name=format!("side-{}", k.get_value())
-                                        on:change=move |_| theirs_keep.update(|t| t.push(k.get_value())) />" theirs"</label>
-                                </li>
-                            }
-                        }).collect_view()}
-                    </ul>
-                </div>
-            })}
-            <div class="mt-3 flex gap-2">
-                <button type="button" class="btn-primary" data-testid="merge"
-                    on:click=move |_| on_merge((diff::keep_theirs(&changes.get_value(), &theirs_keep.get_untracked()), current))>
-                    {format!("Apply my draft on version {current}")}
-                </button>
-                <button type="button" class="btn-secondary" on:click=move |_| on_discard()>"Discard my draft"</button>
-            </div>
-        </div>
     }
     .into_any()
 }

@@ -9,12 +9,6 @@ use crate::api::versions::{delete_latest, diff, rollback, undelete, versions};
 use crate::components::ui::{Badge, ErrorBox};
 use crate::dto::{DiffKind, KeyDiff, SecretView, VersionRow};
 
-/// `2026-11-28T13:06:12.123Z` → `2026-11-28 13:06:12 UTC`.
-pub fn short_time(t: &str) -> String {
-    let t = t.split('.').next().unwrap_or(t).trim_end_matches('Z');
-    format!("{} UTC", t.replacen('T', " ", 1))
-}
-
 /// A change the history tab makes to the secret.
 #[derive(Clone, Copy)]
 enum VersionChange {
@@ -143,7 +137,7 @@ fn VersionLine(
                 {row.deleted.then(|| view! { <Badge text="deleted" tone="bad" /> })}
                 {row.destroyed.then(|| view! { <Badge text="destroyed" tone="bad" /> })}
             </td>
-            <td>{short_time(&row.created_time)}</td>
+            <td>{super::short_time(&row.created_time)}</td>
             <td>{row.author.clone().unwrap_or_else(|| "changed outside Keyway".into())}</td>
             <td class="text-right whitespace-nowrap">
                 {readable.then(|| view! {
@@ -202,11 +196,11 @@ fn DeleteLatest(ctx: PageCtx, view: SecretView) -> impl IntoView {
         return ().into_any();
     }
     let typed = RwSignal::new(String::new());
-    let app = view.secret.path.clone();
+    let path = view.secret.path.clone();
     let version = view.version;
     let matches = {
-        let app = app.clone();
-        move || typed.get().trim() == app
+        let path = path.clone();
+        move || typed.get().trim() == path
     };
     let delete = Action::new(move |confirmation: &String| {
         let confirmation = confirmation.clone();
@@ -230,7 +224,7 @@ fn DeleteLatest(ctx: PageCtx, view: SecretView) -> impl IntoView {
                 "Apps that sync this secret will lose its values: the cluster's copy is emptied when the latest version is deleted, and apps restarted after that start without them. The data stays recoverable with Undelete."
             </p>
             <label class="field mt-3">
-                <span>"Type " <b class="font-mono">{app.clone()}</b> " to confirm"</span>
+                <span>"Type " <b class="font-mono">{path.clone()}</b> " to confirm"</span>
                 <input class="input" prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev)) data-testid="delete-confirm" />
             </label>
             <button type="button" class="btn-danger mt-3" disabled=move || !matches() || deleting.get() on:click=run data-testid="delete">"Delete the latest version"</button>

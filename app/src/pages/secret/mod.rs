@@ -1,4 +1,4 @@
-//! One app's secret: keys with masked values, reveal and copy, export, the draft editor and the
+//! One secret: keys with masked values, reveal and copy, export, the draft editor and the
 //! version history; on the Keys view, whether it is live in the cluster.
 
 // The apps overview shares the panel's wording and clock.
@@ -19,6 +19,12 @@ use crate::dto::{SecretRef, SecretView};
 use crate::error::AppError;
 use crate::pages::on_first_open;
 use leptos_router::{lazy_route, LazyRoute};
+
+/// `2026-11-28T13:06:12.123Z` → `2026-11-28 13:06:12 UTC`.
+pub(crate) fn short_time(t: &str) -> String {
+    let t = t.split('.').next().unwrap_or(t).trim_end_matches('Z');
+    format!("{} UTC", t.replacen('T', " ", 1))
+}
 
 /// What the page is showing.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -58,20 +64,6 @@ impl PageCtx {
     pub fn secret_untracked(&self) -> SecretRef {
         self.secret.get_untracked()
     }
-}
-
-/// `/env/<mount>/app/<path>`, the address a secret page had before the glossary: sends the
-/// browser on to the page's address (a redirect on the server, so bookmarks keep working).
-#[component]
-pub fn OldSecretLink() -> impl IntoView {
-    let params = use_params_map();
-    let to = params.with_untracked(|p| {
-        crate::links::secret_href(&SecretRef::new(
-            p.get("mount").unwrap_or_default(),
-            p.get("path").unwrap_or_default(),
-        ))
-    });
-    view! { <Redirect path=to /> }
 }
 
 /// The route (see `App`): the page's code is a wasm chunk of its own.
@@ -162,7 +154,7 @@ fn SecretPage() -> impl IntoView {
                                         view! { <span data-testid="version">"Version " {v.version}</span> }.into_any()
                                     })}
                                     {move || v.with_value(|v| v.deleted.then(|| view! { <Badge text="latest version deleted" tone="bad" /> }))}
-                                    {move || v.with_value(|v| v.created_time.clone().map(|t| view! { <span>"saved " {history::short_time(&t)}</span> }))}
+                                    {move || v.with_value(|v| v.created_time.clone().map(|t| view! { <span>"saved " {short_time(&t)}</span> }))}
                                 </div>
                                 {move || match ctx.tab.get() {
                                     Tab::Keys => view! {

@@ -1,6 +1,7 @@
-//! How each workload kind's cached object reads as the input of the rollout rules
-//! ([`crate::status::rollout`]): Deployments, StatefulSets and DaemonSets keep their progress in
-//! different fields; this is the one place that knows which.
+//! How each workload kind's cached object reads as the input of the workload rules
+//! ([`crate::status`]: rollout, pods state, whether it can be restarted): Deployments,
+//! StatefulSets and DaemonSets keep their progress in different fields; this is the one place
+//! that knows which.
 
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};

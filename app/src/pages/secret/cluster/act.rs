@@ -25,6 +25,8 @@ pub enum Request {
 #[derive(Clone, Copy)]
 pub struct Act {
     action: Action<(String, Request), Result<String, AppError>>,
+    /// A request is running (the action's `pending`, made once).
+    pending: Memo<bool>,
     /// The panel's clock.
     now: RwSignal<i64>,
 }
@@ -54,6 +56,7 @@ impl Act {
         });
         Act {
             action,
+            pending: action.pending(),
             now: panel.poll.now,
         }
     }
@@ -65,7 +68,7 @@ impl Act {
 
     /// What the last request answered; nothing while one runs.
     pub fn outcome(&self) -> Option<Result<String, AppError>> {
-        if self.action.pending().get() {
+        if self.pending.get() {
             return None;
         }
         self.action.value().get()
@@ -79,7 +82,7 @@ impl Act {
     }
 
     pub fn run(self, button: String, request: Request) {
-        if !self.action.pending().get_untracked() {
+        if !self.pending.get_untracked() {
             self.action.dispatch((button, request));
         }
     }
