@@ -99,7 +99,7 @@ test("a user without the grant sees the state but no buttons", async (t) => {
   assert.equal(await card.getByRole("button", { name: "Sync now", exact: true }).count(), 0);
 });
 
-test("the failing app says why in plain words", async (t) => {
+test("the failing app says why in plain words, and its Details what the operator reports", async (t) => {
   const { page, close } = await launch();
   t.after(close);
   await login(page, "bob", "bob-pass");
@@ -107,17 +107,10 @@ test("the failing app says why in plain words", async (t) => {
   const card = app(page, "staging/worker");
   await liveIs(card, "failing");
   assert.match(await card.getByTestId("live-line").textContent(), /not allowed to read this secret in Vault/);
-});
 
-test("the failing app's Details load when first opened and show what the operator reports", async (t) => {
-  const { page, close } = await launch();
-  t.after(close);
-  await login(page, "bob", "bob-pass");
-  await openSecret(page, "staging", "worker/queue");
-  const card = app(page, "staging/worker");
-  await liveIs(card, "failing");
+  // Its Details are not rendered until opened (their code is a chunk of its own), then show what the
+  // operator reports.
   const details = card.getByTestId("cluster-details");
-  // Not rendered before it is opened: its code is a chunk of its own.
   assert.equal(await details.getByTestId("failing-detail").count(), 0);
   await details.locator("summary").click();
   const reported = details.getByTestId("failing-detail");
