@@ -10,7 +10,7 @@ use keyway_app::error::AppError;
 use keyway_k8s::apps;
 use keyway_k8s::snapshot;
 use keyway_store::Action;
-use keyway_vault::Capability;
+use keyway_vault::{Capabilities, Capability};
 
 use super::super::{check_secret, Caller, Core};
 
@@ -23,8 +23,16 @@ pub fn grant_path(namespace: &str, app: &str) -> String {
 pub(super) struct Grants {
     /// `read` on the secret's data.
     pub read: bool,
-    /// Per app, in the order asked: `update` on its grant path.
-    pub act: Vec<bool>,
+    /// Vault's answer for the apps' grant paths.
+    caps: Capabilities,
+}
+
+impl Grants {
+    /// `update` on the app's grant path (only for an app asked about in [`Core::grants`]).
+    pub fn may_act(&self, app: &apps::AppRef) -> bool {
+        self.caps
+            .has(&grant_path(&app.namespace, &app.name), Capability::Update)
+    }
 }
 
 impl Core {
@@ -41,16 +49,13 @@ impl Core {
             .map(|a| grant_path(&a.namespace, &a.name))
             .collect();
         let mut paths = vec![data.clone()];
-        paths.extend(grant_paths.iter().cloned());
+        paths.extend(grant_paths);
         let caps = self
             .capabilities(caller, &paths, "see this app's status")
             .await?;
         Ok(Grants {
             read: caps.has(&data, Capability::Read),
-            act: grant_paths
-                .iter()
-                .map(|p| caps.has(p, Capability::Update))
-                .collect(),
+            caps,
         })
     }
 
@@ -87,7 +92,7 @@ impl Core {
             }
         };
         let grant = grant_path(&app.namespace, &app.name);
-        if !(grants.read && grants.act[0]) {
+        if !(grants.read && grants.may_act(&found)) {
             let why = format!("{app}: refused by Vault policy ({grant})");
             self.refused(event(), why).await;
             return Err(AppError::Denied(format!(

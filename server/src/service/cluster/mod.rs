@@ -178,8 +178,7 @@ impl Core {
         let now = Timestamp::now();
         let apps = refs
             .iter()
-            .zip(grants.act)
-            .filter_map(|(r, may)| apps::view(&snap, r, vault, now).map(|v| app_dto(v, may)))
+            .filter_map(|r| apps::view(&snap, r, vault, now).map(|v| app_dto(v, grants.may_act(r))))
             .collect();
         Ok(ClusterStatus {
             configured: true,

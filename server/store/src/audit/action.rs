@@ -89,6 +89,34 @@ impl FromStr for Action {
 mod tests {
     use super::*;
 
+    /// `ALL` is kept by hand; this match is exhaustive on purpose, so a new variant does not
+    /// compile until it gets its place here, and then the test fails until `ALL` lists it there.
+    #[test]
+    fn all_lists_every_action_in_its_place() {
+        let place = |a: Action| match a {
+            Action::Login => 0,
+            Action::LoginFailed => 1,
+            Action::Logout => 2,
+            Action::SecretReveal => 3,
+            Action::SecretExport => 4,
+            Action::SecretSave => 5,
+            Action::SecretImport => 6,
+            Action::SecretRollback => 7,
+            Action::SecretDelete => 8,
+            Action::SecretUndelete => 9,
+            Action::SyncNow => 10,
+            Action::Restart => 11,
+        };
+        for (i, a) in Action::ALL.into_iter().enumerate() {
+            assert_eq!(place(a), i, "{a} is out of place in ALL");
+        }
+        assert_eq!(
+            place(Action::Restart) + 1,
+            Action::ALL.len(),
+            "the last place is ALL's end"
+        );
+    }
+
     #[test]
     fn actions_round_trip_through_their_stored_spelling() {
         for a in Action::ALL {
