@@ -168,8 +168,8 @@ impl AuthApi for RequestBackend {
         Ok(logged_in.user)
     }
 
-    /// Ends the session even when the logout could not be recorded or the token not revoked:
-    /// the user asked to leave, and the error still reaches them.
+    /// Ends the session in every case: the user asked to leave. (`Core::logout` records and
+    /// revokes what it can and only logs what it could not.)
     async fn logout(&self) -> Result<(), AppError> {
         let done = match self.caller().await {
             Ok(caller) => self.core.logout(&caller).await,

@@ -847,6 +847,21 @@ async fn a_non_text_value_is_never_turned_into_text_not_even_by_a_rename() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body.to_string().contains("not text"), "{body}");
+    // A new value under the old name does not stop the old value from moving.
+    let (status, body) = alice
+        .call(
+            "save",
+            save_args(
+                "dev",
+                "typed/db",
+                v,
+                json!({"PORT": "1"}),
+                json!([]),
+                rename.clone(),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let saved = alice
         .ok(
             "save",

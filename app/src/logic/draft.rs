@@ -41,16 +41,20 @@ impl DraftRow {
         }
     }
 
-    /// The key's name as it would be saved.
+    /// The key's name as it would be saved: as typed, without spaces around it; a stored name
+    /// left untouched stays exactly as stored (even one written outside Keyway with spaces, which
+    /// the checks then refuse, so the user renames it rather than the server refusing the save).
     pub fn name(&self) -> &str {
-        self.key.trim()
+        match &self.original {
+            Some(orig) if self.key == *orig => orig,
+            _ => self.key.trim(),
+        }
     }
 
-    /// The new name of a stored key the user renamed. A name left as it was is no rename, even
-    /// when the stored name has spaces around it (written outside Keyway).
+    /// The new name of a stored key the user renamed.
     pub fn renamed_to(&self) -> Option<&str> {
         let orig = self.original.as_deref()?;
-        (self.key != orig && self.name() != orig).then(|| self.name())
+        (self.name() != orig).then(|| self.name())
     }
 
     /// The value that would be saved, when the user changed it (typing the stored value back is

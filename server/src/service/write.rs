@@ -43,10 +43,12 @@ impl Core {
         }
         // Keys whose stored value the save does not carry over. A renamed key's value moves as it
         // is (so it must be text, like any other carried value) unless `set` gives its new name
-        // a new value.
+        // a new value; a `set` on the old name does not replace the value that moves.
+        let renamed_from: Vec<&String> = changes.rename.iter().map(|(from, _)| from).collect();
         let replaced: Vec<String> = changes
             .set
             .keys()
+            .filter(|k| !renamed_from.contains(k))
             .chain(changes.remove.iter())
             .chain(
                 changes

@@ -88,15 +88,21 @@ fn a_rename_with_a_new_value_sets_it_on_the_new_name() {
 }
 
 #[test]
-fn a_stored_name_with_spaces_is_kept_unless_the_user_renames_it() {
+fn a_stored_name_with_spaces_is_never_renamed_silently_and_must_be_renamed_to_save() {
     let untouched = DraftRow::stored(" A");
     assert_eq!(untouched.renamed_to(), None);
-    assert!(changes(&[untouched]).is_empty());
-    let edited = DraftRow {
-        value: Some("v".into()),
+    assert!(changes(std::slice::from_ref(&untouched)).is_empty());
+    // The server refuses such a name, so the review is blocked until the user renames it.
+    assert_eq!(check(&[untouched]).errors.len(), 1);
+    let renamed = DraftRow {
+        key: "A".into(),
         ..DraftRow::stored(" A")
     };
-    assert_eq!(changes(&[edited]).set, set(&[(" A", "v")]));
+    assert_eq!(
+        changes(std::slice::from_ref(&renamed)).rename,
+        vec![(" A".into(), "A".into())]
+    );
+    assert_eq!(check(&[renamed]), Checks::default());
 }
 
 #[test]

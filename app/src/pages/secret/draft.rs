@@ -85,7 +85,10 @@ struct Draft {
     /// The version the draft applies to (the newer one after a merge).
     base_version: RwSignal<u64>,
     step: RwSignal<Step>,
-    conflict: RwSignal<Option<ConflictInfo>>,
+    /// A save that met a newer version, with the changes it sent.
+    conflict: RwSignal<Option<(ConflictInfo, Changes)>>,
+    /// What Save sends: the reviewed changes, or after a merge the merged ones.
+    reviewed: StoredValue<Changes>,
     error: RwSignal<Option<AppError>>,
     /// Rows added from an event handler must belong to the editor, not to whatever owner is
     /// current then (the edit step's, disposed when the review step replaces it).
@@ -104,9 +107,9 @@ impl Draft {
             let (changes, base) = (changes.clone(), *base);
             async move {
                 error.set(None);
-                match save(ctx.secret_untracked(), base, changes).await {
+                match save(ctx.secret_untracked(), base, changes.clone()).await {
                     Ok(saved) => ctx.done(saved_notice(&saved)),
-                    Err(AppError::Conflict(info)) => conflict.set(Some(*info)),
+                    Err(AppError::Conflict(info)) => conflict.set(Some((*info, changes))),
                     Err(e) => error.set(Some(e)),
                 }
             }
@@ -124,6 +127,7 @@ impl Draft {
             base_version: RwSignal::new(view.version),
             step: RwSignal::new(Step::Edit),
             conflict,
+            reviewed: StoredValue::new(Changes::default()),
             error,
             owner: StoredValue::new(Owner::current().expect("the editor runs inside an owner")),
             save: save_action,
@@ -193,7 +197,7 @@ pub fn Editor(ctx: PageCtx, view: SecretView) -> impl IntoView {
                 <span class="text-sm text-slate-500">"Based on version " {move || base_version.get()}</span>
             </div>
             {move || d.error.get().map(|e| view! { <div class="mt-3"><ErrorBox error=e /></div> })}
-            {move || conflict.get().map(|info| view! { <ConflictPanel info changes=changes.get() on_merge=move |(c, v)| { conflict.set(None); base_version.set(v); d.do_save(c, v) } on_discard=move || { conflict.set(None); ctx.done("Your draft was discarded; showing the newest version.".into()) } /> })}
+            {move || conflict.get().map(|(info, sent)| view! { <ConflictPanel info changes=sent on_merge=move |(c, v)| { conflict.set(None); d.reviewed.set_value(c.clone()); base_version.set(v); d.do_save(c, v) } on_discard=move || { conflict.set(None); ctx.done("Your draft was discarded; showing the newest version.".into()) } /> })}
             <Show when=move || step.get() == Step::Edit>
                 <div class="mt-3 space-y-3">
                     <For each=move || d.rows.get() key=|r| r.id let:row>
@@ -227,14 +231,14 @@ fn ReviewStep(d: Draft) -> impl IntoView {
     // What the review lists is exactly what Save sends: one snapshot for both, so nothing that
     // lands in the draft meanwhile (a file import finishing late) is saved unseen.
     let reviewed = untrack(|| snapshots(&d.rows.get()));
-    let changes = StoredValue::new(model::changes(&reviewed));
+    d.reviewed.set_value(model::changes(&reviewed));
     let saving = d.saving;
     let base_version = d.base_version;
     view! {
         <Review items=model::review(&reviewed) />
         <div class="mt-4 flex gap-2">
             <button type="button" class="btn-primary" data-testid="save" disabled=move || saving.get()
-                on:click=move |_| d.do_save(changes.get_value(), base_version.get_untracked())>
+                on:click=move |_| d.do_save(d.reviewed.get_value(), base_version.get_untracked())>
                 {move || if saving.get() { "Saving…".to_string() } else { format!("Save as version {}", base_version.get() + 1) }}
             </button>
             <button type="button" class="btn-secondary" on:click=move |_| d.step.set(Step::Edit)>"Back to editing"</button>
