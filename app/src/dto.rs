@@ -208,6 +208,16 @@ pub struct ConflictInfo {
     pub overlapping: Vec<String>,
 }
 
+impl ConflictInfo {
+    /// The one sentence that names the conflict (the error's text and the editor's heading).
+    pub fn headline(&self) -> String {
+        format!(
+            "Someone saved version {} while you were editing version {}. Nothing was overwritten.",
+            self.current_version, self.base_version
+        )
+    }
+}
+
 /// One row of the version list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VersionRow {

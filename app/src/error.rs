@@ -27,7 +27,7 @@ pub enum AppError {
     #[error("{0}")]
     Invalid(String),
     /// Check-and-set failed: someone saved in between. Carries what changed meanwhile.
-    #[error("Someone saved version {} while you were editing version {}. Nothing was overwritten.", .0.current_version, .0.base_version)]
+    #[error("{}", .0.headline())]
     Conflict(Box<ConflictInfo>),
     #[error("{0}")]
     NotFound(String),

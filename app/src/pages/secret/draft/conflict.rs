@@ -3,7 +3,6 @@
 use leptos::prelude::*;
 
 use crate::dto::{Changes, ConflictInfo};
-use crate::error::AppError;
 use crate::logic::diff;
 use crate::logic::draft as model;
 
@@ -23,8 +22,7 @@ pub fn ConflictPanel(
     view! {
         <div class="mt-3 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm" role="alert" data-testid="conflict">
             <p class="font-medium">
-                // The same sentence as the error's own text (`AppError::Conflict`).
-                {AppError::Conflict(Box::new(info.clone())).to_string()}
+                {info.headline()}
             </p>
             <p class="mt-1">"Meanwhile they " {meanwhile} "."</p>
             {(!info.overlapping.is_empty()).then(|| view! {
