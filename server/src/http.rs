@@ -190,6 +190,10 @@ async fn request_id(mut req: Request<Body>, next: Next) -> Response {
         next.run(req).instrument(span.clone()).await
     };
     span.in_scope(|| tracing::info!(status = res.status().as_u16(), "finished"));
+    // A file of the bundle is not worth the 52 bytes: its request id is in the log line above.
+    if assets::is_bundle_file(&res) {
+        return res;
+    }
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert("x-request-id", v);
     }
@@ -225,33 +229,34 @@ async fn guard(State(state): State<AppState>, req: Request<Body>, next: Next) ->
             .into_response();
     }
     let path = req.uri().path();
-    let is_static = path.starts_with("/pkg/");
     let is_api = path == "/api" || path.starts_with("/api/");
     let mut res = next.run(req).await;
     if is_api {
         res.extensions_mut().insert(NoCompression);
     }
-    let h = res.headers_mut();
     let set = |h: &mut axum::http::HeaderMap, k: &'static str, v: &'static str| {
         h.insert(k, HeaderValue::from_static(v));
     };
+    // Headers a browser ignores on the bundle's files are left off them: they carry their own
+    // caching headers (`assets`), and a page load fetches dozens of them, so every header would
+    // be paid dozens of times (`end2end/bench/bundle`). What only a document obeys (referrer,
+    // framing, opener, permissions, CSP; the stylesheet fetches nothing of its own) goes on pages
+    // and answers only; `nosniff` acts on scripts and stylesheets only, not on the wasm chunks
+    // the loader fetches.
+    if assets::is_bundle_file(&res) {
+        if !assets::is_wasm(&res) {
+            set(res.headers_mut(), "x-content-type-options", "nosniff");
+        }
+        return res;
+    }
+    let h = res.headers_mut();
     set(h, "x-content-type-options", "nosniff");
+    // Anything else, a missing file of the bundle included, is never kept.
+    set(h, "cache-control", "no-store");
+    set(h, "pragma", "no-cache");
     // same-origin: our own form posts keep their Referer (a fallback for the origin check);
     // no other site ever learns a Keyway URL.
     set(h, "referrer-policy", "same-origin");
-    // A file of the bundle carries its own caching headers (`assets`); anything else, a missing
-    // file included, is never kept.
-    let bundle_file = is_static && h.contains_key(header::CACHE_CONTROL);
-    if !bundle_file {
-        set(h, "cache-control", "no-store");
-        set(h, "pragma", "no-cache");
-    }
-    // Headers that only a document obeys (framing, opener, permissions, CSP) are left off the
-    // bundle's wasm/js/css files: a browser ignores them there, and a page load fetches dozens of
-    // those files, so they would cost ~330 bytes each on the wire (`end2end/bench/bundle`).
-    if bundle_file {
-        return res;
-    }
     set(h, "x-frame-options", "DENY");
     set(h, "cross-origin-opener-policy", "same-origin");
     set(

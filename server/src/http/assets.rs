@@ -7,8 +7,13 @@
 //!   `keyway.Xb3…Q.wasm`) never changes, so it is `immutable` for a year; a new build has new
 //!   names, and the page names the files of one build only, so a browser never mixes two builds.
 //!   A file without a hash is revalidated on each use (`no-cache`).
-//! - Revalidated: every answer has an `ETag` (and `Last-Modified`); `If-None-Match` and
-//!   `If-Modified-Since` are answered `304 Not Modified` without a body.
+//! - Revalidated: every answer has an `ETag`; `If-None-Match` and `If-Modified-Since` are
+//!   answered `304 Not Modified` without a body.
+//! - Lean headers: a page load fetches dozens of these files, and every header is paid once per
+//!   file (`end2end/bench/bundle`). So a hashed file goes without `Last-Modified` (its `ETag`
+//!   validates it, and it is never revalidated anyway), no file says `Accept-Ranges` (nobody
+//!   fetches a part of a chunk), and the response is marked [`BundleFile`] for the layers outside,
+//!   which then leave off what only a document obeys.
 //!
 //! leptos_axum's file handler cannot be used for this: it forwards only `Accept-Encoding` to
 //! `ServeDir`, so conditional requests always got the whole file.
@@ -29,6 +34,23 @@ use tower_http::services::ServeDir;
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// `Cache-Control` of any other static file: keep it, but ask before each use.
 pub const REVALIDATE: &str = "no-cache";
+
+/// Marks a response that is a file of the bundle (set by this module, read by `http::guard` and
+/// `http::request_id`).
+#[derive(Clone, Copy, Debug)]
+pub struct BundleFile;
+
+/// Whether `res` is a file of the bundle.
+pub fn is_bundle_file(res: &Response) -> bool {
+    res.extensions().get::<BundleFile>().is_some()
+}
+
+/// Whether `res` is a wasm module (`application/wasm`).
+pub fn is_wasm(res: &Response) -> bool {
+    res.headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v == "application/wasm")
+}
 
 /// The service for `/pkg/`, serving `pkg_dir`.
 pub fn service(pkg_dir: &Path) -> Router {
@@ -75,6 +97,11 @@ async fn caching(mut req: Request<Body>, next: Next) -> Response {
         HeaderValue::from_static(if immutable { IMMUTABLE } else { REVALIDATE }),
     );
     h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    h.remove(header::ACCEPT_RANGES);
+    if immutable {
+        h.remove(header::LAST_MODIFIED);
+    }
+    res.extensions_mut().insert(BundleFile);
     res
 }
 
