@@ -1,6 +1,26 @@
 //! The few browser APIs the pages use (clipboard, file download, file read), with no-op stand-ins
 //! for the server render, where they never run.
 
+/// Loads the current URL from the server as a new page: for a page that is plain HTML
+/// (`crate::PLAIN_HTML_PAGES`) reached by a client-side navigation. Asks for the page's path
+/// without a trailing slash, the exact path the server serves without wasm, so this never loops.
+pub fn load_from_server() {
+    #[cfg(feature = "hydrate")]
+    {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let location = window.location();
+        let path = location.pathname().unwrap_or_default();
+        let search = location.search().unwrap_or_default();
+        let path = match path.trim_end_matches('/') {
+            "" => "/",
+            p => p,
+        };
+        let _ = location.assign(&format!("{path}{search}"));
+    }
+}
+
 /// Copies text to the clipboard without showing it; `false` when the browser refused.
 pub async fn copy_to_clipboard(text: &str) -> bool {
     #[cfg(feature = "hydrate")]

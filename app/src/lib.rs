@@ -25,6 +25,7 @@ use leptos_router::{
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     set_security_headers();
+    let plain = served_without_wasm();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -35,13 +36,38 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone() />
                 // `/pkg/keyway.<hash>.css` when the build hashes file names (hash.txt).
                 <HashedStylesheet options=options.clone() id="leptos" />
-                <HydrationScripts options />
+                {(!plain).then(|| view! { <HydrationScripts options /> })}
                 <MetaTags />
             </head>
-            <body class="min-h-screen bg-slate-50 text-slate-900 antialiased">
+            // `data-hydrated` says the page is interactive: set by the wasm once it has hydrated,
+            // or here for a page that is complete as plain HTML.
+            <body
+                class="min-h-screen bg-slate-50 text-slate-900 antialiased"
+                data-hydrated=plain.then_some("true")
+            >
                 <App />
             </body>
         </html>
+    }
+}
+
+/// Pages that are plain HTML, whose every control is a link or a form posting to a server
+/// function: the server renders them without any wasm, so one costs only its HTML and CSS, and
+/// the wasm holds none of their code (in the browser their route loads them from the server,
+/// `browser::load_from_server`). The login page is one.
+pub const PLAIN_HTML_PAGES: &[&str] = &["/login"];
+
+/// Whether the page being rendered is one of `PLAIN_HTML_PAGES`.
+fn served_without_wasm() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>()
+            .is_some_and(|p| PLAIN_HTML_PAGES.contains(&p.uri.path()))
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let _ = PLAIN_HTML_PAGES;
+        false
     }
 }
 
@@ -65,9 +91,10 @@ fn set_security_headers() {
     }
 }
 
-/// The pages. Each route is a `Lazy` one: its page's code is a wasm chunk of its own, fetched when
-/// the page is first shown (on a direct load, in parallel with the main wasm), so a page costs
-/// nothing on the first load of another. README, "Architecture", says how to add one.
+/// The pages. Each route but the plain-HTML login page is a `Lazy` one: its page's code is a wasm
+/// chunk of its own, fetched when the page is first shown (on a direct load, in parallel with the
+/// main wasm), so a page costs nothing on the first load of another. README, "Architecture",
+/// says how to add one.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -78,7 +105,8 @@ pub fn App() -> impl IntoView {
             <main class="mx-auto max-w-5xl px-4 py-6">
                 <Routes fallback=|| view! { <pages::NotFound /> }>
                     <Route path=path!("/") view={Lazy::<pages::home::HomeRoute>::new()} />
-                    <Route path=path!("/login") view={Lazy::<pages::login::LoginRoute>::new()} />
+                    // Plain HTML, rendered by the server only (`PLAIN_HTML_PAGES`).
+                    <Route path=path!("/login") view=pages::login::LoginPage />
                     <Route path=path!("/apps") view={Lazy::<pages::apps::AppsRoute>::new()} />
                     <Route path=path!("/secrets/:mount/*path") view={Lazy::<pages::secret::SecretRoute>::new()} />
                 </Routes>

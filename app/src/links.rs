@@ -28,6 +28,11 @@ pub fn secret_href(secret: &SecretRef) -> String {
     )
 }
 
+/// `/login?method=<mount>`: the login page with the method mounted at `mount` chosen.
+pub fn login_href(mount: &str) -> String {
+    format!("/login?method={}", encode_segment(mount))
+}
+
 /// `/apps?q=<query>&page=<page>` for the apps overview. `page` counts from 1, as the page shows
 /// it; an empty search and the first page are left out, so the plain overview is just `/apps`.
 pub fn apps_href(query: &str, page: u32) -> String {
@@ -64,6 +69,12 @@ mod tests {
             secret_href(&SecretRef::new("dev", "a b/c?d#e%")),
             "/secrets/dev/a%20b/c%3Fd%23e%25"
         );
+    }
+
+    #[test]
+    fn a_login_method_link_names_its_mount_escaped() {
+        assert_eq!(login_href("userpass"), "/login?method=userpass");
+        assert_eq!(login_href("ldap/corp"), "/login?method=ldap%2Fcorp");
     }
 
     #[test]

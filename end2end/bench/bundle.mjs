@@ -59,7 +59,11 @@ async function measure(page, path, { reload = false } = {}) {
   else await page.goto(`${keywayUrl()}${path}`, { waitUntil: "networkidle" });
   await page.waitForSelector("body[data-hydrated=true]", { timeout: 30_000 });
   await page.waitForLoadState("networkidle");
-  const tti = await page.evaluate(() => window.__kwHydratedAt ?? null);
+  // A page served as plain HTML (no wasm) arrives with data-hydrated already set: it is
+  // interactive once its DOM is.
+  const tti = await page.evaluate(
+    () => window.__kwHydratedAt ?? performance.getEntriesByType("navigation")[0]?.domInteractive ?? null,
+  );
   await cdp.detach();
   const byKind = { wasm: 0, js: 0, css: 0, html: 0, other: 0 };
   const statuses = {};

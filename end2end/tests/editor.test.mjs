@@ -8,9 +8,13 @@ import { bao, draftRow, hydrated, keyRow, kvGet, kvPut, login, openSecret, uniqu
 
 const MASK = "••••••••";
 
-test("a wrong password gets one plain message; a right one shows the mounts", async (t) => {
+test("the login page is plain HTML: no wasm, a wrong password gets one plain message, a right one shows the mounts", async (t) => {
   const { page, close } = await launch();
   t.after(close);
+  const wasm = [];
+  page.on("request", (r) => {
+    if (new URL(r.url()).pathname.endsWith(".wasm")) wasm.push(r.url());
+  });
   await page.goto(`${keywayUrl()}/login`);
   await hydrated(page);
   const form = page.getByTestId("login-form");
@@ -18,6 +22,8 @@ test("a wrong password gets one plain message; a right one shows the mounts", as
   await form.locator("input[name=secret]").fill("wrong");
   await form.getByRole("button", { name: "Log in" }).click();
   await assert.doesNotReject(page.getByTestId("error").filter({ hasText: "Those credentials were not accepted" }).waitFor());
+  assert.deepEqual(wasm, [], "a direct load of /login fetches no wasm, not even after a failed attempt");
+  assert.ok(!/alice|wrong/.test(page.url()), `the URL after a failed login names no credential: ${page.url()}`);
   await login(page, "alice", "alice-pass");
   await page.getByTestId("mount-dev").waitFor();
   assert.equal(await page.getByTestId("mount-staging").count(), 0, "alice must not see staging");
@@ -173,6 +179,28 @@ test("logging out ends the session: the secrets page sends you to log in", async
   assert.equal(await page.getByTestId("whoami").count(), 0);
 });
 
+test("a session that ends while a page is open leads to the login form, and it logs in", async (t) => {
+  const { page, close } = await launch();
+  t.after(close);
+  await login(page, "alice", "alice-pass");
+  await hydrated(page);
+  await page.context().clearCookies();
+  await page.evaluate(() => (window.__kwSamePage = true));
+  // A link followed in the page: the router finds the session ended and goes to /login, whose
+  // route in the browser loads the plain page from the server.
+  await page.getByRole("link", { name: "webapp/config" }).click();
+  await page.waitForURL(/\/login$/);
+  const form = page.getByTestId("login-form");
+  await form.waitFor();
+  assert.equal(await page.evaluate(() => window.__kwSamePage), undefined, "the login page came from the server");
+  assert.equal(await page.locator("script[type=module]").count(), 0, "and without wasm");
+  await form.locator("input[name=username]").fill("alice");
+  await form.locator("input[name=secret]").fill("alice-pass");
+  await form.getByRole("button", { name: "Log in" }).click();
+  await page.getByTestId("mount-dev").waitFor();
+  assert.equal(await page.getByTestId("whoami").textContent(), "userpass-alice");
+});
+
 test("a Vault token logs in, and a secret whose mount has a slash opens", async (t) => {
   const mount = `teams${Date.now().toString(36)}/payments`;
   await bao("POST", `sys/mounts/${mount}`, { type: "kv", options: { version: "2" } });
@@ -185,7 +213,10 @@ test("a Vault token logs in, and a secret whose mount has a slash opens", async 
   t.after(close);
   await page.goto(`${keywayUrl()}/login`);
   await hydrated(page);
+  // Each method is a link: the plain login page needs no wasm to switch.
   await page.getByRole("tab", { name: "Token" }).click();
+  await page.waitForURL(/\/login\?method=token$/);
+  assert.equal(await page.getByRole("tab", { name: "Token" }).getAttribute("aria-selected"), "true");
   const form = page.getByTestId("login-form");
   await form.locator("input[name=secret]").fill(token);
   await form.getByRole("button", { name: "Log in" }).click();
