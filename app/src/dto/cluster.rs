@@ -33,7 +33,7 @@ pub struct ClusterApp {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum LiveState {
     Live {
         version: u64,
@@ -76,7 +76,7 @@ pub struct WorkloadState {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum PodsState {
     UpToDate,
     RestartNeeded {

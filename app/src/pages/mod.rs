@@ -1,4 +1,5 @@
-//! One module per page, each a lazy route (see `App`); `on_first_open` shows a lazy part of a page.
+//! One module per page, each a lazy route (see `App`); `on_first_open` and `rendered_lazily` show
+//! a lazy part of a page.
 
 pub mod apps;
 pub mod home;
@@ -31,18 +32,43 @@ pub fn NotFound() -> impl IntoView {
 pub(crate) fn on_first_open(part: impl std::future::Future<Output = AnyView> + 'static) -> AnyView {
     #[cfg(feature = "hydrate")]
     {
-        // The chunk loader's future is not `Send`; the browser runs it on its only thread.
-        let part = send_wrapper::SendWrapper::new(part);
-        view! {
-            <Suspense fallback=|| view! { <p class="mt-4 text-slate-500">"Loading…"</p> }>
-                {Suspend::new(part)}
-            </Suspense>
-        }
-        .into_any()
+        suspended(part, || {
+            view! { <p class="mt-4 text-slate-500">"Loading…"</p> }.into_any()
+        })
     }
     #[cfg(not(feature = "hydrate"))]
     {
         drop(part);
         ().into_any()
     }
+}
+
+/// Shows a lazy part of a page that the server renders too, when the page has something for it
+/// (the cluster panel's app cards): the server renders it in place and names its chunk in the
+/// page's preloads, so the browser fetches that chunk beside the main wasm and hydrates the part
+/// once it has arrived. Shown later in the browser, it appears once its chunk has loaded.
+pub(crate) fn rendered_lazily(
+    part: impl std::future::Future<Output = AnyView> + Send + 'static,
+) -> AnyView {
+    suspended(part, || ().into_any())
+}
+
+/// `part` inside a `Suspense`. In the browser the chunk loader's future is not `Send`; the browser
+/// runs it on its only thread.
+#[cfg(feature = "hydrate")]
+fn suspended(
+    part: impl std::future::Future<Output = AnyView> + 'static,
+    fallback: fn() -> AnyView,
+) -> AnyView {
+    let part = send_wrapper::SendWrapper::new(part);
+    view! { <Suspense fallback>{Suspend::new(part)}</Suspense> }.into_any()
+}
+
+/// `part` inside a `Suspense` (on the server, where it is `Send`).
+#[cfg(not(feature = "hydrate"))]
+fn suspended(
+    part: impl std::future::Future<Output = AnyView> + Send + 'static,
+    fallback: fn() -> AnyView,
+) -> AnyView {
+    view! { <Suspense fallback>{Suspend::new(part)}</Suspense> }.into_any()
 }

@@ -24,6 +24,7 @@ use super::PageCtx;
 use crate::api::cluster::cluster_view;
 use crate::dto::ClusterStatus;
 use crate::error::AppError;
+use crate::pages::rendered_lazily;
 
 /// What the parts of the panel share.
 #[derive(Clone, Copy)]
@@ -98,14 +99,7 @@ fn PanelBody(
     let configured = move || latest.with(|s| s.as_ref().is_some_and(|s| s.configured));
     let problem = move || latest.with(|s| s.as_ref().is_some_and(|s| s.problem.is_some()));
     let no_apps = move || latest.with(|s| s.as_ref().is_some_and(|s| s.apps.is_empty()));
-    let apps = move || {
-        latest.with(|s| {
-            s.iter()
-                .flat_map(|s| &s.apps)
-                .map(|a| crate::dto::AppRef::new(a.namespace.clone(), a.name.clone()))
-                .collect::<Vec<_>>()
-        })
-    };
+    let some_apps = move || latest.with(|s| s.as_ref().is_some_and(|s| !s.apps.is_empty()));
     view! {
         {move || failure.get().map(|e| view! {
             <p class="mt-4 text-sm text-amber-800" data-testid="cluster-unavailable">
@@ -124,11 +118,32 @@ fn PanelBody(
                 {move || (no_apps() && !problem()).then(|| view! {
                     <p class="mt-2 text-sm text-slate-600" data-testid="cluster-none">{format::NOT_SET_UP}</p>
                 })}
-                <div class="divide-y divide-slate-100">
-                    <For each=apps key=|k| k.clone() children=move |k| view! { <AppCard panel id=k /> } />
-                </div>
+                <Show when=some_apps>
+                    {move || rendered_lazily(app_cards(panel))}
+                </Show>
             </section>
         </Show>
+    }
+    .into_any()
+}
+
+/// The apps' cards, most of the panel's code, in a wasm chunk of their own: fetched only for a
+/// secret that some app in the cluster uses (beside the main wasm, when the server rendered
+/// them), never for one that none uses or on a Keyway without a cluster.
+#[lazy]
+fn app_cards(panel: Panel) -> AnyView {
+    let apps = move || {
+        panel.latest.with(|s| {
+            s.iter()
+                .flat_map(|s| &s.apps)
+                .map(|a| crate::dto::AppRef::new(a.namespace.clone(), a.name.clone()))
+                .collect::<Vec<_>>()
+        })
+    };
+    view! {
+        <div class="divide-y divide-slate-100">
+            <For each=apps key=|k| k.clone() children=move |k| view! { <AppCard panel id=k /> } />
+        </div>
     }
     .into_any()
 }
