@@ -180,13 +180,17 @@ fn state(v: &Value) -> &str {
 fn live(v: &Value) -> &str {
     state(&v["live"])
 }
-/// The fields of `v`'s live state, whichever its variant.
-fn live_fields(v: &Value) -> &Value {
+/// The fields of a state, whichever its variant (`Null` for a variant without fields).
+fn fields(state: &Value) -> &Value {
     static NONE: Value = Value::Null;
-    v["live"]
+    state
         .as_object()
         .and_then(|o| o.values().next())
         .unwrap_or(&NONE)
+}
+/// The fields of `v`'s live state.
+fn live_fields(v: &Value) -> &Value {
+    fields(&v["live"])
 }
 fn pods<'a>(v: &'a Value, workload: &str) -> &'a str {
     v["workloads"]
@@ -285,7 +289,7 @@ async fn pending_then_sync_now_then_live_then_restart_to_up_to_date() {
         pods(v, &s.app()) == "restarting"
     })
     .await;
-    let w = &v["workloads"][0]["pods"];
+    let w = fields(&v["workloads"][0]["pods"]);
     assert_eq!(w["total"], 3, "{w}");
     // A second click while it rolls does not start another.
     let (code, body) = alice
@@ -498,7 +502,7 @@ async fn paused_refused_and_a_rollout_past_its_deadline_fails() {
         .unwrap()
         .clone();
     assert!(
-        w["pods"]["reason"]
+        fields(&w["pods"])["reason"]
             .as_str()
             .unwrap()
             .starts_with("The new version did not start within its deadline"),
