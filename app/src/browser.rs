@@ -1,12 +1,17 @@
 //! The few browser APIs the pages use (clipboard, file download, file read), with no-op stand-ins
 //! for the server render, where they never run.
 
-/// Loads the current URL from the server as a new page: for a page that is plain HTML
-/// (`crate::PLAIN_HTML_PAGES`) reached by a client-side navigation. Asks for the page's path
-/// without a trailing slash, the exact path the server serves without wasm, so this never loops.
+/// Loads the current URL from the server as a new page, in place of this one in the history: for
+/// a plain-HTML page (`crate::PLAIN_HTML_PAGES`) the router reached by a client-side navigation.
+/// It asks for the path without a trailing slash, as the server lists it, and does nothing while
+/// the page is being hydrated (a page the server did send with wasm), so it can never loop.
 pub fn load_from_server() {
     #[cfg(feature = "hydrate")]
     {
+        use leptos::prelude::Owner;
+        if Owner::current_shared_context().is_some_and(|sc| sc.during_hydration()) {
+            return;
+        }
         let Some(window) = web_sys::window() else {
             return;
         };
@@ -17,7 +22,7 @@ pub fn load_from_server() {
             "" => "/",
             p => p,
         };
-        let _ = location.assign(&format!("{path}{search}"));
+        let _ = location.replace(&format!("{path}{search}"));
     }
 }
 

@@ -73,3 +73,84 @@ impl AppError {
         }
     }
 }
+
+/// Why a login from the login form failed, as it travels in the URL back to the form
+/// (`links::login_href`): a code from a closed list, never text, so a crafted link cannot put
+/// words of its own on the login page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginProblem {
+    BadCredentials,
+    /// Vault (or the audit store) cannot be reached.
+    Unavailable,
+    /// The form named a login method Keyway does not offer.
+    UnknownMethod,
+    Other,
+}
+
+impl LoginProblem {
+    pub const ALL: [LoginProblem; 4] = [
+        LoginProblem::BadCredentials,
+        LoginProblem::Unavailable,
+        LoginProblem::UnknownMethod,
+        LoginProblem::Other,
+    ];
+
+    /// The problem a failed login's error stands for.
+    pub fn of(e: &AppError) -> Self {
+        match e {
+            AppError::BadCredentials | AppError::Unauthenticated | AppError::Denied(_) => {
+                LoginProblem::BadCredentials
+            }
+            AppError::Unavailable(_) | AppError::Transport(_) => LoginProblem::Unavailable,
+            AppError::Invalid(_) => LoginProblem::UnknownMethod,
+            _ => LoginProblem::Other,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            LoginProblem::BadCredentials => "bad-credentials",
+            LoginProblem::Unavailable => "unavailable",
+            LoginProblem::UnknownMethod => "unknown-method",
+            LoginProblem::Other => "other",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.code() == code)
+    }
+
+    /// What the login page says, always the same fixed sentence for a code.
+    pub fn error(self) -> AppError {
+        match self {
+            LoginProblem::BadCredentials => AppError::BadCredentials,
+            LoginProblem::Unavailable => {
+                AppError::Unavailable("Vault cannot be reached right now.".into())
+            }
+            LoginProblem::UnknownMethod => {
+                AppError::Invalid("That login method is not offered here.".into())
+            }
+            LoginProblem::Other => AppError::Internal,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_login_problem_round_trips_through_its_code_and_says_a_fixed_sentence() {
+        for p in LoginProblem::ALL {
+            assert_eq!(LoginProblem::parse(p.code()), Some(p));
+            assert_eq!(LoginProblem::of(&p.error()), p, "{p:?}");
+        }
+        assert_eq!(LoginProblem::parse("Keyway has moved"), None);
+        assert_eq!(
+            LoginProblem::of(&AppError::Unavailable("vault said: x".into()))
+                .error()
+                .to_string(),
+            "Vault cannot be reached right now."
+        );
+    }
+}

@@ -18,7 +18,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path, Lazy,
+    path, Lazy, SsrMode,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -53,9 +53,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 
 /// Pages that are plain HTML, whose every control is a link or a form posting to a server
 /// function: the server renders them without any wasm, so one costs only its HTML and CSS, and
-/// the wasm holds none of their code (in the browser their route loads them from the server,
-/// `browser::load_from_server`). The login page is one.
-pub const PLAIN_HTML_PAGES: &[&str] = &["/login"];
+/// the wasm holds none of their code. The login page is one. A page joins with three things:
+/// its path here; a plain (not `Lazy`) route with `ssr=SsrMode::Async`, so the page arrives whole
+/// without a script; and, in the hydrate build, a component for that route that calls
+/// `browser::load_from_server` (see `pages::login`). A server test checks each path.
+pub const PLAIN_HTML_PAGES: &[&str] = &[links::LOGIN];
 
 /// Whether the page being rendered is one of `PLAIN_HTML_PAGES`.
 fn served_without_wasm() -> bool {
@@ -66,7 +68,6 @@ fn served_without_wasm() -> bool {
     }
     #[cfg(not(feature = "ssr"))]
     {
-        let _ = PLAIN_HTML_PAGES;
         false
     }
 }
@@ -105,8 +106,8 @@ pub fn App() -> impl IntoView {
             <main class="mx-auto max-w-5xl px-4 py-6">
                 <Routes fallback=|| view! { <pages::NotFound /> }>
                     <Route path=path!("/") view={Lazy::<pages::home::HomeRoute>::new()} />
-                    // Plain HTML, rendered by the server only (`PLAIN_HTML_PAGES`).
-                    <Route path=path!("/login") view=pages::login::LoginPage />
+                    // Plain HTML, rendered by the server only and whole (`PLAIN_HTML_PAGES`).
+                    <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/apps") view={Lazy::<pages::apps::AppsRoute>::new()} />
                     <Route path=path!("/secrets/:mount/*path") view={Lazy::<pages::secret::SecretRoute>::new()} />
                 </Routes>

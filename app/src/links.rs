@@ -2,9 +2,11 @@
 //!
 //! A mount may itself contain `/` (`teams/payments`): it is encoded as one path segment. A secret's
 //! path keeps its `/` separators; each of its segments is encoded.
-//! The apps overview keeps its search text and page in the query string, encoded the same way.
+//! The apps overview keeps its search text and page in the query string, encoded the same way, and
+//! so does the login page its chosen method and the reason of a failed attempt.
 
 use crate::dto::SecretRef;
+use crate::error::LoginProblem;
 
 fn encode_segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -28,9 +30,18 @@ pub fn secret_href(secret: &SecretRef) -> String {
     )
 }
 
-/// `/login?method=<mount>`: the login page with the method mounted at `mount` chosen.
-pub fn login_href(mount: &str) -> String {
-    format!("/login?method={}", encode_segment(mount))
+/// The login page (plain HTML: `crate::PLAIN_HTML_PAGES`).
+pub const LOGIN: &str = "/login";
+
+/// `/login?mount=<mount>[&problem=<code>]`: the login page with the method mounted at `mount`
+/// chosen, saying why the last attempt failed.
+pub fn login_href(mount: &str, problem: Option<LoginProblem>) -> String {
+    let mut href = format!("{LOGIN}?mount={}", encode_segment(mount));
+    if let Some(p) = problem {
+        href.push_str("&problem=");
+        href.push_str(p.code());
+    }
+    href
 }
 
 /// `/apps?q=<query>&page=<page>` for the apps overview. `page` counts from 1, as the page shows
@@ -73,8 +84,11 @@ mod tests {
 
     #[test]
     fn a_login_method_link_names_its_mount_escaped() {
-        assert_eq!(login_href("userpass"), "/login?method=userpass");
-        assert_eq!(login_href("ldap/corp"), "/login?method=ldap%2Fcorp");
+        assert_eq!(login_href("userpass", None), "/login?mount=userpass");
+        assert_eq!(
+            login_href("ldap/corp", Some(LoginProblem::BadCredentials)),
+            "/login?mount=ldap%2Fcorp&problem=bad-credentials"
+        );
     }
 
     #[test]

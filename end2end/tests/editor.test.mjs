@@ -214,9 +214,9 @@ test("a Vault token logs in, and a secret whose mount has a slash opens", async 
   await page.goto(`${keywayUrl()}/login`);
   await hydrated(page);
   // Each method is a link: the plain login page needs no wasm to switch.
-  await page.getByRole("tab", { name: "Token" }).click();
-  await page.waitForURL(/\/login\?method=token$/);
-  assert.equal(await page.getByRole("tab", { name: "Token" }).getAttribute("aria-selected"), "true");
+  await page.getByRole("link", { name: "Token" }).click();
+  await page.waitForURL(/\/login\?mount=token$/);
+  assert.equal(await page.getByRole("link", { name: "Token" }).getAttribute("aria-current"), "page");
   const form = page.getByTestId("login-form");
   await form.locator("input[name=secret]").fill(token);
   await form.getByRole("button", { name: "Log in" }).click();

@@ -1,6 +1,7 @@
 //! The axum router and the middleware every response passes through.
 //!
-//! - a request id on every request (logged, audited, echoed as `x-request-id`);
+//! - a request id on every request (logged, audited, echoed as `x-request-id` but on the bundle's
+//!   files);
 //! - cross-site protection: a state-changing request must come from Keyway's own origin;
 //! - security headers, and `Cache-Control: no-store` on everything but the static bundle, so no
 //!   page or server-function answer that may carry a value is kept by a browser or proxy;
@@ -190,7 +191,7 @@ async fn request_id(mut req: Request<Body>, next: Next) -> Response {
         next.run(req).instrument(span.clone()).await
     };
     span.in_scope(|| tracing::info!(status = res.status().as_u16(), "finished"));
-    // A file of the bundle is not worth the 52 bytes: its request id is in the log line above.
+    // A file of the bundle goes without (`assets`): its request id is in the log line above.
     if assets::is_bundle_file(&res) {
         return res;
     }
@@ -237,16 +238,8 @@ async fn guard(State(state): State<AppState>, req: Request<Body>, next: Next) ->
     let set = |h: &mut axum::http::HeaderMap, k: &'static str, v: &'static str| {
         h.insert(k, HeaderValue::from_static(v));
     };
-    // Headers a browser ignores on the bundle's files are left off them: they carry their own
-    // caching headers (`assets`), and a page load fetches dozens of them, so every header would
-    // be paid dozens of times (`end2end/bench/bundle`). What only a document obeys (referrer,
-    // framing, opener, permissions, CSP; the stylesheet fetches nothing of its own) goes on pages
-    // and answers only; `nosniff` acts on scripts and stylesheets only, not on the wasm chunks
-    // the loader fetches.
+    // A file of the bundle carries all its headers already (`assets`).
     if assets::is_bundle_file(&res) {
-        if !assets::is_wasm(&res) {
-            set(res.headers_mut(), "x-content-type-options", "nosniff");
-        }
         return res;
     }
     let h = res.headers_mut();

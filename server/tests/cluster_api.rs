@@ -871,7 +871,18 @@ async fn the_overview_lists_only_readable_apps_and_searches() {
         ),
         (Some("dev"), Some("webapp/config"))
     );
-    assert!(!state(&kv["live"]).is_empty());
+    assert!(
+        [
+            "live",
+            "pending",
+            "failing",
+            "pinned",
+            "not_set_up",
+            "unknown"
+        ]
+        .contains(&state(&kv["live"])),
+        "{kv}"
+    );
 
     let v = alice
         .ok("cluster_apps", json!({"query": "PAYMENTS", "page": 0}))

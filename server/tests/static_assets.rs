@@ -240,3 +240,36 @@ async fn pages_are_compressed_and_server_function_answers_are_not() {
         assert_eq!(header(&h, header::CACHE_CONTROL), "no-store", "{endpoint}");
     }
 }
+
+#[tokio::test]
+async fn plain_html_pages_come_whole_without_wasm_and_other_pages_with_it() {
+    let app = TestApp::spawn().await;
+    for path in keyway_app::PLAIN_HTML_PAGES {
+        let (status, h, body) = get(&app, path, &[]).await;
+        let html = String::from_utf8(body).unwrap();
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(
+            !html.contains(".wasm") && !html.contains("modulepreload"),
+            "{path} names no wasm: {html}"
+        );
+        assert!(html.contains(r#"data-hydrated="true""#), "{path}: {html}");
+        assert!(
+            html.contains(r#"data-testid="login-form""#) && !html.contains("<template"),
+            "{path} arrives whole, its form in place without a script to move it: {html}"
+        );
+        // A document keeps every header a document obeys.
+        assert!(!header(&h, header::CONTENT_SECURITY_POLICY).is_empty());
+        assert_eq!(header(&h, header::REFERRER_POLICY), "same-origin");
+        assert_eq!(header(&h, header::X_CONTENT_TYPE_OPTIONS), "nosniff");
+        assert!(!header(&h, "x-request-id".parse().unwrap()).is_empty());
+    }
+    // Any other page (here the not-found one) loads the wasm and is hydrated by it.
+    let (status, _, body) = get(&app, "/no-such-page", &[]).await;
+    let html = String::from_utf8(body).unwrap();
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        html.contains("modulepreload") && html.contains(".wasm"),
+        "{html}"
+    );
+    assert!(!html.contains("data-hydrated"), "{html}");
+}

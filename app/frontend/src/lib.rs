@@ -13,6 +13,8 @@ pub fn hydrate() {
         let Some(body) = leptos::prelude::document().body() else {
             return;
         };
+        // The chunks of lazy parts the server rendered must be in before their part hydrates.
+        keyway_app::pages::load_server_rendered_parts().await;
         leptos::mount::hydrate_from_async(body.clone(), keyway_app::App)
             .await
             .forget();

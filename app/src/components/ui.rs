@@ -10,7 +10,8 @@ pub fn ErrorBox(error: AppError) -> impl IntoView {
     let next = match &error {
         AppError::Unauthenticated => Some(
             view! {
-                <a href="/login" class="ml-2 font-medium underline">"Log in"</a>
+                // rel=external: the plain-HTML login page comes from the server, not the router.
+                <a href=crate::links::LOGIN rel="external" class="ml-2 font-medium underline">"Log in"</a>
             }
             .into_any(),
         ),

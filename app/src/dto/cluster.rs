@@ -32,6 +32,8 @@ pub struct ClusterApp {
     pub details: AppDetails,
 }
 
+/// On the wire externally tagged (`{"pending": {…}}`, `"not_set_up"`), as is `PodsState`: serde's
+/// internally tagged form buffers through its generic `Content` type, ~8 KB of wasm on every page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LiveState {
@@ -149,4 +151,36 @@ pub struct ClusterAppSummary {
     pub live: LiveState,
     pub workloads: u32,
     pub workloads_up_to_date: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn states_travel_externally_tagged() {
+        let pending = LiveState::Pending {
+            cluster_version: Some(2),
+            vault_version: 3,
+            written: 10,
+            next_refresh_due: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&pending).unwrap(),
+            json!({"pending": {"cluster_version": 2, "vault_version": 3, "written": 10, "next_refresh_due": null}})
+        );
+        assert_eq!(
+            serde_json::to_value(LiveState::NotSetUp).unwrap(),
+            json!("not_set_up")
+        );
+        assert_eq!(
+            serde_json::to_value(PodsState::UpToDate).unwrap(),
+            json!("up_to_date")
+        );
+        assert_eq!(
+            serde_json::from_value::<PodsState>(json!({"restart_needed": {"since": 5}})).unwrap(),
+            PodsState::RestartNeeded { since: 5 }
+        );
+    }
 }

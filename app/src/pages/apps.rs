@@ -97,7 +97,7 @@ fn AppsOverview() -> impl IntoView {
                 let go = go.clone();
                 apps.get()
                     .map(move |r| match r {
-                        Err(AppError::Unauthenticated) => view! { <Redirect path="/login" /> }.into_any(),
+                        Err(AppError::Unauthenticated) => view! { <Redirect path=crate::links::LOGIN /> }.into_any(),
                         Err(e) => view! { <div class="mt-4"><ErrorBox error=e /></div> }.into_any(),
                         // The search text of this answer: a newer one has not been answered yet.
                         Ok(list) => view! { <Results list query=query.get_untracked() go /> }.into_any(),

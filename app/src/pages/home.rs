@@ -38,7 +38,7 @@ fn HomePage() -> impl IntoView {
             {move || {
                 mounts.get()
                     .map(|r| match r {
-                        Err(AppError::Unauthenticated) => view! { <Redirect path="/login" /> }.into_any(),
+                        Err(AppError::Unauthenticated) => view! { <Redirect path=crate::links::LOGIN /> }.into_any(),
                         Err(e) => view! { <div class="mt-4"><ErrorBox error=e /></div> }.into_any(),
                         Ok(list) if list.is_empty() => {
                             view! {

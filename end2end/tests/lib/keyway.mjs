@@ -33,7 +33,8 @@ export function uniqueSecretPath(name) {
   return `e2e/${name}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
 }
 
-/** Waits until the wasm has hydrated the page (the frontend sets body[data-hydrated]). */
+/** Waits until the page is interactive: body[data-hydrated], set by the wasm once it has hydrated
+ * the page, or by the server on a plain-HTML page (the login page). */
 export async function hydrated(page) {
   await page.waitForSelector("body[data-hydrated=true]", { timeout: 20_000 });
 }

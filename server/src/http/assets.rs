@@ -10,10 +10,14 @@
 //! - Revalidated: every answer has an `ETag`; `If-None-Match` and `If-Modified-Since` are
 //!   answered `304 Not Modified` without a body.
 //! - Lean headers: a page load fetches dozens of these files, and every header is paid once per
-//!   file (`end2end/bench/bundle`). So a hashed file goes without `Last-Modified` (its `ETag`
-//!   validates it, and it is never revalidated anyway), no file says `Accept-Ranges` (nobody
-//!   fetches a part of a chunk), and the response is marked [`BundleFile`] for the layers outside,
-//!   which then leave off what only a document obeys.
+//!   file (`end2end/bench/bundle`), so a file gets only the headers a browser acts on there. A
+//!   hashed file goes without `Last-Modified` (its `ETag` validates it, and it is never
+//!   revalidated anyway); no file says `Accept-Ranges` (nobody fetches a part of a chunk); scripts
+//!   and stylesheets get `nosniff`, the wasm chunks not (it acts on scripts and stylesheets only,
+//!   and the loader fetches the chunks); and the response is marked [`BundleFile`], so the layers
+//!   outside (`http::guard`, `http::request_id`) add nothing: what only a document obeys
+//!   (referrer, framing, opener, permissions, CSP; the stylesheet fetches nothing of its own),
+//!   and the request id (it is in the log).
 //!
 //! leptos_axum's file handler cannot be used for this: it forwards only `Accept-Encoding` to
 //! `ServeDir`, so conditional requests always got the whole file.
@@ -45,13 +49,6 @@ pub fn is_bundle_file(res: &Response) -> bool {
     res.extensions().get::<BundleFile>().is_some()
 }
 
-/// Whether `res` is a wasm module (`application/wasm`).
-pub fn is_wasm(res: &Response) -> bool {
-    res.headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v == "application/wasm")
-}
-
 /// The service for `/pkg/`, serving `pkg_dir`.
 pub fn service(pkg_dir: &Path) -> Router {
     // The bundle is flat: a directory is never a file of it (and no redirect is answered).
@@ -67,6 +64,7 @@ pub fn service(pkg_dir: &Path) -> Router {
 /// Adds the caching headers and answers `If-None-Match` from the `ETag`.
 async fn caching(mut req: Request<Body>, next: Next) -> Response {
     let immutable = has_content_hash(req.uri().path());
+    let wasm = req.uri().path().ends_with(".wasm");
     let if_none_match = req.headers_mut().remove(header::IF_NONE_MATCH);
     if if_none_match.is_some() {
         // RFC 9110 13.2.2: with If-None-Match, If-Modified-Since is ignored.
@@ -100,6 +98,12 @@ async fn caching(mut req: Request<Body>, next: Next) -> Response {
     h.remove(header::ACCEPT_RANGES);
     if immutable {
         h.remove(header::LAST_MODIFIED);
+    }
+    if !wasm {
+        h.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
     }
     res.extensions_mut().insert(BundleFile);
     res

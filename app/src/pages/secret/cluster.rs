@@ -24,7 +24,7 @@ use super::PageCtx;
 use crate::api::cluster::cluster_view;
 use crate::dto::ClusterStatus;
 use crate::error::AppError;
-use crate::pages::rendered_lazily;
+use crate::pages::{rendered_lazily, ServerRenderedPart};
 
 /// What the parts of the panel share.
 #[derive(Clone, Copy)]
@@ -119,7 +119,7 @@ fn PanelBody(
                     <p class="mt-2 text-sm text-slate-600" data-testid="cluster-none">{format::NOT_SET_UP}</p>
                 })}
                 <Show when=some_apps>
-                    {move || rendered_lazily(app_cards(panel))}
+                    {move || rendered_lazily(ServerRenderedPart::ClusterAppCards, app_cards(panel))}
                 </Show>
             </section>
         </Show>
@@ -128,8 +128,9 @@ fn PanelBody(
 }
 
 /// The apps' cards, most of the panel's code, in a wasm chunk of their own: fetched only for a
-/// secret that some app in the cluster uses (beside the main wasm, when the server rendered
-/// them), never for one that none uses or on a Keyway without a cluster.
+/// secret that some app in the cluster uses (before hydrating, when the server rendered them;
+/// `pages::load_server_rendered_parts`), never for one that none uses or on a Keyway without a
+/// cluster.
 #[lazy]
 fn app_cards(panel: Panel) -> AnyView {
     let apps = move || {
@@ -146,4 +147,10 @@ fn app_cards(panel: Panel) -> AnyView {
         </div>
     }
     .into_any()
+}
+
+/// Loads the app cards' chunk (for `pages::ServerRenderedPart`).
+#[cfg(feature = "hydrate")]
+pub(crate) async fn load_app_cards() {
+    __preload_app_cards().await;
 }

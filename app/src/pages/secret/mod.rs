@@ -142,7 +142,7 @@ fn SecretPage() -> impl IntoView {
                 view_res
                     .get()
                     .map(|r| match r {
-                        Err(AppError::Unauthenticated) => view! { <Redirect path="/login" /> }.into_any(),
+                        Err(AppError::Unauthenticated) => view! { <Redirect path=crate::links::LOGIN /> }.into_any(),
                         Err(e) => view! { <div class="mt-4"><ErrorBox error=e /></div> }.into_any(),
                         Ok(v) => {
                             let v = StoredValue::new(v);

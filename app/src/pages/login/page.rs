@@ -1,0 +1,112 @@
+//! The login page as the server renders it, for the server only (see `super`).
+
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::auth::Login;
+use crate::components::ui::ErrorBox;
+use crate::dto::{LoginKind, LoginMethod};
+use crate::error::LoginProblem;
+use crate::links::login_href;
+
+/// The page. Its route renders it whole before sending it (`SsrMode::Async` in `App`), so it
+/// needs no script to show its form.
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let query = use_query_map().get_untracked();
+    let wanted_mount = query.get("mount");
+    // From a closed list of codes: a crafted link cannot put its own words here.
+    let problem = query
+        .get_str("problem")
+        .and_then(LoginProblem::parse)
+        .map(LoginProblem::error);
+    let methods = async move {
+        // Asked of the backend directly: a server function's answer would set this page's status.
+        let options = match crate::backend::backend() {
+            Ok(backend) => backend.login_options().await,
+            Err(e) => Err(e),
+        };
+        match options {
+            Err(e) => view! { <div class="mt-4"><ErrorBox error=e /></div> }.into_any(),
+            Ok(opts) => {
+                let chosen = wanted_mount
+                    .and_then(|m| opts.methods.iter().position(|x| x.mount == m))
+                    .unwrap_or(0);
+                view! {
+                    <nav class="mt-4 flex flex-wrap gap-2" aria-label="Login method">
+                        {opts.methods.iter().enumerate().map(|(i, m)| {
+                            let here = i == chosen;
+                            view! {
+                                <a
+                                    href=login_href(&m.mount, None)
+                                    class=if here { "tab tab-active" } else { "tab" }
+                                    aria-current=here.then_some("page")
+                                >
+                                    {method_label(m)}
+                                </a>
+                            }
+                        }).collect_view()}
+                    </nav>
+                    {opts.methods.get(chosen).cloned().map(|method| view! { <LoginForm method /> })}
+                }
+                .into_any()
+            }
+        }
+    };
+    view! {
+        <div class="mx-auto mt-10 max-w-md">
+            <div class="card">
+                <h1 class="text-xl font-semibold">"Log in to Keyway"</h1>
+                <p class="mt-1 text-sm text-slate-600">
+                    "Use your Vault identity. Keyway acts with your own Vault permissions."
+                </p>
+                {problem.map(|e| view! { <div class="mt-4"><ErrorBox error=e /></div> })}
+                <Suspense fallback=|| ()>{Suspend::new(methods)}</Suspense>
+            </div>
+        </div>
+    }
+}
+
+fn method_label(m: &LoginMethod) -> String {
+    if m.mount == m.kind.as_str() {
+        m.kind.label().to_string()
+    } else {
+        format!("{} ({})", m.kind.label(), m.mount)
+    }
+}
+
+/// The form for one method, posted to the login server function.
+#[component]
+fn LoginForm(method: LoginMethod) -> impl IntoView {
+    let kind = method.kind;
+    view! {
+        <form method="post" action=Login::url() class="mt-4 space-y-3" data-testid="login-form">
+            <input type="hidden" name="method" value=kind.as_str() />
+            {(kind != LoginKind::Token).then(|| view! {
+                <label class="field">
+                    <span>"Username"</span>
+                    <input name="username" autocomplete="username" required class="input" />
+                </label>
+            })}
+            <label class="field">
+                <span>{if kind == LoginKind::Token { "Vault token" } else { "Password" }}</span>
+                <input
+                    name="secret"
+                    type="password"
+                    required
+                    class="input"
+                    autocomplete=if kind == LoginKind::Token { "off" } else { "current-password" }
+                />
+            </label>
+            <details class="text-sm text-slate-600">
+                <summary class="cursor-pointer">"Mount path"</summary>
+                <label class="field mt-2">
+                    <span>"Auth method mounted at"</span>
+                    <input name="mount" value=method.mount class="input" />
+                </label>
+            </details>
+            <button type="submit" class="btn-primary w-full">"Log in"</button>
+        </form>
+    }
+}
