@@ -3,15 +3,11 @@
 
 /// Loads the current URL from the server as a new page, in place of this one in the history: for
 /// a plain-HTML page (`crate::PLAIN_HTML_PAGES`) the router reached by a client-side navigation.
-/// It asks for the path without a trailing slash, as the server lists it, and does nothing while
-/// the page is being hydrated (a page the server did send with wasm), so it can never loop.
+/// It asks for the path without a trailing slash, exactly as the server lists it (which serves
+/// it without wasm, so this runs once), on this origin.
 pub fn load_from_server() {
     #[cfg(feature = "hydrate")]
     {
-        use leptos::prelude::Owner;
-        if Owner::current_shared_context().is_some_and(|sc| sc.during_hydration()) {
-            return;
-        }
         let Some(window) = web_sys::window() else {
             return;
         };
@@ -22,7 +18,8 @@ pub fn load_from_server() {
             "" => "/",
             p => p,
         };
-        let _ = location.replace(&format!("{path}{search}"));
+        let origin = location.origin().unwrap_or_default();
+        let _ = location.replace(&format!("{origin}{path}{search}"));
     }
 }
 

@@ -80,29 +80,31 @@ impl AppError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoginProblem {
     BadCredentials,
-    /// Vault (or the audit store) cannot be reached.
+    /// Vault or Keyway's own storage cannot be reached.
     Unavailable,
+    /// A field of the form was left empty.
+    Incomplete,
     /// The form named a login method Keyway does not offer.
     UnknownMethod,
     Other,
 }
 
 impl LoginProblem {
-    pub const ALL: [LoginProblem; 4] = [
+    pub const ALL: [LoginProblem; 5] = [
         LoginProblem::BadCredentials,
         LoginProblem::Unavailable,
+        LoginProblem::Incomplete,
         LoginProblem::UnknownMethod,
         LoginProblem::Other,
     ];
 
-    /// The problem a failed login's error stands for.
+    /// The problem a failed login's error stands for (an unknown method is named by the caller,
+    /// which knows it: the backend's `Invalid` means a field left empty).
     pub fn of(e: &AppError) -> Self {
         match e {
-            AppError::BadCredentials | AppError::Unauthenticated | AppError::Denied(_) => {
-                LoginProblem::BadCredentials
-            }
+            AppError::BadCredentials | AppError::Denied(_) => LoginProblem::BadCredentials,
             AppError::Unavailable(_) | AppError::Transport(_) => LoginProblem::Unavailable,
-            AppError::Invalid(_) => LoginProblem::UnknownMethod,
+            AppError::Invalid(_) => LoginProblem::Incomplete,
             _ => LoginProblem::Other,
         }
     }
@@ -111,6 +113,7 @@ impl LoginProblem {
         match self {
             LoginProblem::BadCredentials => "bad-credentials",
             LoginProblem::Unavailable => "unavailable",
+            LoginProblem::Incomplete => "incomplete",
             LoginProblem::UnknownMethod => "unknown-method",
             LoginProblem::Other => "other",
         }
@@ -124,8 +127,11 @@ impl LoginProblem {
     pub fn error(self) -> AppError {
         match self {
             LoginProblem::BadCredentials => AppError::BadCredentials,
-            LoginProblem::Unavailable => {
-                AppError::Unavailable("Vault cannot be reached right now.".into())
+            LoginProblem::Unavailable => AppError::Unavailable(
+                "Keyway cannot reach Vault or its own storage right now.".into(),
+            ),
+            LoginProblem::Incomplete => {
+                AppError::Invalid("Fill in every field of the form.".into())
             }
             LoginProblem::UnknownMethod => {
                 AppError::Invalid("That login method is not offered here.".into())
@@ -143,14 +149,20 @@ mod tests {
     fn a_login_problem_round_trips_through_its_code_and_says_a_fixed_sentence() {
         for p in LoginProblem::ALL {
             assert_eq!(LoginProblem::parse(p.code()), Some(p));
-            assert_eq!(LoginProblem::of(&p.error()), p, "{p:?}");
+            if p != LoginProblem::UnknownMethod {
+                assert_eq!(LoginProblem::of(&p.error()), p, "{p:?}");
+            }
         }
+        assert_eq!(
+            LoginProblem::of(&AppError::Unauthenticated),
+            LoginProblem::Other
+        );
         assert_eq!(LoginProblem::parse("Keyway has moved"), None);
         assert_eq!(
             LoginProblem::of(&AppError::Unavailable("vault said: x".into()))
                 .error()
                 .to_string(),
-            "Vault cannot be reached right now."
+            "Keyway cannot reach Vault or its own storage right now."
         );
     }
 }

@@ -5,7 +5,7 @@
 //! The apps overview keeps its search text and page in the query string, encoded the same way, and
 //! so does the login page its chosen method and the reason of a failed attempt.
 
-use crate::dto::SecretRef;
+use crate::dto::{LoginKind, SecretRef};
 use crate::error::LoginProblem;
 
 fn encode_segment(s: &str) -> String {
@@ -33,15 +33,19 @@ pub fn secret_href(secret: &SecretRef) -> String {
 /// The login page (plain HTML: `crate::PLAIN_HTML_PAGES`).
 pub const LOGIN: &str = "/login";
 
-/// `/login?mount=<mount>[&problem=<code>]`: the login page with the method mounted at `mount`
-/// chosen, saying why the last attempt failed.
-pub fn login_href(mount: &str, problem: Option<LoginProblem>) -> String {
-    let mut href = format!("{LOGIN}?mount={}", encode_segment(mount));
-    if let Some(p) = problem {
-        href.push_str("&problem=");
-        href.push_str(p.code());
+/// `/login?method=<kind>&mount=<mount>[&problem=<code>]`: the login page with that method at that
+/// mount chosen (the mount filled in when Vault does not list it), saying why the last attempt
+/// failed.
+pub fn login_href(kind: Option<LoginKind>, mount: &str, problem: Option<LoginProblem>) -> String {
+    let mut params = Vec::new();
+    if let Some(kind) = kind {
+        params.push(format!("method={}", kind.as_str()));
     }
-    href
+    params.push(format!("mount={}", encode_segment(mount)));
+    if let Some(p) = problem {
+        params.push(format!("problem={}", p.code()));
+    }
+    format!("{LOGIN}?{}", params.join("&"))
 }
 
 /// `/apps?q=<query>&page=<page>` for the apps overview. `page` counts from 1, as the page shows
@@ -84,10 +88,21 @@ mod tests {
 
     #[test]
     fn a_login_method_link_names_its_mount_escaped() {
-        assert_eq!(login_href("userpass", None), "/login?mount=userpass");
         assert_eq!(
-            login_href("ldap/corp", Some(LoginProblem::BadCredentials)),
-            "/login?mount=ldap%2Fcorp&problem=bad-credentials"
+            login_href(Some(LoginKind::Userpass), "userpass", None),
+            "/login?method=userpass&mount=userpass"
+        );
+        assert_eq!(
+            login_href(
+                Some(LoginKind::Ldap),
+                "ldap/corp",
+                Some(LoginProblem::BadCredentials)
+            ),
+            "/login?method=ldap&mount=ldap%2Fcorp&problem=bad-credentials"
+        );
+        assert_eq!(
+            login_href(None, "", Some(LoginProblem::UnknownMethod)),
+            "/login?mount=&problem=unknown-method"
         );
     }
 

@@ -215,7 +215,7 @@ test("a Vault token logs in, and a secret whose mount has a slash opens", async 
   await hydrated(page);
   // Each method is a link: the plain login page needs no wasm to switch.
   await page.getByRole("link", { name: "Token" }).click();
-  await page.waitForURL(/\/login\?mount=token$/);
+  await page.waitForURL(/\/login\?method=token&mount=token$/);
   assert.equal(await page.getByRole("link", { name: "Token" }).getAttribute("aria-current"), "page");
   const form = page.getByTestId("login-form");
   await form.locator("input[name=secret]").fill(token);

@@ -1,7 +1,7 @@
 //! The axum router and the middleware every response passes through.
 //!
-//! - a request id on every request (logged, audited, echoed as `x-request-id` but on the bundle's
-//!   files);
+//! - a request id on every request (logged, audited, echoed as `x-request-id` except on the
+//!   bundle's files);
 //! - cross-site protection: a state-changing request must come from Keyway's own origin;
 //! - security headers, and `Cache-Control: no-store` on everything but the static bundle, so no
 //!   page or server-function answer that may carry a value is kept by a browser or proxy;

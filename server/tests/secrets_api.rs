@@ -954,7 +954,7 @@ async fn a_failed_form_login_goes_back_to_the_form_with_a_code_never_the_text() 
     assert_eq!(status, StatusCode::SEE_OTHER, "a browser follows it");
     assert_eq!(
         headers[header::LOCATION],
-        "/login?mount=userpass&problem=bad-credentials"
+        "/login?method=userpass&mount=userpass&problem=bad-credentials"
     );
     assert!(headers.get(header::SET_COOKIE).is_none());
     let (status, headers, _) = client
@@ -987,6 +987,7 @@ async fn a_failed_form_login_goes_back_to_the_form_with_a_code_never_the_text() 
     assert_eq!(status, StatusCode::OK);
     assert!(
         page_text.contains("Those credentials were not accepted")
+            && page_text.contains(r#"data-testid="login-form""#)
             && !page_text.contains("Keyway has moved"),
         "{page_text}"
     );

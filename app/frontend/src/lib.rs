@@ -5,7 +5,9 @@
 /// Called by the loader script in the page's head once the main wasm is instantiated.
 ///
 /// The routes are lazy (wasm chunks of their own), so hydration is asynchronous: it first loads
-/// the chunk of the page being shown (already preloaded by a `<link>` in the head).
+/// the chunks of the lazy parts the server rendered (`pages::load_server_rendered_parts`; these
+/// are not preloaded, so they delay hydration by their fetch), then the chunk of the page being
+/// shown (already preloaded by a `<link>` in the head).
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();

@@ -44,60 +44,64 @@ pub async fn login(
     username: Option<String>,
     secret: String,
 ) -> Result<UserInfo, AppError> {
-    let mount = mount.trim().trim_matches('/').to_string();
+    let kind = LoginKind::parse(&method);
+    // The mount tried: the one typed, else the method's default path.
+    let mount = match (mount.trim().trim_matches('/'), kind) {
+        ("", Some(kind)) => kind.as_str().to_string(),
+        (typed, _) => typed.to_string(),
+    };
     let result = respond(
         async {
-            let kind = LoginKind::parse(&method)
+            let kind = kind
                 .ok_or_else(|| AppError::Invalid(format!("Unknown login method \"{method}\".")))?;
-            let mount = if mount.is_empty() {
-                kind.as_str().to_string()
-            } else {
-                mount.clone()
-            };
             crate::backend::backend()?
-                .login(kind, mount, username.unwrap_or_default(), secret)
+                .login(kind, mount.clone(), username.unwrap_or_default(), secret)
                 .await
         }
         .await,
     );
     match &result {
         Ok(_) => leptos_axum::redirect("/"),
-        // A browser's form post: back to the form, which says why from a closed list of codes
-        // (server_fn would send the browser back with the error's own text in the URL, and the
-        // error's status would keep it from following the redirect at all).
-        Err(e) if from_a_browser_form() => {
-            leptos_axum::redirect(&login_href(&mount, Some(LoginProblem::of(e))));
-            if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-                res.set_status(http::StatusCode::SEE_OTHER);
-            }
+        Err(e) => {
+            let problem = match kind {
+                None => LoginProblem::UnknownMethod,
+                Some(_) => LoginProblem::of(e),
+            };
+            // Back to the same form, which says why from a closed list of codes.
+            send_a_browser_form_to(&login_href(kind, &mount, Some(problem)));
         }
-        Err(_) => {}
     }
     result
-}
-
-/// Whether the request is a plain HTML form post (it accepts HTML), not an API call.
-#[cfg(feature = "ssr")]
-fn from_a_browser_form() -> bool {
-    use_context::<http::request::Parts>().is_some_and(|p| {
-        p.headers
-            .get(http::header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|a| a.contains("text/html"))
-    })
 }
 
 /// Posted by the header's plain `<form>` (a full page load that ends on `/login`).
 #[server(prefix = "/api", endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
-    respond(
-        async move {
-            crate::backend::backend()?.logout().await?;
-            leptos_axum::redirect(LOGIN);
-            Ok(())
+    let result = respond(async move { crate::backend::backend()?.logout().await }.await);
+    match &result {
+        Ok(()) => leptos_axum::redirect(LOGIN),
+        Err(_) => send_a_browser_form_to(LOGIN),
+    }
+    result
+}
+
+/// For a plain HTML form post (the request accepts HTML), not an API call: answers `303 See
+/// Other` to `path`. A failed server function would otherwise send the browser back with the
+/// error's own text in the URL, under the error's status, which a browser does not follow.
+#[cfg(feature = "ssr")]
+fn send_a_browser_form_to(path: &str) {
+    let from_a_form = use_context::<http::request::Parts>().is_some_and(|p| {
+        p.headers
+            .get(http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/html"))
+    });
+    if from_a_form {
+        leptos_axum::redirect(path);
+        if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+            res.set_status(http::StatusCode::SEE_OTHER);
         }
-        .await,
-    )
+    }
 }
 
 #[server(prefix = "/api", endpoint = "whoami", input = Json)]

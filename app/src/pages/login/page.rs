@@ -15,6 +15,7 @@ use crate::links::login_href;
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let query = use_query_map().get_untracked();
+    let wanted_kind = query.get_str("method").and_then(LoginKind::parse);
     let wanted_mount = query.get("mount");
     // From a closed list of codes: a crafted link cannot put its own words here.
     let problem = query
@@ -30,16 +31,15 @@ pub fn LoginPage() -> impl IntoView {
         match options {
             Err(e) => view! { <div class="mt-4"><ErrorBox error=e /></div> }.into_any(),
             Ok(opts) => {
-                let chosen = wanted_mount
-                    .and_then(|m| opts.methods.iter().position(|x| x.mount == m))
-                    .unwrap_or(0);
+                let (chosen, typed_mount) =
+                    choose(&opts.methods, wanted_kind, wanted_mount.as_deref());
                 view! {
                     <nav class="mt-4 flex flex-wrap gap-2" aria-label="Login method">
                         {opts.methods.iter().enumerate().map(|(i, m)| {
                             let here = i == chosen;
                             view! {
                                 <a
-                                    href=login_href(&m.mount, None)
+                                    href=login_href(Some(m.kind), &m.mount, None)
                                     class=if here { "tab tab-active" } else { "tab" }
                                     aria-current=here.then_some("page")
                                 >
@@ -48,7 +48,7 @@ pub fn LoginPage() -> impl IntoView {
                             }
                         }).collect_view()}
                     </nav>
-                    {opts.methods.get(chosen).cloned().map(|method| view! { <LoginForm method /> })}
+                    {opts.methods.get(chosen).cloned().map(|method| view! { <LoginForm method typed_mount /> })}
                 }
                 .into_any()
             }
@@ -68,6 +68,29 @@ pub fn LoginPage() -> impl IntoView {
     }
 }
 
+/// The method the URL asks for: its kind at its mount, else its kind, else the first one; and the
+/// mount to fill in when the URL names one that Vault does not list for it (typed by the user).
+fn choose(
+    methods: &[LoginMethod],
+    kind: Option<LoginKind>,
+    mount: Option<&str>,
+) -> (usize, Option<String>) {
+    let kind_ok = |m: &LoginMethod| kind.is_none_or(|k| m.kind == k);
+    if let Some(i) = methods
+        .iter()
+        .position(|m| kind_ok(m) && mount.is_none_or(|x| m.mount == x))
+    {
+        return (i, None);
+    }
+    let i = kind
+        .and_then(|k| methods.iter().position(|m| m.kind == k))
+        .unwrap_or(0);
+    let typed = mount
+        .filter(|m| !m.is_empty() && methods.get(i).is_some_and(|c| c.mount != *m))
+        .map(str::to_string);
+    (i, typed)
+}
+
 fn method_label(m: &LoginMethod) -> String {
     if m.mount == m.kind.as_str() {
         m.kind.label().to_string()
@@ -76,10 +99,13 @@ fn method_label(m: &LoginMethod) -> String {
     }
 }
 
-/// The form for one method, posted to the login server function.
+/// The form for one method, posted to the login server function; `typed_mount` is a mount path
+/// the user typed last time, shown again.
 #[component]
-fn LoginForm(method: LoginMethod) -> impl IntoView {
+fn LoginForm(method: LoginMethod, typed_mount: Option<String>) -> impl IntoView {
     let kind = method.kind;
+    let open = typed_mount.is_some();
+    let mount = typed_mount.unwrap_or(method.mount);
     view! {
         <form method="post" action=Login::url() class="mt-4 space-y-3" data-testid="login-form">
             <input type="hidden" name="method" value=kind.as_str() />
@@ -99,14 +125,48 @@ fn LoginForm(method: LoginMethod) -> impl IntoView {
                     autocomplete=if kind == LoginKind::Token { "off" } else { "current-password" }
                 />
             </label>
-            <details class="text-sm text-slate-600">
+            <details class="text-sm text-slate-600" open=open>
                 <summary class="cursor-pointer">"Mount path"</summary>
                 <label class="field mt-2">
                     <span>"Auth method mounted at"</span>
-                    <input name="mount" value=method.mount class="input" />
+                    <input name="mount" value=mount class="input" />
                 </label>
             </details>
             <button type="submit" class="btn-primary w-full">"Log in"</button>
         </form>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(kind: LoginKind, mount: &str) -> LoginMethod {
+        LoginMethod {
+            kind,
+            mount: mount.into(),
+            description: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_url_picks_the_method_and_keeps_a_typed_mount() {
+        let ms = [
+            m(LoginKind::Userpass, "userpass"),
+            m(LoginKind::Token, "token"),
+            m(LoginKind::Ldap, "ldap"),
+        ];
+        assert_eq!(choose(&ms, None, None), (0, None));
+        assert_eq!(
+            choose(&ms, Some(LoginKind::Token), Some("token")),
+            (1, None)
+        );
+        assert_eq!(choose(&ms, None, Some("ldap")), (2, None));
+        // LDAP at a mount Vault does not list: the LDAP form, with that mount filled in.
+        assert_eq!(
+            choose(&ms, Some(LoginKind::Ldap), Some("corp-ldap")),
+            (2, Some("corp-ldap".into()))
+        );
+        assert_eq!(choose(&ms, Some(LoginKind::Ldap), Some("")), (2, None));
     }
 }
