@@ -122,4 +122,13 @@ console.log(`Keyway at ${base}; bytes are encoded bytes on the wire, headers inc
 await scenario("/login", "/login", 250, null);
 const cookie = await sessionCookie(base);
 await scenario("/ (secrets)", "/", 250, cookie);
-await scenario(`${DEEP_LINK}`, DEEP_LINK, 350, cookie, { warmReload: true });
+// Whether an app in the cluster uses the deep link's secret decides whether its app cards load.
+const apps = await fetch(`${base}/api/cluster_status`, {
+  method: "POST",
+  headers: { Origin: base, Accept: "application/json", "Content-Type": "application/json", Cookie: `${cookie.name}=${cookie.value}` },
+  body: JSON.stringify({ secret: { mount: DEEP_LINK.split("/")[2], path: DEEP_LINK.split("/").slice(3).join("/") } }),
+})
+  .then((r) => (r.ok ? r.json() : { apps: [] }))
+  .then((s) => s.apps?.length ?? 0);
+const used = apps ? `used by ${apps} app${apps > 1 ? "s" : ""} in the cluster` : "no app in a cluster uses it";
+await scenario(`${DEEP_LINK} (${used})`, DEEP_LINK, 350, cookie, { warmReload: true });
