@@ -1,7 +1,11 @@
 // The measuring half of end2end/bench/bundle (run that script, not this file): opens pages in
 // Chromium through playwright-core and prints the bytes each one transferred and its time to
 // interactive. KEYWAY_URL must point at a Keyway with the demo data (alice / alice-pass).
+import { readFileSync } from "node:fs";
 import { launch, keywayUrl } from "../tests/lib/browser.mjs";
+
+/** The aims in KB, shared with bench/chunks. */
+const AIMS = JSON.parse(readFileSync(new URL("./aims.json", import.meta.url), "utf8"));
 
 const KB = 1024;
 const USER = process.env.KEYWAY_BENCH_USER || "alice";
@@ -119,9 +123,9 @@ async function scenario(label, path, aimKb, cookie, { warmReload = false } = {})
 
 const base = keywayUrl();
 console.log(`Keyway at ${base}; bytes are encoded bytes on the wire, headers included`);
-await scenario("/login", "/login", 250, null);
+await scenario("/login", "/login", AIMS.login, null);
 const cookie = await sessionCookie(base);
-await scenario("/ (secrets)", "/", 250, cookie);
+await scenario("/ (secrets)", "/", AIMS.home, cookie);
 // Whether an app in the cluster uses the deep link's secret decides whether its app cards load.
 const apps = await fetch(`${base}/api/cluster_status`, {
   method: "POST",
@@ -131,4 +135,4 @@ const apps = await fetch(`${base}/api/cluster_status`, {
   .then((r) => (r.ok ? r.json() : { apps: [] }))
   .then((s) => s.apps?.length ?? 0);
 const used = apps ? `used by ${apps} app${apps > 1 ? "s" : ""} in the cluster` : "no app in a cluster uses it";
-await scenario(`${DEEP_LINK} (${used})`, DEEP_LINK, 350, cookie, { warmReload: true });
+await scenario(`${DEEP_LINK} (${used})`, DEEP_LINK, AIMS.deep_link, cookie, { warmReload: true });
