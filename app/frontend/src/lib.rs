@@ -4,10 +4,9 @@
 
 /// Called by the loader script in the page's head once the main wasm is instantiated.
 ///
-/// The routes are lazy (wasm chunks of their own), so hydration is asynchronous: it first loads
-/// the chunks of the lazy parts the server rendered (`pages::load_server_rendered_parts`; these
-/// are not preloaded, so they delay hydration by their fetch), then the chunk of the page being
-/// shown (already preloaded by a `<link>` in the head).
+/// The routes are lazy (wasm chunks of their own), so hydration is asynchronous: it waits for the
+/// chunk of the page being shown (already preloaded by a `<link>` in the head). The lazy parts the
+/// server rendered are hydrated later, when needed (`pages::rendered_lazily`).
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
@@ -15,13 +14,13 @@ pub fn hydrate() {
         let Some(body) = leptos::prelude::document().body() else {
             return;
         };
-        // The chunks of lazy parts the server rendered must be in before their part hydrates.
-        keyway_app::pages::load_server_rendered_parts().await;
         leptos::mount::hydrate_from_async(body.clone(), keyway_app::App)
             .await
             .forget();
+        keyway_app::pages::page_hydrated();
         // A marker browser tests wait for before clicking what needs the wasm: set only once
-        // hydration has really finished, lazy chunks included.
+        // hydration has really finished, the page's chunk included (a server-rendered lazy part
+        // marks itself `data-part-live` once its own code runs).
         let _ = body.set_attribute("data-hydrated", "true");
     });
 }

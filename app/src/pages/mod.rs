@@ -5,6 +5,11 @@ pub mod apps;
 pub mod home;
 pub mod login;
 pub mod secret;
+mod served_part;
+
+#[cfg(feature = "hydrate")]
+pub use served_part::page_hydrated;
+pub(crate) use served_part::{rendered_lazily, ServerRenderedPart};
 
 use leptos::prelude::*;
 
@@ -43,57 +48,6 @@ pub(crate) fn on_first_open(part: impl std::future::Future<Output = AnyView> + '
     }
 }
 
-/// The lazy parts of pages that the server renders too (shown through `rendered_lazily`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ServerRenderedPart {
-    /// The cluster panel's app cards (`secret::cluster`).
-    ClusterAppCards,
-}
-
-impl ServerRenderedPart {
-    pub const ALL: [ServerRenderedPart; 1] = [ServerRenderedPart::ClusterAppCards];
-
-    /// The value of the `data-lazy-part` attribute that marks it in a page.
-    fn marker(self) -> &'static str {
-        match self {
-            ServerRenderedPart::ClusterAppCards => "cluster-app-cards",
-        }
-    }
-
-    /// Loads its chunk (at once if it is already in).
-    #[cfg(feature = "hydrate")]
-    async fn load(self) {
-        match self {
-            ServerRenderedPart::ClusterAppCards => secret::cluster::load_app_cards().await,
-        }
-    }
-}
-
-/// Loads the chunk of every server-rendered lazy part the page holds. The wasm entry awaits it
-/// before hydrating: hydration inside a `Suspense` cannot wait, and a part whose chunk is not in
-/// at its first poll would be hydrated as missing, against the server's HTML.
-#[cfg(feature = "hydrate")]
-pub async fn load_server_rendered_parts() {
-    let document = document();
-    for part in ServerRenderedPart::ALL {
-        let selector = format!("[data-lazy-part={}]", part.marker());
-        if document.query_selector(&selector).ok().flatten().is_some() {
-            part.load().await;
-        }
-    }
-}
-
-/// Shows a lazy part of a page that the server renders too, when the page has something for it:
-/// the server renders it in place, marked as `part`; the browser loads its chunk before
-/// hydrating the page (`load_server_rendered_parts`). Shown later in the browser, it appears once
-/// its chunk has loaded. Pages without it never fetch its code.
-pub(crate) fn rendered_lazily(
-    part: ServerRenderedPart,
-    view: impl std::future::Future<Output = AnyView> + Send + 'static,
-) -> AnyView {
-    view! { <div data-lazy-part=part.marker()>{suspended(view, || ().into_any())}</div> }.into_any()
-}
-
 /// `part` inside a `Suspense`. In the browser a part's future need not be `Send` (the browser runs
 /// it on its only thread).
 #[cfg(feature = "hydrate")]
@@ -102,14 +56,5 @@ fn suspended(
     fallback: fn() -> AnyView,
 ) -> AnyView {
     let part = send_wrapper::SendWrapper::new(part);
-    view! { <Suspense fallback>{Suspend::new(part)}</Suspense> }.into_any()
-}
-
-/// `part` inside a `Suspense` (on the server, where it is `Send`).
-#[cfg(not(feature = "hydrate"))]
-fn suspended(
-    part: impl std::future::Future<Output = AnyView> + Send + 'static,
-    fallback: fn() -> AnyView,
-) -> AnyView {
     view! { <Suspense fallback>{Suspend::new(part)}</Suspense> }.into_any()
 }

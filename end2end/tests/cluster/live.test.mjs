@@ -9,7 +9,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { launch } from "../lib/browser.mjs";
-import { draftRow, kvGet, kvPut, login, openSecret } from "../lib/keyway.mjs";
+import { draftRow, hydrated, kvGet, kvPut, login, openSecret } from "../lib/keyway.mjs";
 
 /** Edits one key through the draft editor and saves; returns the new version. */
 async function editAndSave(page, key, value) {
@@ -117,4 +117,117 @@ test("the failing app says why in plain words, and its Details what the operator
   await reported.waitFor();
   assert.match(await reported.textContent(), /What the operator reports/);
   assert.equal(await details.getByText("VaultStaticSecret", { exact: true }).count(), 1);
+});
+
+// The app cards come as the server rendered them, and their code (a chunk of its own) loads only
+// once they are needed (app/src/pages/served_part.rs). Where a test needs the cards to stay as
+// served until it reaches for them, the browser's clock stands still (`setFixedTime`): no age in
+// the cards moves on, and the panel asks the cluster nothing new.
+const part = (page) => page.locator("[data-lazy-part=cluster-app-cards]");
+const partLive = (page) => page.locator("[data-lazy-part=cluster-app-cards][data-part-live=true]");
+
+/** Collects the page's uncaught errors (a panic in the wasm shows up here). */
+function pageErrors(page) {
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  return errors;
+}
+
+test("reached for by the keyboard, the app cards fetch their code and keep the focus where it was", async (t) => {
+  const { page, close } = await launch();
+  t.after(close);
+  const errors = pageErrors(page);
+  await page.clock.setFixedTime(new Date());
+  await login(page, "bob", "bob-pass");
+  const wasm = [];
+  page.on("request", (r) => r.url().endsWith(".wasm") && wasm.push(r.url()));
+  await openSecret(page, "staging", "worker/queue");
+  const card = app(page, "staging/worker");
+  await card.waitFor();
+  await page.waitForLoadState("networkidle");
+  assert.equal(await part(page).getAttribute("data-part-live"), null, "the cards' code ran before they were needed");
+  const before = wasm.length;
+
+  const summary = card.getByTestId("cluster-details").locator("summary");
+  await summary.focus();
+  await partLive(page).waitFor();
+  assert.ok(wasm.length > before, "reaching for the cards fetched their code");
+  assert.ok(await summary.evaluate((el) => el === document.activeElement), "the focus stayed on Details");
+  await page.keyboard.press("Enter");
+  await card.getByTestId("failing-detail").waitFor();
+  assert.deepEqual(errors, []);
+});
+
+test("a click on the app cards while their code loads is made again once it runs", async (t) => {
+  const { page, close } = await launch();
+  t.after(close);
+  const errors = pageErrors(page);
+  await page.clock.setFixedTime(new Date());
+  await login(page, "bob", "bob-pass");
+  await openSecret(page, "staging", "worker/queue");
+  const card = app(page, "staging/worker");
+  await card.waitFor();
+  await page.waitForLoadState("networkidle");
+  // Every wasm fetched from now on is the cards' (or their Details'): hold them until the click is in.
+  let release;
+  const held = new Promise((resolve) => (release = resolve));
+  await page.route(/\.wasm$/, async (route) => {
+    await held;
+    await route.continue();
+  });
+
+  const details = card.getByTestId("cluster-details");
+  await details.locator("summary").click();
+  assert.equal(await details.evaluate((el) => el.open), false, "the click acted on HTML without its code");
+  assert.equal(await part(page).getAttribute("data-part-live"), null);
+  release();
+  await partLive(page).waitFor();
+  await details.getByTestId("failing-detail").waitFor();
+  assert.equal(await details.evaluate((el) => el.open), true, "the click was made once, not twice");
+  assert.deepEqual(errors, []);
+});
+
+test("when an age in the app cards moves on, they load and show the new words", async (t) => {
+  const { page, close } = await launch();
+  t.after(close);
+  const errors = pageErrors(page);
+  const start = Date.now();
+  await page.clock.setFixedTime(start);
+  await login(page, "bob", "bob-pass");
+  await openSecret(page, "staging", "worker/queue");
+  const card = app(page, "staging/worker");
+  await card.waitFor();
+  const line = card.getByTestId("live-line");
+  const served = await line.textContent();
+  assert.equal(await part(page).getAttribute("data-part-live"), null);
+
+  // A day later, every age reads differently; nobody touched the page.
+  await page.clock.setFixedTime(start + 25 * 3_600_000);
+  await partLive(page).waitFor();
+  await page.waitForFunction(
+    (before) => {
+      const el = document.querySelector('[data-app="staging/worker"] [data-testid=live-line]');
+      return el !== null && el.textContent !== before;
+    },
+    served,
+    { timeout: 20_000 },
+  );
+  assert.match(await line.textContent(), /^Failing since (1 day|\d+ days) ago: /);
+  assert.deepEqual(errors, []);
+});
+
+test("the app cards of a page reached by a link inside Keyway come with it", async (t) => {
+  const { page, close } = await launch();
+  t.after(close);
+  const errors = pageErrors(page);
+  await login(page, "bob", "bob-pass");
+  await hydrated(page);
+  await page.getByTestId("mount-staging").getByRole("link", { name: "worker/queue", exact: true }).click();
+  await page.getByTestId("secret-title").filter({ hasText: "worker/queue" }).waitFor();
+  const card = app(page, "staging/worker");
+  await liveIs(card, "failing");
+  await partLive(page).waitFor();
+  await card.getByTestId("cluster-details").locator("summary").click();
+  await card.getByTestId("failing-detail").waitFor();
+  assert.deepEqual(errors, []);
 });

@@ -96,6 +96,7 @@ fn PanelBody(
         poll,
         latest,
     };
+    let stale = served_cards_stale(latest, poll.now);
     let configured = move || latest.with(|s| s.as_ref().is_some_and(|s| s.configured));
     let problem = move || latest.with(|s| s.as_ref().is_some_and(|s| s.problem.is_some()));
     let no_apps = move || latest.with(|s| s.as_ref().is_some_and(|s| s.apps.is_empty()));
@@ -119,7 +120,7 @@ fn PanelBody(
                     <p class="mt-2 text-sm text-slate-600" data-testid="cluster-none">{format::NOT_SET_UP}</p>
                 })}
                 <Show when=some_apps>
-                    {move || rendered_lazily(ServerRenderedPart::ClusterAppCards, app_cards(panel))}
+                    {move || rendered_lazily(ServerRenderedPart::ClusterAppCards, app_cards(panel), stale)}
                 </Show>
             </section>
         </Show>
@@ -127,10 +128,27 @@ fn PanelBody(
     .into_any()
 }
 
+/// Whether cards rendered from the first answer (the ones the server rendered) no longer show
+/// what the cards would show now: the status changed, or a word that follows the clock did
+/// (`pages::rendered_lazily`). Once true it stays true and stops watching.
+fn served_cards_stale(latest: Memo<Option<ClusterStatus>>, now: RwSignal<i64>) -> Signal<bool> {
+    let served = latest.get_untracked();
+    let served_words = served
+        .as_ref()
+        .map(|s| format::clock_wording(s, now.get_untracked()));
+    Memo::new(move |before: Option<&bool>| {
+        before == Some(&true)
+            || latest.with(|s| {
+                *s != served
+                    || s.as_ref().map(|s| format::clock_wording(s, now.get())) != served_words
+            })
+    })
+    .into()
+}
+
 /// The apps' cards, most of the panel's code, in a wasm chunk of their own: fetched only for a
-/// secret that some app in the cluster uses (before hydrating, when the server rendered them;
-/// `pages::load_server_rendered_parts`), never for one that none uses or on a Keyway without a
-/// cluster.
+/// secret that some app in the cluster uses, and then only once they are needed
+/// (`pages::rendered_lazily`); never for a secret no app uses or on a Keyway without a cluster.
 #[lazy]
 fn app_cards(panel: Panel) -> AnyView {
     let apps = move || {
@@ -147,10 +165,4 @@ fn app_cards(panel: Panel) -> AnyView {
         </div>
     }
     .into_any()
-}
-
-/// Loads the app cards' chunk (for `pages::ServerRenderedPart`).
-#[cfg(feature = "hydrate")]
-pub(crate) async fn load_app_cards() {
-    __preload_app_cards().await;
 }

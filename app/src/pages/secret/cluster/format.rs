@@ -85,6 +85,24 @@ pub fn live_line(live: &LiveState, now: i64) -> String {
     }
 }
 
+/// The app cards' words that change with the time alone: each app's `live_line` and each
+/// workload's `pods_detail`. While they read the same, cards rendered earlier from the same status
+/// still show what is true (`cluster::served_cards_stale`). A new word in the cards that follows the clock
+/// belongs here too.
+pub fn clock_wording(status: &ClusterStatus, now: i64) -> Vec<String> {
+    status
+        .apps
+        .iter()
+        .flat_map(|a| {
+            let pods = a
+                .workloads
+                .iter()
+                .filter_map(move |w| pods_detail(&w.pods, now));
+            std::iter::once(live_line(&a.live, now)).chain(pods)
+        })
+        .collect()
+}
+
 pub const NOT_SET_UP: &str = "Not set up: no app in the cluster uses this secret.";
 
 /// The badge for a live state: its text and tone (see `components::ui::Badge`).

@@ -279,6 +279,37 @@ fn the_panel_looks_often_only_while_something_moves() {
 }
 
 #[test]
+fn the_clock_wording_moves_only_when_an_age_shown_in_the_cards_does() {
+    let status = ClusterStatus {
+        configured: true,
+        problem: None,
+        apps: vec![app(
+            LiveState::Live {
+                version: 7,
+                since: NOW - 200,
+            },
+            vec![workload(PodsState::RestartNeeded { since: NOW - 30 })],
+        )],
+    };
+    assert_eq!(
+        clock_wording(&status, NOW),
+        vec!["Live: version 7, since 3 min ago.", "(since 30 s ago)"]
+    );
+    // The pods' "30 s ago" moves a second later; the app's "3 min ago" only at the next minute.
+    assert_ne!(clock_wording(&status, NOW + 1), clock_wording(&status, NOW));
+    let mut settled = status.clone();
+    settled.apps[0].workloads[0].pods = PodsState::UpToDate;
+    assert_eq!(
+        clock_wording(&settled, NOW + 19),
+        clock_wording(&settled, NOW)
+    );
+    assert_ne!(
+        clock_wording(&settled, NOW + 40),
+        clock_wording(&settled, NOW)
+    );
+}
+
+#[test]
 fn the_overview_says_each_state_in_a_few_words() {
     let live = LiveState::Live {
         version: 7,
