@@ -43,8 +43,8 @@ function kind(url, mime, resourceType) {
 /**
  * Opens `path` in `page` (or reloads it) and returns { total, byKind, tti, count, statuses }.
  * Counts every response until the page has hydrated and the network has been idle. With
- * `reach`, points at the page's server-rendered lazy part instead and counts until its code runs
- * (`tti` is then the time that took).
+ * `reach`, it opens nothing: it points at the open page's server-rendered lazy part and counts
+ * until the part's code runs (`tti` is then the time that took).
  */
 async function measure(page, path, { reload = false, reach = false } = {}) {
   const cdp = await page.context().newCDPSession(page);

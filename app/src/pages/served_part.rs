@@ -14,19 +14,22 @@
 //! A page without the part never fetches its code.
 //!
 //! Once the code is in, the part is hydrated on the server's HTML if that HTML still shows what
-//! the part would show. The elements stay the same, so a focused button keeps its focus, and a
-//! click on a control made while the code loaded (for at most `REPLAY_WITHIN_MS`) is made again
-//! on the same control. If the HTML is stale, the part is rendered afresh in its place, and such a
-//! click is dropped: it was aimed at something that may no longer be there.
+//! the part would show and nothing in the browser changed it since (a `<details>` opened
+//! natively, a page translator's rewording). The elements stay the same, so a focused button keeps
+//! its focus, and the last click on a control made while the code loaded (if at most
+//! `REPLAY_WITHIN_MS` old) is made again on the same control. Otherwise the part is rendered
+//! afresh in its place, and such a click is dropped: it was aimed at something that may no longer
+//! be there.
 //!
 //! A part that appears after the page has hydrated (a client-side navigation, or a status that
-//! now has apps) is rendered in the browser at once, like any `#[lazy]` part.
+//! now has apps) is rendered in the browser as soon as its chunk is in, like any `#[lazy]` part
+//! (inside a `Suspense`: hydration ids no longer matter then).
 //!
-//! Neither the server nor the browser wraps the part in a `Suspense`, and the part may hold
-//! nothing that takes a hydration id (a `Resource`, `Suspense`, `Transition` or
-//! `ErrorBoundary` in its first render): the server would take the id, the browser, which skips
-//! the part while it hydrates the page, would not, and every later resource of the page would
-//! read another one's data.
+//! While the page hydrates, neither the server nor the browser wraps the part in a `Suspense`,
+//! and the part may hold nothing that takes a hydration id (a `Resource`, `Suspense`,
+//! `Transition` or `ErrorBoundary` in its first render): the server would take the id, the
+//! browser, which skips the part while it hydrates the page, would not, and every later resource
+//! of the page would read another one's data.
 
 use leptos::prelude::*;
 
@@ -114,14 +117,21 @@ pub(crate) fn rendered_lazily(
 }
 
 /// How long after a click its control is clicked again once the part's code runs. A click
-/// older than this is dropped (the user has waited for nothing long enough to try again), and
-/// later clicks reach the inert HTML as they are (a `<details>` still opens).
+/// older than this is dropped: the user has waited for nothing long enough to try again.
 #[cfg(feature = "hydrate")]
 const REPLAY_WITHIN_MS: f64 = 3_000.0;
 
-/// What a click can be aimed at, and so made again.
+/// How long after the part was first needed clicks on its controls are held for the code. A load
+/// that takes longer has likely failed: later clicks reach the inert HTML as they are (a
+/// `<details>` still opens natively; the part is then rendered afresh if its code does come).
+/// A held click older than `REPLAY_WITHIN_MS` when the code comes is dropped.
 #[cfg(feature = "hydrate")]
-const CONTROLS: &str = "button, summary, a[href], input, select, textarea, label";
+const HOLD_CLICKS_FOR_MS: f64 = 10_000.0;
+
+/// What a click can be aimed at, and so made again. Not links: a replayed click carries no
+/// modifier keys (a Ctrl-click would open in the same tab), and the router acts on them itself.
+#[cfg(feature = "hydrate")]
+const CONTROLS: &str = "button, summary, input, select, textarea, label";
 
 /// The part as the server rendered it, until it is needed.
 #[cfg(feature = "hydrate")]
@@ -138,9 +148,10 @@ fn inert_until_needed(
     let view = StoredValue::new_local(Some(view));
     // When the part was first needed (ms since the epoch).
     let needed_at = StoredValue::new(None::<f64>);
+    // The part's HTML as the page hydrated, to see whether anything changed it since.
+    let served_html = StoredValue::new(None::<String>);
     // What hydrating (or rendering) the part made, kept as long as the page shows it.
-    let activated =
-        StoredValue::new_local(None::<<AnyView as leptos::tachys::view::Render>::State>);
+    let mounted = StoredValue::new_local(None::<<AnyView as leptos::tachys::view::Render>::State>);
     // The control a click landed on while the code loaded, and when.
     let clicked = StoredValue::new_local(None::<(web_sys::HtmlElement, f64)>);
     let activate = move || {
@@ -148,7 +159,7 @@ fn inert_until_needed(
             return; // the page is gone
         };
         let Some(Some(view)) = view.try_update_value(Option::take) else {
-            return; // activated before
+            return; // needed before
         };
         needed_at.set_value(Some(js_sys::Date::now()));
         let div: web_sys::Element = div.unchecked_into();
@@ -157,13 +168,15 @@ fn inert_until_needed(
         let view = owner.with(|| leptos::reactive::computed::ScopedFuture::new_untracked(view));
         leptos::task::spawn_local(async move {
             let view = view.await;
-            // The page may have gone while the code loaded: what was made goes with it.
-            if activated.try_with_value(|_| ()).is_none() {
+            // The page may have gone while the code loaded (its owner disposed `mounted`): what
+            // was made goes with it.
+            if mounted.try_with_value(|_| ()).is_none() {
                 return;
             }
-            let reuse_html = !stale.get_untracked() && div.has_child_nodes();
+            let untouched = served_html.try_with_value(|h| h.as_deref() == Some(&div.inner_html()));
+            let reuse_html = !stale.get_untracked() && untouched == Some(true);
             let state = owner.with(|| mount(view, &div, reuse_html));
-            activated.set_value(Some(state));
+            mounted.set_value(Some(state));
             let _ = div.remove_attribute("aria-busy");
             let _ = div.set_attribute("data-part-live", "true");
             if let Some((control, at)) = clicked.try_update_value(Option::take).flatten() {
@@ -174,30 +187,39 @@ fn inert_until_needed(
         });
     };
     Effect::new(move |_| {
-        let empty = el.get().is_some_and(|div| !div.has_child_nodes());
-        if stale.get() || empty {
-            activate();
+        if let Some(div) = el.get() {
+            if served_html.with_value(Option::is_none) {
+                served_html.set_value(Some(div.inner_html()));
+            }
+            // No children: the server rendered nothing there (its future was not ready).
+            if stale.get() || !div.has_child_nodes() {
+                activate();
+            }
         }
     });
     let on_click = move |ev: web_sys::MouseEvent| {
-        if activated.with_value(Option::is_some) {
+        if mounted.with_value(Option::is_some) {
             return;
         }
         activate();
         let waited = needed_at
             .get_value()
             .map_or(0.0, |t| js_sys::Date::now() - t);
+        let plain = ev.button() == 0
+            && !(ev.ctrl_key() || ev.meta_key() || ev.shift_key() || ev.alt_key())
+            && !ev.default_prevented();
         let control = ev
             .target()
             .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
             .and_then(|t| t.closest(CONTROLS).ok().flatten())
             .and_then(|c| c.dyn_into::<web_sys::HtmlElement>().ok());
-        if let (Some(control), true) = (control, waited <= REPLAY_WITHIN_MS) {
+        if let (Some(control), true) = (control, plain && waited <= HOLD_CLICKS_FOR_MS) {
             // Nothing in the HTML acts yet: keep the click for when it does.
             ev.prevent_default();
             clicked.set_value(Some((control, js_sys::Date::now())));
         }
     };
+    // No children: the page's hydration claims the div and leaves the server's HTML in it alone.
     view! {
         <div data-lazy-part=part.marker() class=BUSY_CLASS node_ref=el
             on:pointerover=move |_| activate() on:focusin=move |_| activate()

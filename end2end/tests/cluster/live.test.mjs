@@ -133,11 +133,16 @@ function pageErrors(page) {
   return errors;
 }
 
-test("reached for by the keyboard, the app cards fetch their code and keep the focus where it was", async (t) => {
+/**
+ * A fresh browser whose clock stands still at `at`, logged in as bob, on the failing app's secret
+ * page as served; returns { page, card, errors, wasm } (`wasm`: the URLs of the .wasm fetched
+ * since the page was opened).
+ */
+async function servedCards(t, at = Date.now()) {
   const { page, close } = await launch();
   t.after(close);
   const errors = pageErrors(page);
-  await page.clock.setFixedTime(new Date());
+  await page.clock.setFixedTime(at);
   await login(page, "bob", "bob-pass");
   const wasm = [];
   page.on("request", (r) => r.url().endsWith(".wasm") && wasm.push(r.url()));
@@ -146,6 +151,11 @@ test("reached for by the keyboard, the app cards fetch their code and keep the f
   await card.waitFor();
   await page.waitForLoadState("networkidle");
   assert.equal(await part(page).getAttribute("data-part-live"), null, "the cards' code ran before they were needed");
+  return { page, card, errors, wasm };
+}
+
+test("reached for by the keyboard, the app cards fetch their code and keep the focus where it was", async (t) => {
+  const { page, card, errors, wasm } = await servedCards(t);
   const before = wasm.length;
 
   const summary = card.getByTestId("cluster-details").locator("summary");
@@ -159,15 +169,7 @@ test("reached for by the keyboard, the app cards fetch their code and keep the f
 });
 
 test("a click on the app cards while their code loads is made again once it runs", async (t) => {
-  const { page, close } = await launch();
-  t.after(close);
-  const errors = pageErrors(page);
-  await page.clock.setFixedTime(new Date());
-  await login(page, "bob", "bob-pass");
-  await openSecret(page, "staging", "worker/queue");
-  const card = app(page, "staging/worker");
-  await card.waitFor();
-  await page.waitForLoadState("networkidle");
+  const { page, card, errors } = await servedCards(t);
   // Every wasm fetched from now on is the cards' (or their Details'): hold them until the click is in.
   let release;
   const held = new Promise((resolve) => (release = resolve));
@@ -188,18 +190,10 @@ test("a click on the app cards while their code loads is made again once it runs
 });
 
 test("when an age in the app cards moves on, they load and show the new words", async (t) => {
-  const { page, close } = await launch();
-  t.after(close);
-  const errors = pageErrors(page);
   const start = Date.now();
-  await page.clock.setFixedTime(start);
-  await login(page, "bob", "bob-pass");
-  await openSecret(page, "staging", "worker/queue");
-  const card = app(page, "staging/worker");
-  await card.waitFor();
+  const { page, card, errors } = await servedCards(t, start);
   const line = card.getByTestId("live-line");
   const served = await line.textContent();
-  assert.equal(await part(page).getAttribute("data-part-live"), null);
 
   // A day later, every age reads differently; nobody touched the page.
   await page.clock.setFixedTime(start + 25 * 3_600_000);

@@ -34,7 +34,8 @@ export function uniqueSecretPath(name) {
 }
 
 /** Waits until the page is interactive: body[data-hydrated], set by the wasm once it has hydrated
- * the page, or by the server on a plain-HTML page (the login page). */
+ * the page, or by the server on a plain-HTML page (the login page). The app cards hydrate later,
+ * once needed (`[data-part-live=true]`); a click on one before is made again when they do. */
 export async function hydrated(page) {
   await page.waitForSelector("body[data-hydrated=true]", { timeout: 20_000 });
 }

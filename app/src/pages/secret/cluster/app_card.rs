@@ -51,6 +51,7 @@ pub fn AppCard(panel: Panel, id: AppRef) -> impl IntoView {
                 }))}
             </div>
             <div class="mt-1 flex flex-wrap items-center gap-3 text-sm">
+                // Follows the clock: listed in `format::clock_wording`.
                 <p data-testid="live-line">
                     {move || live.with(|l| l.as_ref().map(|l| format::live_line(l, now.get())).unwrap_or_default())}
                 </p>

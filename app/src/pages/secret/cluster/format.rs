@@ -87,8 +87,9 @@ pub fn live_line(live: &LiveState, now: i64) -> String {
 
 /// The app cards' words that change with the time alone: each app's `live_line` and each
 /// workload's `pods_detail`. While they read the same, cards rendered earlier from the same status
-/// still show what is true (`cluster::served_cards_stale`). A new word in the cards that follows the clock
-/// belongs here too.
+/// still show what is true (`cluster::served_cards_stale`). A new word in the cards that follows
+/// the clock belongs here too (each such place says so). The ages in Details are not listed: the
+/// server never renders its body.
 pub fn clock_wording(status: &ClusterStatus, now: i64) -> Vec<String> {
     status
         .apps

@@ -45,6 +45,7 @@ pub fn WorkloadRow(app: Memo<Option<ClusterApp>>, act: Act, id: WorkloadRef) -> 
                 let (text, tone) = format::pods_badge(p);
                 view! { <Badge text tone /> }
             }))}
+            // Follows the clock: listed in `format::clock_wording`.
             {move || pods.with(|p| p.as_ref().and_then(|p| format::pods_detail(p, now.get())))
                 .map(|d| view! { <span class="text-slate-600">{d}</span> })}
             {move || pods.with(|p| match p {
