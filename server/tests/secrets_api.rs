@@ -179,6 +179,92 @@ async fn a_dev_developer_cannot_touch_staging_even_with_forged_calls() {
 }
 
 #[tokio::test]
+async fn an_export_a_shell_would_misread_is_refused_by_key_and_not_audited_as_done() {
+    let app = TestApp::spawn().await;
+    // Keys and values from Vault that Keyway never wrote: a hostile or careless writer.
+    let version = app
+        .bao
+        .kv_put(
+            "dev",
+            "e2e/hostile-export",
+            json!({"CMD": "$(touch pwned)", "MIXED": "it's \"x\"", "A\nB": "y"}),
+        )
+        .await;
+    let mut alice = app.login("alice", "alice-pass").await;
+    let args =
+        json!({"secret": {"mount": "dev", "path": "e2e/hostile-export"}, "version": version});
+    let (status, body) = alice.call("export_env", args).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let message = body.to_string();
+    assert!(message.contains("MIXED (both a ' and one of"), "{message}");
+    assert!(
+        message.contains("a name a shell cannot assign"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("touch pwned"),
+        "a value reached the answer: {message}"
+    );
+    let rows = app.audit_rows().await;
+    assert!(
+        !rows.iter().any(|r| r.action == "secret.export"),
+        "a refused export was audited as an export"
+    );
+
+    // Once the value a shell cannot be given safely is gone, the rest exports single-quoted.
+    let version = app
+        .bao
+        .kv_put(
+            "dev",
+            "e2e/hostile-export",
+            json!({"CMD": "$(touch pwned)"}),
+        )
+        .await;
+    let exported = alice
+        .ok(
+            "export_env",
+            json!({"secret": {"mount": "dev", "path": "e2e/hostile-export"}, "version": version}),
+        )
+        .await;
+    assert_eq!(exported, json!("CMD='$(touch pwned)'\n"));
+}
+
+#[tokio::test]
+async fn version_0_reveals_and_exports_nothing_and_writes_no_audit_row() {
+    let app = TestApp::spawn().await;
+    let mut alice = app.login("alice", "alice-pass").await;
+    // staging/webapp/config: a secret alice may not read at all.
+    for (endpoint, args) in [
+        (
+            "reveal",
+            json!({"secret": {"mount": "staging", "path": "webapp/config"},"version":0,"keys":[],"purpose":"Show"}),
+        ),
+        (
+            "export_env",
+            json!({"secret": {"mount": "staging", "path": "webapp/config"},"version":0}),
+        ),
+    ] {
+        let (status, body) = alice.call(endpoint, args).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{endpoint}: {body}"
+        );
+        assert!(
+            body.to_string().contains("Version 0 holds no values"),
+            "{endpoint}: {body}"
+        );
+    }
+    let rows = app.audit_rows().await;
+    assert!(
+        !rows
+            .iter()
+            .any(|r| r.action == "secret.reveal" || r.action == "secret.export"),
+        "{rows:?}"
+    );
+}
+
+#[tokio::test]
 async fn keys_are_listed_masked_and_each_reveal_is_audited() {
     let app = TestApp::spawn().await;
     let mut alice = app.login("alice", "alice-pass").await;

@@ -1,8 +1,13 @@
 //! `.env` import and export.
 //!
 //! Accepts what people paste from real projects: `KEY=value`, `export KEY=value`, comments, blank
-//! lines, single quotes (literal), double quotes (with `\n`, `\"`, `\\` escapes, and values that
-//! span lines). Export writes the form this parser reads back unchanged.
+//! lines, single quotes (literal), double quotes (with `\n`, `\"`, `\\` escapes); quoted values
+//! may span lines.
+//!
+//! Export writes text that both this parser and a POSIX shell (`. ./app.env`, `set -a`) read back
+//! to the very same values, and that a shell never runs anything from: no `$(…)`, backticks or
+//! `$VAR` expansion, no second line smuggled in through a key's name. A key or value that cannot be
+//! written so is refused, by name (`ExportRefused`).
 
 use std::collections::BTreeMap;
 
@@ -72,15 +77,22 @@ pub fn parse(text: &str) -> Result<BTreeMap<String, String>, Vec<ParseError>> {
                 i += 1;
             }
         } else if let Some(body) = rest.strip_prefix('\'') {
-            match body.find('\'') {
-                Some(end) => Some(body[..end].to_string()),
-                None => {
+            // Single quotes: literal, and may continue over following lines, as in a shell.
+            let mut acc = body.to_string();
+            loop {
+                if let Some(end) = acc.find('\'') {
+                    break Some(acc[..end].to_string());
+                }
+                if i >= lines.len() {
                     errors.push(ParseError {
                         line: line_no,
                         message: format!("the value of {key} opens a ' that is never closed"),
                     });
-                    None
+                    break None;
                 }
+                acc.push('\n');
+                acc.push_str(lines[i]);
+                i += 1;
             }
         } else {
             // Unquoted: an inline comment starts at " #".
@@ -133,34 +145,85 @@ fn unescape(s: &str) -> String {
     out
 }
 
-/// Writes `.env` text that [`parse`] reads back to the same map.
-pub fn export(data: &BTreeMap<String, String>) -> String {
-    let mut out = String::new();
-    for (k, v) in data {
-        out.push_str(k);
-        out.push('=');
-        let plain = !v.is_empty()
-            && v.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_./:@+,%".contains(c));
-        if plain {
-            out.push_str(v);
-        } else {
-            out.push('"');
-            for c in v.chars() {
-                match c {
-                    '\n' => out.push_str("\\n"),
-                    '\r' => out.push_str("\\r"),
-                    '\t' => out.push_str("\\t"),
-                    '"' => out.push_str("\\\""),
-                    '\\' => out.push_str("\\\\"),
-                    c => out.push(c),
-                }
-            }
-            out.push('"');
-        }
-        out.push('\n');
+/// Keys or values `export` cannot write safely, each with the reason, in key order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportRefused(pub Vec<(String, &'static str)>);
+
+impl std::fmt::Display for ExportRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let items: Vec<String> = self
+            .0
+            .iter()
+            .map(|(k, why)| format!("{k} ({why})"))
+            .collect();
+        write!(
+            f,
+            "This secret cannot be exported as a .env file that a shell reads safely: {}.",
+            items.join(", ")
+        )
     }
-    out
+}
+
+/// Characters a value may hold with no quotes at all.
+fn bare(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-_./:@+,%".contains(c)
+}
+
+/// A name a shell can assign: a letter or `_`, then letters, digits and `_`.
+fn shell_name(k: &str) -> bool {
+    let mut chars = k.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// How one value is written: bare, in single quotes (literal in a shell and here), or, when it
+/// holds a `'`, in double quotes if nothing in it means anything there to a shell or to `parse`.
+fn quoted(v: &str) -> Result<String, &'static str> {
+    if v.contains('\0') {
+        return Err("a NUL character, which no shell variable can hold");
+    }
+    if v.contains('\r') {
+        return Err("a carriage return, which would not read back the same");
+    }
+    if !v.is_empty() && v.chars().all(bare) {
+        return Ok(v.to_string());
+    }
+    if !v.contains('\'') {
+        return Ok(format!("'{v}'"));
+    }
+    if v.contains(['$', '`', '\\', '"']) {
+        return Err("both a ' and one of $ ` \\ \" in its value");
+    }
+    Ok(format!("\"{v}\""))
+}
+
+/// Writes `.env` text that [`parse`] and a POSIX shell read back to the same map (see the
+/// module's doc), or names every key that cannot be written so.
+pub fn export(data: &BTreeMap<String, String>) -> Result<String, ExportRefused> {
+    let mut out = String::new();
+    let mut refused = Vec::new();
+    for (k, v) in data {
+        if !shell_name(k) {
+            refused.push((k.clone(), "a name a shell cannot assign"));
+            continue;
+        }
+        match quoted(v) {
+            Ok(v) => {
+                out.push_str(k);
+                out.push('=');
+                out.push_str(&v);
+                out.push('\n');
+            }
+            Err(why) => refused.push((k.clone(), why)),
+        }
+    }
+    if refused.is_empty() {
+        Ok(out)
+    } else {
+        Err(ExportRefused(refused))
+    }
 }
 
 #[cfg(test)]
@@ -198,8 +261,78 @@ mod tests {
         m.insert("PLAIN".to_string(), "static-user".to_string());
         m.insert("EMPTY".to_string(), String::new());
         m.insert("SPACES".to_string(), " padded # not a comment ".to_string());
-        let text = export(&m);
+        m.insert("QUOTE".to_string(), "it's fine".to_string());
+        let text = export(&m).unwrap();
         assert!(text.contains("PLAIN=static-user\n"));
         assert_eq!(parse(&text).unwrap(), m);
+    }
+
+    /// Values a shell would run or expand, if written carelessly.
+    fn hostile() -> BTreeMap<String, String> {
+        [
+            ("CMD", "$(touch pwned)"),
+            ("TICKS", "`touch pwned`"),
+            ("VAR", "$HOME and ${PATH}"),
+            ("NEWLINE_CMD", "a\ntouch pwned"),
+            ("QUOTES", "it's \"quoted\""),
+            ("BACKSLASH", "C:\\dir\\n"),
+            ("PEM", "-----BEGIN-----\nabc\n-----END-----\n"),
+            ("EMPTY", ""),
+            ("APOSTROPHE", "don't"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    }
+
+    #[test]
+    fn a_shell_sourcing_the_export_gets_the_values_and_runs_nothing() {
+        let mut data = hostile();
+        data.remove("QUOTES"); // refused: see below
+        let text = export(&data).unwrap();
+        assert_eq!(parse(&text).unwrap(), data, "{text}");
+        let dir = std::env::temp_dir().join(format!("keyway-dotenv-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("app.env"), &text).unwrap();
+        for (k, v) in &data {
+            let out = std::process::Command::new("sh")
+                .current_dir(&dir)
+                .arg("-c")
+                .arg(format!(". ./app.env && printf '%s' \"${k}\""))
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{k}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(
+                String::from_utf8(out.stdout).unwrap(),
+                *v,
+                "{k} read back by sh"
+            );
+        }
+        assert!(
+            !dir.join("pwned").exists(),
+            "sourcing the export ran a command:\n{text}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn what_cannot_be_written_safely_is_refused_by_name() {
+        let mut data = hostile();
+        data.insert("BAD\nNAME".into(), "x".into());
+        data.insert("A=B".into(), "x".into());
+        data.insert("CR".into(), "line\r\n".into());
+        let refused = export(&data).unwrap_err();
+        let keys: Vec<&str> = refused.0.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["A=B", "BAD\nNAME", "CR", "QUOTES"]);
+        let message = refused.to_string();
+        assert!(message.contains("QUOTES (both a ' and one of"), "{message}");
+        assert!(
+            !message.contains("quoted"),
+            "a value reached the message: {message}"
+        );
     }
 }

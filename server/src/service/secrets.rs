@@ -303,6 +303,7 @@ impl Core {
         purpose: RevealPurpose,
     ) -> Result<Revealed, AppError> {
         check_secret(s)?;
+        check_has_values(version)?;
         let data = match self.read_data(caller, s, version).await {
             Ok(d) => d,
             Err(e) => {
@@ -347,15 +348,29 @@ impl Core {
         version: u64,
     ) -> Result<String, AppError> {
         check_secret(s)?;
+        check_has_values(version)?;
         let data = self.read_data(caller, s, version).await?;
+        // Refused before the audit row: no value leaves the server then.
+        let text = dotenv::export(&data).map_err(|e| AppError::Invalid(e.to_string()))?;
         let names: Vec<&str> = data.keys().map(String::as_str).collect();
         let event = caller
             .event(Action::SecretExport, s)
             .versions(Some(version as i64), None)
             .detail(format!("exported as .env: {}", names.join(", ")));
         self.audit.record(event).await.map_err(audit_error)?;
-        Ok(dotenv::export(&data))
+        Ok(text)
     }
+}
+
+/// Version 0 ("nothing yet") holds no values: reading it asks Vault nothing, so a reveal or an
+/// export of it would be audited as done for any secret, even one the caller may not read.
+fn check_has_values(version: u64) -> Result<(), AppError> {
+    if version == 0 {
+        return Err(AppError::Invalid(
+            "Version 0 holds no values: name a version the secret has.".into(),
+        ));
+    }
+    Ok(())
 }
 
 fn apply_meta(view: &mut SecretView, meta: &keyway_vault::VersionMeta) {
