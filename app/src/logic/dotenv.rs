@@ -34,8 +34,9 @@ pub fn parse(text: &str) -> Result<BTreeMap<String, String>, Vec<ParseError>> {
         let line_no = i + 1;
         let raw = lines[i].trim_start_matches('\u{feff}');
         i += 1;
-        let line = raw.trim();
-        if line.is_empty() || line.starts_with('#') {
+        // Only the start is trimmed: the end of a line may belong to a quoted value going on below.
+        let line = raw.trim_start();
+        if line.trim_end().is_empty() || line.starts_with('#') {
             continue;
         }
         let line = line
@@ -63,7 +64,8 @@ pub fn parse(text: &str) -> Result<BTreeMap<String, String>, Vec<ParseError>> {
             let mut acc = body.to_string();
             loop {
                 if let Some(end) = closing_quote(&acc) {
-                    break Some(unescape(&acc[..end]));
+                    break after_quote(&acc[end + 1..], &key, line_no, &mut errors)
+                        .then(|| unescape(&acc[..end]));
                 }
                 if i >= lines.len() {
                     errors.push(ParseError {
@@ -81,7 +83,8 @@ pub fn parse(text: &str) -> Result<BTreeMap<String, String>, Vec<ParseError>> {
             let mut acc = body.to_string();
             loop {
                 if let Some(end) = acc.find('\'') {
-                    break Some(acc[..end].to_string());
+                    break after_quote(&acc[end + 1..], &key, line_no, &mut errors)
+                        .then(|| acc[..end].to_string());
                 }
                 if i >= lines.len() {
                     errors.push(ParseError {
@@ -111,6 +114,20 @@ pub fn parse(text: &str) -> Result<BTreeMap<String, String>, Vec<ParseError>> {
     } else {
         Err(errors)
     }
+}
+
+/// Whether what follows a value's closing quote is nothing or a comment; else records why not
+/// (`K='a'b`, or a quote left open that swallowed the lines below).
+fn after_quote(rest: &str, key: &str, line: usize, errors: &mut Vec<ParseError>) -> bool {
+    let rest = rest.trim();
+    if rest.is_empty() || rest.starts_with('#') {
+        return true;
+    }
+    errors.push(ParseError {
+        line,
+        message: format!("the value of {key} goes on after its closing quote"),
+    });
+    false
 }
 
 fn closing_quote(s: &str) -> Option<usize> {
@@ -154,7 +171,7 @@ impl std::fmt::Display for ExportRefused {
         let items: Vec<String> = self
             .0
             .iter()
-            .map(|(k, why)| format!("{k} ({why})"))
+            .map(|(k, why)| format!("{k:?} ({why})"))
             .collect();
         write!(
             f,
@@ -169,13 +186,53 @@ fn bare(c: char) -> bool {
     c.is_ascii_alphanumeric() || "-_./:@+,%".contains(c)
 }
 
-/// A name a shell can assign: a letter or `_`, then letters, digits and `_`.
-fn shell_name(k: &str) -> bool {
+/// Names a shell gives a meaning of its own: set from a file, they run commands later (`BASH_ENV`,
+/// `ENV`, `PS4`, `PROMPT_COMMAND`), steer what runs (`PATH`, `IFS`, `LD_PRELOAD`), or do not read
+/// back (`RANDOM`, `SECONDS`, read-only `UID`).
+const SHELL_OWN: [&str; 28] = [
+    "_",
+    "BASHOPTS",
+    "CDPATH",
+    "ENV",
+    "EUID",
+    "FUNCNAME",
+    "GROUPS",
+    "HISTFILE",
+    "HOME",
+    "IFS",
+    "LINENO",
+    "MAIL",
+    "MAILPATH",
+    "OLDPWD",
+    "OPTARG",
+    "OPTIND",
+    "PATH",
+    "POSIXLY_CORRECT",
+    "PPID",
+    "PROMPT_COMMAND",
+    "PS1",
+    "PS2",
+    "PS3",
+    "PS4",
+    "PWD",
+    "RANDOM",
+    "SECONDS",
+    "UID",
+];
+const SHELL_OWN_PREFIXES: [&str; 4] = ["BASH", "LD_", "DYLD_", "SHELLOPTS"];
+
+/// Why a key cannot be a variable set by sourcing the export, if it cannot.
+fn name_refused(k: &str) -> Option<&'static str> {
     let mut chars = k.chars();
-    chars
+    let assignable = chars
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !assignable {
+        return Some("a name a shell cannot assign");
+    }
+    let own = SHELL_OWN.contains(&k) || SHELL_OWN_PREFIXES.iter().any(|p| k.starts_with(p));
+    own.then_some("a name the shell itself uses")
 }
 
 /// How one value is written: bare, in single quotes (literal in a shell and here), or, when it
@@ -194,7 +251,7 @@ fn quoted(v: &str) -> Result<String, &'static str> {
         return Ok(format!("'{v}'"));
     }
     if v.contains(['$', '`', '\\', '"']) {
-        return Err("both a ' and one of $ ` \\ \" in its value");
+        return Err("a ' together with $, `, \\ or \" in its value; copy it with Reveal instead");
     }
     Ok(format!("\"{v}\""))
 }
@@ -205,8 +262,8 @@ pub fn export(data: &BTreeMap<String, String>) -> Result<String, ExportRefused> 
     let mut out = String::new();
     let mut refused = Vec::new();
     for (k, v) in data {
-        if !shell_name(k) {
-            refused.push((k.clone(), "a name a shell cannot assign"));
+        if let Some(why) = name_refused(k) {
+            refused.push((k.clone(), why));
             continue;
         }
         match quoted(v) {
@@ -279,6 +336,8 @@ mod tests {
             ("PEM", "-----BEGIN-----\nabc\n-----END-----\n"),
             ("EMPTY", ""),
             ("APOSTROPHE", "don't"),
+            ("TRAILING", "x \ny"),
+            ("TAB_END", "x\t\n\ty "),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -295,28 +354,28 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("app.env"), &text).unwrap();
         for (k, v) in &data {
-            let out = std::process::Command::new("sh")
-                .current_dir(&dir)
-                .arg("-c")
-                .arg(format!(". ./app.env && printf '%s' \"${k}\""))
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{k}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            assert_eq!(
-                String::from_utf8(out.stdout).unwrap(),
-                *v,
-                "{k} read back by sh"
-            );
+            for (shell, script) in [
+                ("sh", format!(". ./app.env && printf '%s' \"${k}\"")),
+                (
+                    "bash",
+                    format!("set -a; . ./app.env; bash -c 'printf %s \"${k}\"'"),
+                ),
+            ] {
+                let out = std::process::Command::new(shell)
+                    .current_dir(&dir)
+                    .arg("-c")
+                    .arg(script)
+                    .output()
+                    .unwrap();
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                assert!(out.status.success(), "{k} in {shell}: {stderr}");
+                let got = String::from_utf8(out.stdout).unwrap();
+                assert_eq!(got, *v, "{k} read back by {shell}");
+            }
         }
-        assert!(
-            !dir.join("pwned").exists(),
-            "sourcing the export ran a command:\n{text}"
-        );
+        let ran = dir.join("pwned").exists();
         std::fs::remove_dir_all(&dir).unwrap();
+        assert!(!ran, "sourcing the export ran a command:\n{text}");
     }
 
     #[test]
@@ -325,14 +384,44 @@ mod tests {
         data.insert("BAD\nNAME".into(), "x".into());
         data.insert("A=B".into(), "x".into());
         data.insert("CR".into(), "line\r\n".into());
+        data.insert("BASH_ENV".into(), "$(touch pwned)".into());
+        data.insert("RANDOM".into(), "4".into());
         let refused = export(&data).unwrap_err();
         let keys: Vec<&str> = refused.0.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(keys, ["A=B", "BAD\nNAME", "CR", "QUOTES"]);
+        assert_eq!(
+            keys,
+            ["A=B", "BAD\nNAME", "BASH_ENV", "CR", "QUOTES", "RANDOM"]
+        );
         let message = refused.to_string();
-        assert!(message.contains("QUOTES (both a ' and one of"), "{message}");
+        assert!(
+            message.contains("\"QUOTES\" (a ' together with"),
+            "{message}"
+        );
+        assert!(
+            message.contains("\"BASH_ENV\" (a name the shell itself uses)"),
+            "{message}"
+        );
+        assert!(
+            !message.contains('\n'),
+            "a key broke the message's line: {message}"
+        );
         assert!(
             !message.contains("quoted"),
             "a value reached the message: {message}"
         );
+    }
+
+    #[test]
+    fn text_after_a_closing_quote_is_an_error_not_dropped() {
+        let errs = parse("A='abc\nB=don't\nC=1\n").unwrap_err();
+        assert!(
+            errs[0]
+                .to_string()
+                .contains("goes on after its closing quote"),
+            "{errs:?}"
+        );
+        assert!(parse("L='a'b\n").is_err());
+        assert_eq!(parse("K='x' # note\n").unwrap()["K"], "x");
+        assert_eq!(parse("K=it's\n").unwrap()["K"], "it's");
     }
 }
