@@ -844,9 +844,23 @@ async fn the_overview_lists_only_readable_apps_and_searches() {
             .collect()
     };
     let mut alice = app.login("alice", "alice-pass").await;
-    let v = alice
-        .ok("cluster_apps", json!({"query": "", "page": 0}))
-        .await;
+    // Keyway's cluster cache may not have listed the apps yet in its first moments.
+    let v = until(
+        "the overview lists alice's apps",
+        Duration::from_secs(30),
+        async || {
+            let v = alice
+                .ok("cluster_apps", json!({"query": "", "page": 0}))
+                .await;
+            let seen = names(&v);
+            if seen.contains(&"dev/vault-kv-app".to_string()) {
+                Ok(v)
+            } else {
+                Err(format!("{seen:?}"))
+            }
+        },
+    )
+    .await;
     let seen = names(&v);
     assert!(seen.contains(&"dev/vault-kv-app".to_string()), "{seen:?}");
     assert!(
