@@ -85,23 +85,37 @@ pub fn live_line(live: &LiveState, now: i64) -> String {
     }
 }
 
-/// The app cards' words that change with the time alone: each app's `live_line` and each
-/// workload's `pods_detail`. While they read the same, cards rendered earlier from the same status
-/// still show what is true (`cluster::served_cards_stale`). A new word in the cards that follows
-/// the clock belongs here too (each such place says so). The ages in Details are not listed: the
-/// server never renders its body.
+/// The ages the app cards show, each as it reads at `now` (`ago`, `in_`): the times inside each
+/// app's `live_line` and each workload's `pods_detail`. While they read the same, cards rendered
+/// earlier from the same status still show what is true (`cluster::served_cards_stale`). It lists
+/// the times rather than build the sentences, which keeps the sentences' code out of the page's
+/// first load; a unit test checks that it moves exactly when those sentences do. A new word in
+/// the cards that follows the clock belongs here too (each such place says so). The ages in
+/// Details are not listed: the server never renders its body.
 pub fn clock_wording(status: &ClusterStatus, now: i64) -> Vec<String> {
-    status
-        .apps
-        .iter()
-        .flat_map(|a| {
-            let pods = a
-                .workloads
-                .iter()
-                .filter_map(move |w| pods_detail(&w.pods, now));
-            std::iter::once(live_line(&a.live, now)).chain(pods)
-        })
-        .collect()
+    let mut ages = Vec::new();
+    for a in &status.apps {
+        match &a.live {
+            LiveState::Live { since, .. } | LiveState::Failing { since, .. } => {
+                ages.push(ago(now, *since));
+            }
+            LiveState::Pending {
+                written,
+                next_refresh_due,
+                ..
+            } => {
+                ages.push(ago(now, *written));
+                ages.extend(next_refresh_due.map(|t| in_(now, t)));
+            }
+            LiveState::Pinned { .. } | LiveState::NotSetUp | LiveState::Unknown { .. } => {}
+        }
+        for w in &a.workloads {
+            if let PodsState::RestartNeeded { since } = &w.pods {
+                ages.push(ago(now, *since));
+            }
+        }
+    }
+    ages
 }
 
 pub const NOT_SET_UP: &str = "Not set up: no app in the cluster uses this secret.";
