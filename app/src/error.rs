@@ -39,6 +39,16 @@ pub enum AppError {
     Forbidden,
     #[error("Something went wrong on the server. It has been logged; try again.")]
     Internal,
+    /// The request itself could not be read (invalid JSON, a missing field, a wrong type): not
+    /// something Keyway's own pages send. A fixed sentence: the decoder's text stays out.
+    #[error("Keyway could not read this request: it is not what Keyway's pages send. Reload the page and try again.")]
+    Malformed,
+    /// The request body is over [`crate::logic::limits::BODY_MAX_BYTES`].
+    #[error("This request is larger than Keyway accepts (at most 1 MiB). Secrets that large do not fit in the cluster either.")]
+    TooLarge,
+    /// Too many attempts in a short time (login, refused actions); the text says when to retry.
+    #[error("{0}")]
+    TooMany(String),
     /// Transport-level failure between browser and server.
     /// The detail (server_fn's own text) is kept for the browser console, not shown.
     #[error("Keyway could not be reached. Check your connection and try again.")]
@@ -51,9 +61,18 @@ impl FromServerFnError for AppError {
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
             ServerFnErrorErr::Request(msg) => AppError::Transport(msg),
-            ServerFnErrorErr::Args(msg) | ServerFnErrorErr::MissingArg(msg) => {
-                AppError::Invalid(format!("The request was malformed: {msg}"))
+            // On the server, a failure before the function runs is the request's fault: its
+            // body did not decode, or was cut at the size limit (`Limited`'s own error text).
+            // In the browser the same variants mean the answer did not decode: a transport
+            // problem.
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Deserialization(msg) if msg.contains("length limit exceeded") => {
+                AppError::TooLarge
             }
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Args(_)
+            | ServerFnErrorErr::MissingArg(_)
+            | ServerFnErrorErr::Deserialization(_) => AppError::Malformed,
             other => AppError::Transport(other.to_string()),
         }
     }
@@ -66,6 +85,9 @@ impl AppError {
             AppError::Unauthenticated | AppError::BadCredentials => 401,
             AppError::Denied(_) | AppError::Forbidden => 403,
             AppError::Invalid(_) => 422,
+            AppError::Malformed => 400,
+            AppError::TooLarge => 413,
+            AppError::TooMany(_) => 429,
             AppError::Conflict(_) => 409,
             AppError::NotFound(_) => 404,
             AppError::Unavailable(_) => 503,
@@ -86,15 +108,18 @@ pub enum LoginProblem {
     Incomplete,
     /// The form named a login method Keyway does not offer.
     UnknownMethod,
+    /// Too many attempts from this address or for this username (`AppError::TooMany`).
+    TooMany,
     Other,
 }
 
 impl LoginProblem {
-    pub const ALL: [LoginProblem; 5] = [
+    pub const ALL: [LoginProblem; 6] = [
         LoginProblem::BadCredentials,
         LoginProblem::Unavailable,
         LoginProblem::Incomplete,
         LoginProblem::UnknownMethod,
+        LoginProblem::TooMany,
         LoginProblem::Other,
     ];
 
@@ -105,6 +130,7 @@ impl LoginProblem {
             AppError::BadCredentials | AppError::Denied(_) => LoginProblem::BadCredentials,
             AppError::Unavailable(_) | AppError::Transport(_) => LoginProblem::Unavailable,
             AppError::Invalid(_) => LoginProblem::Incomplete,
+            AppError::TooMany(_) => LoginProblem::TooMany,
             _ => LoginProblem::Other,
         }
     }
@@ -115,6 +141,7 @@ impl LoginProblem {
             LoginProblem::Unavailable => "unavailable",
             LoginProblem::Incomplete => "incomplete",
             LoginProblem::UnknownMethod => "unknown-method",
+            LoginProblem::TooMany => "too-many",
             LoginProblem::Other => "other",
         }
     }
@@ -136,6 +163,9 @@ impl LoginProblem {
             LoginProblem::UnknownMethod => {
                 AppError::Invalid("That login method is not offered here.".into())
             }
+            LoginProblem::TooMany => AppError::TooMany(
+                "Too many login attempts. Wait a few minutes, then try again.".into(),
+            ),
             LoginProblem::Other => AppError::Internal,
         }
     }

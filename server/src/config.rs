@@ -88,6 +88,11 @@ pub struct Config {
     /// X-Forwarded-For header is believed for the client address in the audit log.
     #[arg(long, env = "KEYWAY_TRUSTED_PROXIES", default_value = "")]
     pub trusted_proxies: String,
+    /// Login attempts a minute from one client address (the address behind a trusted proxy)
+    /// before Keyway answers 429. Raise it when many people share one address that is not a
+    /// trusted proxy (an office NAT).
+    #[arg(long, env = "KEYWAY_LOGIN_LIMIT_PER_ADDRESS", default_value_t = 20)]
+    pub login_limit_per_address: u32,
     /// Log format: text for people, json for log pipelines.
     #[arg(long, env = "KEYWAY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -137,6 +142,9 @@ impl Config {
             return Err(format!(
                 "KEYWAY_PUBLIC_URL is {public}, plain http on a non-local host: session cookies would travel unencrypted. Serve Keyway over https, or set KEYWAY_DEV=true for a local trial."
             ));
+        }
+        if self.login_limit_per_address == 0 {
+            return Err("KEYWAY_LOGIN_LIMIT_PER_ADDRESS must be at least 1.".into());
         }
         if self.session_idle_minutes == 0 {
             return Err("KEYWAY_SESSION_IDLE_MINUTES must be at least 1.".into());

@@ -93,6 +93,7 @@ pub fn router(state: AppState, store: AnyStore, cookies: CookiePolicy) -> Router
             _,
         >(context, shell))
         .layer(sessions)
+        .layer(middleware::from_fn(bound_api))
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .layer(middleware::from_fn(request_id))
         .layer(CompressionLayer::new().compress_when(compress_page))
@@ -199,6 +200,52 @@ async fn request_id(mut req: Request<Body>, next: Next) -> Response {
         res.headers_mut().insert("x-request-id", v);
     }
     res
+}
+
+/// Bounds every request body at `BODY_MAX_BYTES` (`keyway_app::logic::limits`): one announced
+/// as larger is answered 413 unread, one that turns out larger is cut there (the server function
+/// then fails with `AppError::TooLarge`).
+///
+/// And gives every server-function failure the status its `AppError` stands for. `server_fn`
+/// answers a request that fails before the function runs (a body that does not decode, a
+/// missing field) with 500 whatever the error; the function's own failures already carry theirs
+/// (`keyway_app::api::respond`). So a malformed request is a 400 with a plain sentence, not a 500.
+async fn bound_api(req: Request<Body>, next: Next) -> Response {
+    use keyway_app::error::AppError;
+    use keyway_app::logic::limits::BODY_MAX_BYTES;
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > BODY_MAX_BYTES as u64) {
+        return app_error_response(&AppError::TooLarge);
+    }
+    let req = req.map(|b| Body::new(http_body_util::Limited::new(b, BODY_MAX_BYTES)));
+    let res = next.run(req).await;
+    if res.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !res
+            .headers()
+            .contains_key(leptos::server_fn::error::SERVER_FN_ERROR_HEADER)
+    {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    // An error answer is a few hundred bytes of JSON; anything else is passed on as it was.
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "").into_response();
+    };
+    if let Ok(e) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status = StatusCode::from_u16(e.status()).unwrap_or(parts.status);
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// An `AppError` as a server function would answer it, for a request refused before one runs.
+fn app_error_response(e: &keyway_app::error::AppError) -> Response {
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let body = serde_json::to_string(e).unwrap_or_default();
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// True when a state-changing request carries proof it came from our own pages.

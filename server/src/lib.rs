@@ -67,6 +67,8 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, AppState), String> {
             vault,
             audit,
             cluster: connect_cluster(cfg.cluster, cfg.kubeconfig.as_deref()).await,
+            throttle: service::throttle::Throttle::new(cfg.login_limit_per_address),
+            refusals: Default::default(),
         }),
         sealer: Sealer::new(&checked.session_key),
         leptos,
@@ -74,6 +76,7 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, AppState), String> {
         public_origin: checked.public_origin.clone(),
         trusted_proxies: Arc::new(checked.trusted_proxies.clone()),
     };
+    spawn_upkeep(&state.core);
     let router = http::router(
         state.clone(),
         store,
@@ -83,6 +86,21 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, AppState), String> {
         },
     );
     Ok((router, state))
+}
+
+/// Every few seconds: writes the counts of repeated refusals whose minute is over, and lets
+/// the rate limiters forget idle clients. Stops when the last `Core` is gone.
+fn spawn_upkeep(core: &Arc<Core>) {
+    let core = Arc::downgrade(core);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            let Some(core) = core.upgrade() else { return };
+            core.flush_refusals(false).await;
+            core.throttle.forget_idle();
+        }
+    });
 }
 
 /// The cluster connection and its watch caches, or None (off, or no cluster found). Watches
@@ -143,6 +161,7 @@ pub async fn run(cfg: Config) -> Result<(), String> {
     .with_graceful_shutdown(shutdown())
     .await
     .map_err(|e| e.to_string())?;
+    state.core.flush_refusals(true).await;
     state.db.close().await;
     Ok(())
 }

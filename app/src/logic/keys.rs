@@ -87,6 +87,8 @@ pub fn check_size(data: &BTreeMap<String, String>) -> Result<(), String> {
 /// Checks every key of a full secret; returns all refusals at once so the user can fix them in
 /// one go.
 pub fn check_all(data: &BTreeMap<String, String>) -> Result<Vec<String>, Vec<String>> {
+    // Counted first: one sentence instead of one per key of a flood.
+    super::limits::check_key_count(data.len(), "This secret would have").map_err(|e| vec![e])?;
     let mut warnings = Vec::new();
     let mut errors = Vec::new();
     for key in data.keys() {

@@ -5,3 +5,4 @@ pub mod diff;
 pub mod dotenv;
 pub mod draft;
 pub mod keys;
+pub mod limits;

@@ -13,7 +13,7 @@ use keyway_k8s::actions::ActionError;
 use keyway_store::{NewEvent, Outcome};
 use keyway_vault::VaultError;
 
-use super::{audit_error, Core};
+use super::{audit_error, refusals, Core};
 
 /// How a failed call is recorded: its outcome and a short note (never a value).
 pub trait Classify {
@@ -108,12 +108,55 @@ impl Core {
     }
 
     /// Records an attempt refused before any call was made (policy, guards, no such target), as
-    /// one `denied` row saying why. Nothing was attempted, so nothing can go unaudited: the
-    /// refusal itself is returned by the caller, and a failed write here is logged (an error
-    /// line naming the refused action) rather than turned into an audit error.
-    pub(super) async fn refused(&self, event: NewEvent, why: impl Into<String>) {
+    /// one `denied` row saying why, collapsed with its repeats ([`super::refusals`]). Nothing
+    /// was attempted, so nothing can go unaudited: the refusal itself is returned by the caller,
+    /// and a failed write here is logged (an error line naming the refused action) rather than
+    /// turned into an audit error.
+    ///
+    /// `Err(TooMany)` when the actor is over the refusal limit ([`super::throttle`]): the caller
+    /// returns that instead of its own refusal. Such refusals are counted under one kind per
+    /// actor and action (no target), so varying the target cannot multiply rows.
+    pub(super) async fn refused(
+        &self,
+        event: NewEvent,
+        why: impl Into<String>,
+    ) -> Result<(), AppError> {
         let event = event.outcome(Outcome::Denied).detail(why);
-        if let Err(e) = self.audit.record(event).await {
+        let actor = if event.actor_entity.is_empty() {
+            event.actor_name.clone()
+        } else {
+            event.actor_entity.clone()
+        };
+        let limited = self.throttle.refusal(&actor);
+        let event = match limited {
+            Ok(()) => event,
+            Err(_) => event
+                .secret("", "")
+                .detail("refused, and over the limit of refusals a minute (answered 429)"),
+        };
+        self.write_refusal(event).await;
+        limited
+    }
+
+    /// Writes a refusal (outcome and detail set) through the collapse of repeats.
+    pub(super) async fn write_refusal(&self, event: NewEvent) {
+        let minute = refusals::minute_of(time::OffsetDateTime::now_utc().unix_timestamp());
+        for row in self.refusals.note(event, minute) {
+            self.write_refusal_row(row).await;
+        }
+    }
+
+    /// Writes the counts of repeated refusals whose minute is over (every count with
+    /// `all`, at shutdown). Called every few seconds by the task `crate::build` starts.
+    pub async fn flush_refusals(&self, all: bool) {
+        let now = refusals::minute_of(time::OffsetDateTime::now_utc().unix_timestamp());
+        for row in self.refusals.take_due((!all).then_some(now)) {
+            self.write_refusal_row(row).await;
+        }
+    }
+
+    async fn write_refusal_row(&self, row: NewEvent) {
+        if let Err(e) = self.audit.record(row).await {
             tracing::error!(error = %e, "could not record a refused attempt");
         }
     }

@@ -75,6 +75,29 @@ impl Core {
         if kind != LoginKind::Token && username.trim().is_empty() {
             return Err(AppError::Invalid("Enter your username.".into()));
         }
+        check_login_fields(mount, username, &secret)?;
+        let who = || {
+            if kind == LoginKind::Token {
+                "(token)".to_string()
+            } else {
+                username.trim().to_string()
+            }
+        };
+        let failed = |detail: String| {
+            NewEvent::new(who(), Action::LoginFailed)
+                .outcome(Outcome::Denied)
+                .detail(detail)
+                .request(&meta.request_id, &meta.client_addr)
+        };
+        let as_user = (kind != LoginKind::Token).then_some(username);
+        if let Err(e) = self.throttle.login(&meta.client_addr, mount, as_user) {
+            let event = failed(format!(
+                "{} at {mount}: too many attempts, not asked",
+                kind.as_str()
+            ));
+            self.write_refusal(event).await;
+            return Err(e);
+        }
         let attempt = self.ask_vault(kind, mount, username, secret).await;
         match attempt {
             Ok(logged_in) => {
@@ -86,22 +109,15 @@ impl Core {
                     let _ = self.vault.revoke_self(&logged_in.token).await;
                     return Err(audit_error(e));
                 }
+                if kind != LoginKind::Token {
+                    self.throttle.login_succeeded(mount, username);
+                }
                 tracing::info!(user = %logged_in.user.display_name, "login");
                 Ok(logged_in)
             }
             Err(VaultError::InvalidCredentials) => {
-                let who = if kind == LoginKind::Token {
-                    "(token)".to_string()
-                } else {
-                    username.trim().chars().take(128).collect()
-                };
-                let event = NewEvent::new(who, Action::LoginFailed)
-                    .outcome(Outcome::Denied)
-                    .detail(format!("{} at {mount}", kind.as_str()))
-                    .request(&meta.request_id, &meta.client_addr);
-                if let Err(e) = self.audit.record(event).await {
-                    tracing::error!(error = %e, "could not audit a failed login");
-                }
+                self.write_refusal(failed(format!("{} at {mount}", kind.as_str())))
+                    .await;
                 Err(AppError::BadCredentials)
             }
             Err(e) => Err(vault_error(e, "log in")),
@@ -187,4 +203,21 @@ impl Core {
         }
         Ok(())
     }
+}
+
+/// The login form's fields within their bounds (`keyway_app::logic::limits`), before anything
+/// is asked or written.
+fn check_login_fields(mount: &str, username: &str, secret: &SecretString) -> Result<(), AppError> {
+    use keyway_app::logic::limits::{check_chars, CREDENTIAL_MAX_BYTES, NAME_MAX_CHARS};
+    use secrecy::ExposeSecret;
+    check_chars("login mount", mount, NAME_MAX_CHARS)
+        .and_then(|()| check_chars("username", username, NAME_MAX_CHARS))
+        .map_err(AppError::Invalid)?;
+    if secret.expose_secret().len() > CREDENTIAL_MAX_BYTES {
+        return Err(AppError::Invalid(format!(
+            "That password or token is longer than Keyway accepts ({} KiB at most).",
+            CREDENTIAL_MAX_BYTES / 1024
+        )));
+    }
+    Ok(())
 }

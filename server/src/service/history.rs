@@ -143,7 +143,23 @@ impl Core {
         version: u64,
     ) -> Result<(), AppError> {
         check_secret(s)?;
+        if version == 0 {
+            return Err(AppError::Invalid("Name the version to undelete.".into()));
+        }
         let v = Some(version as i64);
+        // Vault first: a user who may not undelete gets one (collapsed) refusal row, not an
+        // intent row before Vault is asked.
+        let api = format!("{}/undelete/{}", s.mount, s.path);
+        let caps = self
+            .capabilities(caller, std::slice::from_ref(&api), "check your permissions")
+            .await?;
+        if !caps.has(&api, keyway_vault::Capability::Update) {
+            let event = caller.event(Action::SecretUndelete, s).versions(v, v);
+            self.refused(event, "refused by Vault policy").await?;
+            return Err(AppError::Denied(format!(
+                "You may not undelete versions of {s}: your Vault policies do not allow it."
+            )));
+        }
         let event = caller.event(Action::SecretUndelete, s).versions(v, v);
         let versions = [version];
         let call = || {

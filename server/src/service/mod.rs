@@ -20,8 +20,10 @@ mod auth;
 pub mod cluster;
 mod history;
 mod overview;
+pub mod refusals;
 mod request;
 mod secrets;
+pub mod throttle;
 mod write;
 
 use keyway_app::dto::SecretRef;
@@ -38,6 +40,10 @@ pub struct Core {
     pub audit: AuditLog,
     /// None when this Keyway is not connected to a cluster.
     pub cluster: Option<std::sync::Arc<cluster::ClusterCtx>>,
+    /// Rate limits on logins and refusals.
+    pub throttle: throttle::Throttle,
+    /// Repeated refusals waiting to be written as one counted row.
+    pub refusals: refusals::Refusals,
 }
 
 /// Where a request came from, for the audit log.
@@ -121,9 +127,23 @@ pub fn audit_error(e: StoreError) -> AppError {
     )
 }
 
-/// Rejects a mount or path that could never be a kv-v2 mount or path.
+/// Rejects a mount or path that could never be a kv-v2 mount or path, or is over its bound
+/// (`keyway_app::logic::limits`). Every action on a secret starts here, before Vault or the
+/// audit log is touched.
 pub fn check_secret(secret: &SecretRef) -> Result<(), AppError> {
+    use keyway_app::logic::limits::{MOUNT_MAX_BYTES, PATH_MAX_BYTES};
     let (mount, path) = (secret.mount.as_str(), secret.path.as_str());
+    for (what, value, max) in [
+        ("mount name", mount, MOUNT_MAX_BYTES),
+        ("secret path", path, PATH_MAX_BYTES),
+    ] {
+        if value.len() > max {
+            return Err(AppError::Invalid(format!(
+                "The {what} is {} bytes long; at most {max} are allowed.",
+                value.len()
+            )));
+        }
+    }
     let bad = |s: &str| {
         s.is_empty()
             || s.starts_with('/')

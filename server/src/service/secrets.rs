@@ -9,7 +9,7 @@ use keyway_app::dto::{
     Caps, Changes, Mount, RevealPurpose, Revealed, Saved, SecretRef, SecretSummary, SecretView,
 };
 use keyway_app::error::AppError;
-use keyway_app::logic::dotenv;
+use keyway_app::logic::{dotenv, limits};
 use keyway_store::Action;
 use keyway_vault::{Capability, VaultError};
 
@@ -304,16 +304,10 @@ impl Core {
     ) -> Result<Revealed, AppError> {
         check_secret(s)?;
         check_has_values(version)?;
-        let data = match self.read_data(caller, s, version).await {
-            Ok(d) => d,
-            Err(e) => {
-                if matches!(e, AppError::Denied(_)) {
-                    let event = caller.event(Action::SecretReveal, s);
-                    self.refused(event, "reveal refused by Vault").await;
-                }
-                return Err(e);
-            }
-        };
+        limits::check_key_refs(wanted.iter(), "The request names").map_err(AppError::Invalid)?;
+        let data = self
+            .read_refused_audited(caller, s, version, Action::SecretReveal)
+            .await?;
         let values: BTreeMap<String, String> = if wanted.is_empty() {
             data
         } else {
@@ -349,7 +343,9 @@ impl Core {
     ) -> Result<String, AppError> {
         check_secret(s)?;
         check_has_values(version)?;
-        let data = self.read_data(caller, s, version).await?;
+        let data = self
+            .read_refused_audited(caller, s, version, Action::SecretExport)
+            .await?;
         // Refused before the audit row: no value leaves the server then.
         let text = dotenv::export(&data).map_err(|e| AppError::Invalid(e.to_string()))?;
         let names: Vec<&str> = data.keys().map(String::as_str).collect();
@@ -359,6 +355,28 @@ impl Core {
             .detail(format!("exported as .env: {}", names.join(", ")));
         self.audit.record(event).await.map_err(audit_error)?;
         Ok(text)
+    }
+}
+
+impl Core {
+    /// The data of a version about to leave the server as `action` (a reveal, an export); when
+    /// Vault refuses the read, the refusal is audited as that action.
+    async fn read_refused_audited(
+        &self,
+        caller: &Caller,
+        s: &SecretRef,
+        version: u64,
+        action: Action,
+    ) -> Result<BTreeMap<String, String>, AppError> {
+        match self.read_data(caller, s, version).await {
+            Ok(d) => Ok(d),
+            Err(e @ AppError::Denied(_)) => {
+                let event = caller.event(action, s).versions(Some(version as i64), None);
+                self.refused(event, "refused by Vault").await?;
+                Err(e)
+            }
+            Err(e) => Err(e),
+        }
     }
 }
 

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use keyway_app::dto::{Changes, ConflictInfo, Saved, SecretRef};
 use keyway_app::error::AppError;
-use keyway_app::logic::{diff, keys};
+use keyway_app::logic::{diff, keys, limits};
 use keyway_store::Action;
-use keyway_vault::{KvData, VaultError};
+use keyway_vault::{Capability, KvData, VaultError};
 
 use super::{check_secret, vault_error, Caller, Core};
 
@@ -34,6 +34,18 @@ impl Core {
         changes: Changes,
     ) -> Result<Saved, AppError> {
         check_secret(s)?;
+        let refs = changes
+            .remove
+            .iter()
+            .chain(changes.rename.iter().map(|(from, _)| from));
+        limits::check_key_count(
+            changes.set.len() + changes.remove.len() + changes.rename.len(),
+            "Your draft changes",
+        )
+        .and_then(|()| {
+            limits::check_key_refs(refs.collect::<Vec<_>>().into_iter(), "Your draft names")
+        })
+        .map_err(AppError::Invalid)?;
         for key in changes
             .set
             .keys()
@@ -90,6 +102,7 @@ impl Core {
         s: &SecretRef,
         v: NewVersion<'_>,
     ) -> Result<Saved, AppError> {
+        self.may_write(caller, s, v.action).await?;
         let summary = diff::key_changes(v.base, &v.data);
         let mut event = caller
             .event(v.action, s)
@@ -120,6 +133,33 @@ impl Core {
                 .await),
             Err(e) => Err(vault_error(e, &format!("change {s}"))),
         }
+    }
+
+    /// Asks Vault whether the caller may write `s` at all, before an intent row is written: a
+    /// user without `create` or `update` on it gets one (collapsed) refusal row, not an intent
+    /// and an outcome per attempt. Whether this particular write lands is Vault's answer to it.
+    async fn may_write(
+        &self,
+        caller: &Caller,
+        s: &SecretRef,
+        action: Action,
+    ) -> Result<(), AppError> {
+        let data = format!("{}/data/{}", s.mount, s.path);
+        let caps = self
+            .capabilities(
+                caller,
+                std::slice::from_ref(&data),
+                "check your permissions",
+            )
+            .await?;
+        if caps.has_any(&data, &[Capability::Create, Capability::Update]) {
+            return Ok(());
+        }
+        self.refused(caller.event(action, s), "refused by Vault policy")
+            .await?;
+        Err(AppError::Denied(format!(
+            "You may not change {s}: your Vault policies do not allow it."
+        )))
     }
 
     /// Builds the conflict explanation: what changed between the user's base and the newest.

@@ -77,7 +77,7 @@ impl Core {
         let event = || caller.event(action, s);
         let Some(found) = found else {
             let why = format!("{app}: refused: no such app uses this secret");
-            self.refused(event(), why).await;
+            self.refused(event(), why).await?;
             return Err(AppError::NotFound(format!(
                 "No app \"{}\" in environment \"{}\" uses this secret.",
                 app.name, app.namespace
@@ -87,14 +87,14 @@ impl Core {
             Ok(g) => g,
             Err(e) => {
                 let why = format!("{app}: refused: Vault could not be asked ({e})");
-                self.refused(event(), why).await;
+                self.refused(event(), why).await?;
                 return Err(e);
             }
         };
         let grant = grant_path(&app.namespace, &app.name);
         if !(grants.read && grants.may_act(&found)) {
             let why = format!("{app}: refused by Vault policy ({grant})");
-            self.refused(event(), why).await;
+            self.refused(event(), why).await?;
             return Err(AppError::Denied(format!(
                 "You may not restart or sync this app: your Vault policies do not grant `update` on {grant}."
             )));

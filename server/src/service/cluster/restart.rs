@@ -169,7 +169,7 @@ impl Core {
             Ok(plan) => plan,
             Err(e) => {
                 let why = format!("{app}: refused: {e}");
-                self.refused(caller.event(Action::Restart, s), why).await;
+                self.refused(caller.event(Action::Restart, s), why).await?;
                 return Err(e);
             }
         };

@@ -116,11 +116,29 @@ impl NewEvent {
     }
 }
 
+/// Longest name-like column kept (actor, entity, mount, request id, address), in characters.
+/// Callers bound their input well below these (`keyway_app::logic::limits`); the cut is the
+/// store's own backstop, so no caller can make a row large and the append-only table cannot
+/// be filled by a few requests.
+pub(crate) const NAME_MAX_CHARS: usize = 256;
+/// Longest secret path kept, in characters.
+pub(crate) const PATH_MAX_CHARS: usize = 1024;
+/// Most key names kept per list, and the longest name kept.
+pub(crate) const KEYS_MAX: usize = 1000;
+pub(crate) const KEY_MAX_CHARS: usize = 1024;
+
+/// `s` cut at `max` characters.
+pub(crate) fn clip(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
 /// Key names as stored: a JSON array, sorted, without duplicates (so the hashed bytes do not depend
-/// on the order a caller happened to list them in).
+/// on the order a caller happened to list them in), cut at [`KEYS_MAX`] names of at most
+/// [`KEY_MAX_CHARS`] characters.
 pub(crate) fn keys_json(keys: &[String]) -> String {
-    let set: BTreeSet<&str> = keys.iter().map(String::as_str).collect();
-    serde_json::to_string(&set).expect("a set of strings always serialises")
+    let set: BTreeSet<String> = keys.iter().map(|k| clip(k, KEY_MAX_CHARS)).collect();
+    let kept: Vec<&String> = set.iter().take(KEYS_MAX).collect();
+    serde_json::to_string(&kept).expect("a list of strings always serialises")
 }
 
 /// `detail` as stored: cut at [`DETAIL_MAX_CHARS`] characters.
@@ -199,6 +217,17 @@ mod tests {
         let keys = ["b", "a", "b"].map(String::from);
         assert_eq!(keys_json(&keys), r#"["a","b"]"#);
         assert_eq!(keys_json(&[]), "[]");
+    }
+
+    #[test]
+    fn every_text_column_is_bounded_whatever_the_caller_hands_in() {
+        let huge = "é".repeat(2 << 20);
+        let keys: Vec<String> = (0..5000).map(|i| format!("{i:05}{huge:.2000}")).collect();
+        let json = keys_json(&keys);
+        let kept: Vec<String> = serde_json::from_str(&json).unwrap();
+        assert_eq!(kept.len(), KEYS_MAX);
+        assert!(kept.iter().all(|k| k.chars().count() == KEY_MAX_CHARS));
+        assert_eq!(clip(&huge, NAME_MAX_CHARS).chars().count(), NAME_MAX_CHARS);
     }
 
     #[test]

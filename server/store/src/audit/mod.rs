@@ -34,7 +34,7 @@ pub use outcome::Outcome;
 pub use query::{ChainReport, Filter, DEFAULT_LIMIT, MAX_LIMIT};
 pub use row::Row;
 
-use event::{clip_detail, keys_json};
+use event::{clip, clip_detail, keys_json, NAME_MAX_CHARS, PATH_MAX_CHARS};
 use row::StoredRow;
 
 use crate::{Db, StoreError};
@@ -163,11 +163,11 @@ fn stored(
         seq: 0,
         id: uuid::Uuid::new_v4().to_string(),
         at: String::new(),
-        actor_name: event.actor_name.clone(),
-        actor_entity: event.actor_entity.clone(),
+        actor_name: clip(&event.actor_name, NAME_MAX_CHARS),
+        actor_entity: clip(&event.actor_entity, NAME_MAX_CHARS),
         action: event.action.as_str().to_owned(),
-        mount: event.mount.clone(),
-        path: event.path.clone(),
+        mount: clip(&event.mount, NAME_MAX_CHARS),
+        path: clip(&event.path, PATH_MAX_CHARS),
         version_before: event.version_before,
         version_after,
         keys_added: keys_json(&event.keys_added),
@@ -176,8 +176,11 @@ fn stored(
         outcome: outcome.as_str().to_owned(),
         detail: clip_detail(detail),
         intent_seq,
-        request_id: event.request_id.clone(),
-        client_addr: event.client_addr.clone(),
+        request_id: event.request_id.as_deref().map(|r| clip(r, NAME_MAX_CHARS)),
+        client_addr: event
+            .client_addr
+            .as_deref()
+            .map(|a| clip(a, NAME_MAX_CHARS)),
         prev_hash: String::new(),
         hash: String::new(),
     }

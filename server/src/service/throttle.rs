@@ -1,0 +1,217 @@
+//! Rate limits, with `governor`'s keyed GCRA limiters, so one client cannot flood Vault, the
+//! log or the audit table through Keyway:
+//!
+//! - **login, per username** (per login mount): at most 4 failed attempts in any 15 minutes (3
+//!   at once, then one every 8 minutes); a successful login forgets the failures, as Vault does.
+//!   OpenBao and Vault lock a userpass or LDAP user out after 5 failed logins in 15 minutes
+//!   (their default `user_lockout_config`; measured on OpenBao 2.7.2: the sixth attempt is
+//!   refused even with the right password), so nobody can lock a colleague out of Vault by
+//!   typing wrong passwords into Keyway. (Every attempt is counted before Vault is asked, since
+//!   its outcome is not known yet; the success then clears the count: [`Forgettable`].)
+//! - **login, per client address**: `KEYWAY_LOGIN_LIMIT_PER_ADDRESS` attempts a minute (the
+//!   address behind a trusted proxy, `crate::client_addr`), against password spraying.
+//! - **refused actions, per user**: 30 at once, then one every 2 s. Every refusal is still
+//!   counted in the audit log ([`super::refusals`] collapses repeats into one row a minute).
+//!
+//! Over a limit the answer is `AppError::TooMany` (429) with a plain sentence, and Vault is not
+//! asked. The limiters keep a small state per key; [`Throttle::forget_idle`] drops idle keys.
+
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use std::sync::Arc;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::nanos::Nanos;
+use governor::state::keyed::{DashMapStateStore, ShrinkableKeyedStateStore};
+use governor::state::StateStore;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use keyway_app::error::AppError;
+
+/// Login attempts per username at once, then one per [`LOGIN_USER_PERIOD`].
+const LOGIN_USER_BURST: u32 = 3;
+const LOGIN_USER_PERIOD: Duration = Duration::from_secs(8 * 60);
+/// Refused actions per user at once, then one per [`REFUSAL_PERIOD`].
+const REFUSAL_BURST: u32 = 30;
+const REFUSAL_PERIOD: Duration = Duration::from_secs(2);
+
+/// governor's own DashMap state store, shared, so a key's state can be dropped: a successful
+/// login forgets its username's failed attempts. Everything else is delegated unchanged.
+#[derive(Clone, Default)]
+struct Forgettable(Arc<DashMapStateStore<String>>);
+
+impl StateStore for Forgettable {
+    type Key = String;
+
+    fn measure_and_replace<T, F, E>(&self, key: &String, f: F) -> Result<T, E>
+    where
+        F: Fn(Option<Nanos>) -> Result<(T, Nanos), E>,
+    {
+        self.0.measure_and_replace(key, f)
+    }
+}
+
+impl ShrinkableKeyedStateStore<String> for Forgettable {
+    fn retain_recent(&self, drop_below: Nanos) {
+        ShrinkableKeyedStateStore::retain_recent(&*self.0, drop_below)
+    }
+    fn shrink_to_fit(&self) {
+        ShrinkableKeyedStateStore::shrink_to_fit(&*self.0)
+    }
+    fn len(&self) -> usize {
+        ShrinkableKeyedStateStore::len(&*self.0)
+    }
+    fn is_empty(&self) -> bool {
+        ShrinkableKeyedStateStore::is_empty(&*self.0)
+    }
+}
+
+/// The shared limiters.
+pub struct Throttle {
+    login_by_address: DefaultKeyedRateLimiter<String>,
+    login_by_user: RateLimiter<String, Forgettable, DefaultClock>,
+    login_users: Forgettable,
+    refusals: DefaultKeyedRateLimiter<String>,
+    clock: DefaultClock,
+}
+
+fn quota(period: Duration, burst: u32) -> Quota {
+    Quota::with_period(period)
+        .expect("a non-zero period")
+        .allow_burst(NonZeroU32::new(burst.max(1)).expect("at least 1"))
+}
+
+impl Throttle {
+    /// `login_per_address_per_minute`: `KEYWAY_LOGIN_LIMIT_PER_ADDRESS` (at least 1).
+    pub fn new(login_per_address_per_minute: u32) -> Self {
+        let per_address = NonZeroU32::new(login_per_address_per_minute.max(1)).expect("at least 1");
+        let login_users = Forgettable::default();
+        let clock = DefaultClock::default();
+        Throttle {
+            login_by_address: RateLimiter::keyed(Quota::per_minute(per_address)),
+            login_by_user: RateLimiter::new(
+                quota(LOGIN_USER_PERIOD, LOGIN_USER_BURST),
+                login_users.clone(),
+                clock.clone(),
+            ),
+            login_users,
+            refusals: RateLimiter::keyed(quota(REFUSAL_PERIOD, REFUSAL_BURST)),
+            clock: DefaultClock::default(),
+        }
+    }
+
+    /// Counts one login attempt from `address` for `username` at `mount` (no username for a
+    /// token login); refuses it when either is over its limit.
+    pub fn login(
+        &self,
+        address: &str,
+        mount: &str,
+        username: Option<&str>,
+    ) -> Result<(), AppError> {
+        let wait = |not_until: governor::NotUntil<_>| not_until.wait_time_from(self.clock.now());
+        if let Err(n) = self.login_by_address.check_key(&address.to_string()) {
+            return Err(too_many("from your address", wait(n)));
+        }
+        if let Some(user) = username {
+            if let Err(n) = self.login_by_user.check_key(&user_key(mount, user)) {
+                return Err(too_many("for this username", wait(n)));
+            }
+        }
+        Ok(())
+    }
+
+    /// A login of `username` at `mount` succeeded: its failed attempts are forgotten.
+    pub fn login_succeeded(&self, mount: &str, username: &str) {
+        self.login_users.0.remove(&user_key(mount, username));
+    }
+
+    /// Counts one refused action by `actor`; `Err` once they are over the limit.
+    pub fn refusal(&self, actor: &str) -> Result<(), AppError> {
+        match self.refusals.check_key(&actor.to_string()) {
+            Ok(()) => Ok(()),
+            Err(n) => {
+                let secs = n.wait_time_from(self.clock.now()).as_secs().max(1);
+                Err(AppError::TooMany(format!(
+                    "Vault refused many of your requests in a short time, so Keyway pauses yours for {secs} s. Check that you are acting on your own app and environment."
+                )))
+            }
+        }
+    }
+
+    /// Drops the state of keys that are back under their limit, so memory follows the clients
+    /// of the last minutes, not every client ever seen.
+    pub fn forget_idle(&self) {
+        for limiter in [&self.login_by_address, &self.refusals] {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
+        self.login_by_user.retain_recent();
+        self.login_by_user.shrink_to_fit();
+    }
+}
+
+/// The per-username key: Vault's userpass and LDAP names are case-insensitive.
+fn user_key(mount: &str, username: &str) -> String {
+    format!("{mount}\u{0}{}", username.trim().to_lowercase())
+}
+
+fn too_many(whom: &str, wait: Duration) -> AppError {
+    let minutes = wait.as_secs().div_ceil(60).max(1);
+    let unit = if minutes == 1 { "minute" } else { "minutes" };
+    AppError::TooMany(format!(
+        "Too many login attempts {whom}. Wait {minutes} {unit}, then try again."
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_username_gets_fewer_attempts_in_15_minutes_than_vault_needs_to_lock_it() {
+        // GCRA: the burst at once, then one per period; in any 15 minutes that is
+        // burst + floor(15 min / period) attempts.
+        let in_15_minutes = LOGIN_USER_BURST as u64 + (15 * 60) / LOGIN_USER_PERIOD.as_secs();
+        assert!(
+            in_15_minutes < 5,
+            "{in_15_minutes} attempts: Vault locks at 5 failures"
+        );
+        let t = Throttle::new(100);
+        for _ in 0..LOGIN_USER_BURST {
+            t.login("10.0.0.1", "userpass", Some("Alice")).unwrap();
+        }
+        let e = t.login("10.0.0.2", "userpass", Some("alice ")).unwrap_err();
+        assert!(e.to_string().contains("for this username"), "{e}");
+        // Another user, or the same name on another mount, is not affected.
+        t.login("10.0.0.1", "userpass", Some("bob")).unwrap();
+        t.login("10.0.0.1", "ldap", Some("alice")).unwrap();
+        // A success (the right password at last, or a colleague logging in) clears the count.
+        t.login_succeeded("userpass", "ALICE");
+        for _ in 0..LOGIN_USER_BURST {
+            t.login("10.0.0.1", "userpass", Some("alice")).unwrap();
+        }
+    }
+
+    #[test]
+    fn an_address_is_limited_per_minute_whatever_the_usernames() {
+        let t = Throttle::new(5);
+        for i in 0..5 {
+            t.login("10.0.0.9", "userpass", Some(&format!("user{i}")))
+                .unwrap();
+        }
+        let e = t.login("10.0.0.9", "token", None).unwrap_err();
+        assert!(matches!(e, AppError::TooMany(_)));
+        assert!(e.to_string().contains("from your address"), "{e}");
+        t.login("10.0.0.10", "token", None).unwrap();
+    }
+
+    #[test]
+    fn refusals_are_limited_per_user() {
+        let t = Throttle::new(5);
+        for _ in 0..REFUSAL_BURST {
+            t.refusal("entity-a").unwrap();
+        }
+        assert!(matches!(t.refusal("entity-a"), Err(AppError::TooMany(_))));
+        t.refusal("entity-b").unwrap();
+    }
+}
