@@ -40,12 +40,14 @@ pub enum AppError {
     #[error("Something went wrong on the server. It has been logged; try again.")]
     Internal,
     /// The request itself could not be read (invalid JSON, a missing field, a wrong type): not
-    /// something Keyway's own pages send. A fixed sentence: the decoder's text stays out.
-    #[error("Keyway could not read this request: it is not what Keyway's pages send. Reload the page and try again.")]
-    Malformed,
-    /// The request body is over [`crate::logic::limits::BODY_MAX_BYTES`].
-    #[error("This request is larger than Keyway accepts (at most 1 MiB). Secrets that large do not fit in the cluster either.")]
-    TooLarge,
+    /// something Keyway's own pages send. Always [`AppError::malformed`]'s fixed sentence (it
+    /// travels in the answer, for scripts): the decoder's text stays out.
+    #[error("{0}")]
+    Malformed(String),
+    /// The request body is over [`crate::logic::limits::BODY_MAX_BYTES`]
+    /// ([`AppError::too_large`]).
+    #[error("{0}")]
+    TooLarge(String),
     /// Too many attempts in a short time (login, refused actions); the text says when to retry.
     #[error("{0}")]
     TooMany(String),
@@ -67,26 +69,41 @@ impl FromServerFnError for AppError {
             // problem.
             #[cfg(feature = "ssr")]
             ServerFnErrorErr::Deserialization(msg) if msg.contains("length limit exceeded") => {
-                AppError::TooLarge
+                AppError::too_large()
             }
             #[cfg(feature = "ssr")]
             ServerFnErrorErr::Args(_)
             | ServerFnErrorErr::MissingArg(_)
-            | ServerFnErrorErr::Deserialization(_) => AppError::Malformed,
+            | ServerFnErrorErr::Deserialization(_) => AppError::malformed(),
             other => AppError::Transport(other.to_string()),
         }
     }
 }
 
 impl AppError {
+    /// A request that does not decode.
+    pub fn malformed() -> Self {
+        AppError::Malformed(
+            "Keyway could not read this request: it is not what Keyway's pages send. Reload the page and try again.".into(),
+        )
+    }
+
+    /// A request body over the limit.
+    pub fn too_large() -> Self {
+        AppError::TooLarge(format!(
+            "This request is larger than Keyway accepts (at most {} KiB). A secret that large would not fit in the cluster either.",
+            crate::logic::limits::BODY_MAX_BYTES / 1024
+        ))
+    }
+
     /// The HTTP status a server-rendered page or an API caller should see.
     pub fn status(&self) -> u16 {
         match self {
             AppError::Unauthenticated | AppError::BadCredentials => 401,
             AppError::Denied(_) | AppError::Forbidden => 403,
             AppError::Invalid(_) => 422,
-            AppError::Malformed => 400,
-            AppError::TooLarge => 413,
+            AppError::Malformed(_) => 400,
+            AppError::TooLarge(_) => 413,
             AppError::TooMany(_) => 429,
             AppError::Conflict(_) => 409,
             AppError::NotFound(_) => 404,

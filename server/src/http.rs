@@ -219,7 +219,7 @@ async fn bound_api(req: Request<Body>, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if announced.is_some_and(|n| n > BODY_MAX_BYTES as u64) {
-        return app_error_response(&AppError::TooLarge);
+        return app_error_response(&AppError::too_large());
     }
     let req = req.map(|b| Body::new(http_body_util::Limited::new(b, BODY_MAX_BYTES)));
     let res = next.run(req).await;

@@ -1,0 +1,169 @@
+// Keyway under a hostile client, against the real stack (issue 9): the release binary on the
+// local cluster's OpenBao and kube-apiserver, its SQLite file, plain HTTP as a script would send
+// it. One line per case, with the figure it measured; a case whose rule does not hold fails the
+// run (exit 1).
+//
+// Environment (set by `end2end/run test`, step "abuse suite"):
+//   KEYWAY_URL            the Keyway under attack, started with default limits
+//   KEYWAY_DB             its SQLite file, to count audit rows as an auditor would
+//   KEYWAY_PID            its process id, to read its memory from /proc
+//   VAULT_ADDR/VAULT_TOKEN  its OpenBao (root), for setup
+//   KEYWAY_SA_KUBECONFIG, KEYWAY_K8S_BIN  Keyway's own Kubernetes account and kubectl
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+
+const URL_ = (process.env.KEYWAY_URL || "").replace(/\/+$/, "");
+const DB = process.env.KEYWAY_DB;
+const PID = process.env.KEYWAY_PID;
+if (!URL_ || !DB || !PID) throw new Error("KEYWAY_URL, KEYWAY_DB and KEYWAY_PID must be set: run through `end2end/run test`");
+
+const say = (name, text) => console.log(`[abuse] ${name.padEnd(44)} ${text}`);
+const fmt = (n) => n.toLocaleString("en-US");
+
+/** One HTTP client with its own session cookie, coming from `addr`: this Keyway trusts
+ * 127.0.0.1 as its proxy (KEYWAY_TRUSTED_PROXIES), as it would an Ingress, so X-Forwarded-For
+ * names the client, and each case acts from addresses of its own. */
+class Client {
+  constructor(addr = "10.1.0.1") {
+    this.cookie = null;
+    this.addr = addr;
+  }
+  async post(path, body, { form = false, raw = false, headers = {} } = {}) {
+    const h = { Origin: URL_, Accept: "application/json", "X-Forwarded-For": this.addr, ...headers };
+    if (this.cookie) h.Cookie = this.cookie;
+    let payload = body;
+    if (!raw) {
+      h["Content-Type"] = form ? "application/x-www-form-urlencoded" : "application/json";
+      payload = form ? new URLSearchParams(body).toString() : JSON.stringify(body);
+    } else {
+      h["Content-Type"] = "application/json";
+    }
+    const res = await fetch(`${URL_}${path}`, { method: "POST", headers: h, body: payload, redirect: "manual" });
+    const set = res.headers.get("set-cookie");
+    if (set) this.cookie = set.split(";")[0];
+    const text = await res.text();
+    let json = null;
+    try {
+      json = JSON.parse(text);
+    } catch {}
+    return { status: res.status, text, json, headers: res.headers };
+  }
+  async login(username, password) {
+    return this.post("/api/login", { method: "userpass", mount: "userpass", username, secret: password }, { form: true });
+  }
+  api(endpoint, args) {
+    return this.post(`/api/${endpoint}`, args);
+  }
+}
+
+async function loggedIn(user, password) {
+  const c = new Client();
+  const r = await c.login(user, password);
+  assert.ok(r.status < 400, `login ${user}: ${r.status} ${r.text}`);
+  return c;
+}
+
+/** Audit rows, counted by SQLite itself (python3's sqlite3 module: no extra package). */
+function auditRows() {
+  const out = execFileSync("python3", [
+    "-c",
+    "import sqlite3,sys; c=sqlite3.connect(f'file:{sys.argv[1]}?mode=ro', uri=True); print(c.execute('select count(*) from audit_log').fetchone()[0])",
+    DB,
+  ]);
+  return Number(String(out).trim());
+}
+
+function rssKiB() {
+  const status = readFileSync(`/proc/${PID}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+)/.exec(status)[1]);
+}
+
+const secret = (mount, path) => ({ mount, path });
+const reveal = (mount, path) => ({ secret: secret(mount, path), version: 1, keys: [], purpose: "Show" });
+
+const cases = [];
+const kase = (name, run) => cases.push({ name, run });
+
+kase("largest request accepted", async () => {
+  const alice = await loggedIn("alice", "alice-pass");
+  const LIMIT = 1024 * 1024;
+  // A reveal whose padding (an unknown key name list entry) brings the body to exactly n bytes.
+  const body = (n) => {
+    const base = JSON.stringify({ ...reveal("dev", "webapp/config"), keys: [""] });
+    return base.replace('[""]', `["${"k".repeat(n - base.length)}"]`);
+  };
+  const at = await alice.post("/api/reveal", body(LIMIT), { raw: true });
+  const over = await alice.post("/api/reveal", body(LIMIT + 1), { raw: true });
+  assert.notEqual(at.status, 413, `a body of exactly 1 MiB is read: ${at.status}`);
+  assert.equal(at.status, 422, `…and refused by its field rules: ${at.text}`);
+  assert.equal(over.status, 413, `one byte more is refused unread: ${over.status}`);
+  return `${fmt(LIMIT)} bytes read (then refused by its field rules: ${at.json?.Invalid}); ${fmt(LIMIT + 1)} → 413`;
+});
+
+kase("malformed request", async () => {
+  const alice = await loggedIn("alice", "alice-pass");
+  const r = await alice.post("/api/reveal", "{", { raw: true });
+  assert.equal(r.status, 400, r.text);
+  assert.ok(!/deserializ|line \d/.test(r.text), r.text);
+  assert.match(r.json?.Malformed ?? "", /^Keyway could not read this request/);
+  return `400 "${r.json.Malformed}"`;
+});
+
+kase("audit rows for 1,000 refused requests", async () => {
+  const alice = await loggedIn("alice", "alice-pass"); // policy dev-editor: nothing in staging
+  const before = auditRows();
+  const counts = {};
+  const t0 = performance.now();
+  for (let i = 0; i < 1000; i += 50) {
+    const batch = Array.from({ length: 50 }, (_, j) => alice.api("reveal", reveal("staging", `webapp/${(i + j) % 50}`)));
+    for (const r of await Promise.all(batch)) counts[r.status] = (counts[r.status] || 0) + 1;
+  }
+  const secs = (performance.now() - t0) / 1000;
+  const rows = auditRows() - before;
+  assert.deepEqual(Object.keys(counts).sort(), ["403", "429"], JSON.stringify(counts));
+  assert.ok(rows <= 60, `${rows} rows`);
+  return `${fmt(rows)} rows now (${counts[403]} answered 403, ${counts[429]} 429, in ${secs.toFixed(1)} s; the repeats' counts follow when the minute ends)`;
+});
+
+kase("login attempts before 429 (one username)", async () => {
+  let n = 0;
+  for (; n < 10; n++) {
+    const r = await new Client(`10.2.0.${n + 1}`).login("bob", "not-bobs-password");
+    if (r.status === 429) break;
+    assert.equal(r.status, 401, r.text);
+  }
+  assert.ok(n > 0 && n < 5, `${n} attempts: Vault locks a user after 5`);
+  const vault = await fetch(`${process.env.VAULT_ADDR}/v1/auth/userpass/login/bob`, {
+    method: "POST",
+    body: JSON.stringify({ password: "bob-pass" }),
+  });
+  assert.equal(vault.status, 200, "bob is not locked out of Vault");
+  return `${n} failed attempts (each from another address), then 429; bob can still log in to Vault`;
+});
+
+kase("login attempts before 429 (one address)", async () => {
+  let n = 0;
+  for (; n < 100; n++) {
+    const r = await new Client("10.3.0.1").login(`sprayed-${n}`, "x");
+    if (r.status === 429) break;
+  }
+  assert.ok(n > 0 && n < 100, `${n}`);
+  return `${n} attempts with ${n} usernames, then 429`;
+});
+
+let failed = 0;
+for (const { name, run } of cases) {
+  try {
+    say(name, await run());
+  } catch (e) {
+    failed += 1;
+    say(name, `FAILED: ${e.message}`);
+  }
+}
+say("memory after the run", `${fmt(rssKiB())} KiB resident`);
+if (failed) {
+  console.error(`[abuse] ${failed} of ${cases.length} cases failed`);
+  process.exit(1);
+}
+console.log(`[abuse] all ${cases.length} cases hold`);
