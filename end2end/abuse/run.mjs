@@ -152,8 +152,63 @@ kase("login attempts before 429 (one address)", async () => {
   return `${n} attempts with ${n} usernames, then 429`;
 });
 
+const p99 = (ms) => ms.sort((a, b) => a - b)[Math.ceil(ms.length * 0.99) - 1];
+
+/** Times `n` sequential GETs of a page (a server render with Vault calls), in ms. */
+async function pageTimes(client, path, n) {
+  const times = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    const res = await fetch(`${URL_}${path}`, { headers: { Cookie: client.cookie, "X-Forwarded-For": client.addr } });
+    await res.text();
+    assert.equal(res.status, 200, `${path}: ${res.status}`);
+    times.push(performance.now() - t0);
+  }
+  return times;
+}
+
+kase("a page while 200 refused restarts run", async () => {
+  // mallory (alice's policies: dev only) restarts staging's webapp, 200 at once, again and again;
+  // carol (who reads staging) opens its secret page meanwhile.
+  const mallory = await loggedIn("alice", "alice-pass");
+  mallory.addr = "10.4.0.1";
+  const carol = await loggedIn("carol", "carol-pass");
+  carol.addr = "10.4.0.2";
+  const page = "/secrets/staging/webapp/config";
+  const quiet = await pageTimes(carol, page, 30);
+  const rssBefore = rssKiB();
+  let stop = false;
+  let sent = 0;
+  const statuses = {};
+  const storm = (async () => {
+    while (!stop) {
+      const batch = Array.from({ length: 200 }, () =>
+        mallory.api("restart", {
+          secret: secret("staging", "webapp/config"),
+          app: { namespace: "staging", name: "webapp" },
+          workload: null,
+          sync_first: false,
+        }),
+      );
+      for (const r of await Promise.all(batch)) statuses[r.status] = (statuses[r.status] || 0) + 1;
+      sent += batch.length;
+    }
+  })();
+  let peak = rssBefore;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssKiB())), 50);
+  const busy = await pageTimes(carol, page, 30);
+  stop = true;
+  await storm;
+  clearInterval(sampler);
+  assert.ok(!statuses[200], `no refused restart went through: ${JSON.stringify(statuses)}`);
+  return `page p99 ${p99(quiet).toFixed(0)} ms quiet, ${p99(busy).toFixed(0)} ms during ${fmt(sent)} refused restarts (${JSON.stringify(statuses)}); memory ${fmt(rssBefore)} → peak ${fmt(peak)} KiB`;
+});
+
 let failed = 0;
-for (const { name, run } of cases) {
+// ABUSE_ONLY=<text>: only the cases whose name contains it (when working on one).
+const only = process.env.ABUSE_ONLY;
+const chosen = cases.filter((c) => !only || c.name.includes(only));
+for (const { name, run } of chosen) {
   try {
     say(name, await run());
   } catch (e) {
@@ -163,7 +218,7 @@ for (const { name, run } of cases) {
 }
 say("memory after the run", `${fmt(rssKiB())} KiB resident`);
 if (failed) {
-  console.error(`[abuse] ${failed} of ${cases.length} cases failed`);
+  console.error(`[abuse] ${failed} of ${chosen.length} cases failed`);
   process.exit(1);
 }
-console.log(`[abuse] all ${cases.length} cases hold`);
+console.log(`[abuse] all ${chosen.length} cases hold`);
