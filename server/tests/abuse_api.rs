@@ -338,3 +338,36 @@ async fn login_attempts_from_one_address_are_limited_whatever_the_usernames() {
         "KEYWAY_LOGIN_LIMIT_PER_ADDRESS defaults to 20"
     );
 }
+
+#[tokio::test]
+async fn the_login_form_says_too_many_attempts_in_a_fixed_sentence() {
+    let app = TestApp::spawn().await;
+    let client = app.anonymous();
+    let post = || {
+        Request::post("/api/login")
+            .header(header::ORIGIN, ORIGIN)
+            .header(header::ACCEPT, "text/html,*/*;q=0.8")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(
+                "method=userpass&mount=userpass&username=bob&secret=wrong",
+            ))
+            .unwrap()
+    };
+    let mut locations = Vec::new();
+    for _ in 0..4 {
+        let (status, headers, _) = client.send(post()).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        locations.push(headers[header::LOCATION].to_str().unwrap().to_string());
+    }
+    assert_eq!(
+        locations[3],
+        "/login?method=userpass&mount=userpass&problem=too-many"
+    );
+    let (_, _, page) = client
+        .send(Request::get(&locations[3]).body(Body::empty()).unwrap())
+        .await;
+    assert!(
+        page.contains("Too many login attempts. Wait a few minutes, then try again."),
+        "{page}"
+    );
+}
