@@ -64,36 +64,19 @@ impl Refusals {
     pub fn note(&self, event: NewEvent, minute: i64) -> Vec<NewEvent> {
         let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
         let kind = Kind::of(&event);
-        match seen.get_mut(&kind) {
-            Some(r) if r.minute == minute => {
-                r.count += 1;
-                r.last = event;
-                Vec::new()
-            }
-            Some(_) => {
-                let old = seen.remove(&kind).expect("just found");
-                seen.insert(
-                    kind,
-                    Repeats {
-                        minute,
-                        count: 0,
-                        last: event.clone(),
-                    },
-                );
-                old.summary().into_iter().chain([event]).collect()
-            }
-            None => {
-                seen.insert(
-                    kind,
-                    Repeats {
-                        minute,
-                        count: 0,
-                        last: event.clone(),
-                    },
-                );
-                vec![event]
-            }
+        if let Some(r) = seen.get_mut(&kind).filter(|r| r.minute == minute) {
+            r.count += 1;
+            r.last = event;
+            return Vec::new();
         }
+        let fresh = Repeats {
+            minute,
+            count: 0,
+            last: event.clone(),
+        };
+        // An earlier minute's repeats of the same kind, still held: their count goes first.
+        let earlier = seen.insert(kind, fresh).and_then(|old| old.summary());
+        earlier.into_iter().chain([event]).collect()
     }
 
     /// Takes the counts of minutes before `minute` (all of them with `None`, at shutdown), as the
