@@ -10,17 +10,24 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Request, StatusCode};
-use common::{Client, TestApp, ORIGIN};
+use common::{Client, DbKind, TestApp, ORIGIN};
 use keyway_server::sessions::{sweep, USER_KEY};
 use serde_json::{json, Value};
 
 /// The session rows: (stored id, expiry) as the database holds them.
 async fn session_rows(app: &TestApp) -> Vec<(String, String)> {
-    let pool = app.state.db.sqlite().expect("tests run on SQLite");
-    sqlx::query_as("select id, expiry_date from tower_sessions")
-        .fetch_all(pool)
-        .await
-        .unwrap()
+    if let Some(pool) = app.state.db.sqlite() {
+        sqlx::query_as("select id, expiry_date from tower_sessions")
+            .fetch_all(pool)
+            .await
+            .unwrap()
+    } else {
+        let pool = app.state.db.postgres().expect("SQLite or PostgreSQL");
+        sqlx::query_as(r#"select id, expiry_date::text from "tower_sessions"."session""#)
+            .fetch_all(pool)
+            .await
+            .unwrap()
+    }
 }
 
 /// The token accessors OpenBao holds: one per live token.
@@ -64,7 +71,7 @@ fn status_args(background: bool) -> Value {
 
 #[tokio::test]
 async fn background_polls_neither_slide_the_idle_expiry_nor_renew_the_token() {
-    let app = TestApp::spawn().await;
+    let app = &TestApp::spawn().await;
     let token = app
         .create_token(json!({"policies": ["dev-editor"], "ttl": "1h"}))
         .await;
@@ -76,7 +83,7 @@ async fn background_polls_neither_slide_the_idle_expiry_nor_renew_the_token() {
         status.is_redirection() || status.is_success(),
         "{status} {body}"
     );
-    let before = session_rows(&app).await;
+    let before = session_rows(app).await;
     // 40 minutes on: past the minute after which a request slides the expiry, and past half the
     // token's TTL, after which a request renews it.
     app.state
@@ -92,11 +99,11 @@ async fn background_polls_neither_slide_the_idle_expiry_nor_renew_the_token() {
         );
     }
     assert_eq!(
-        session_rows(&app).await,
+        session_rows(app).await,
         before,
         "a background poll must not slide the row's expiry"
     );
-    let looked = token_lookup(&app, &token).await;
+    let looked = token_lookup(app, &token).await;
     assert!(
         looked["data"]["last_renewal_time"].as_i64().unwrap_or(0) == 0,
         "a background poll renewed the token: {looked}"
@@ -108,8 +115,8 @@ async fn background_polls_neither_slide_the_idle_expiry_nor_renew_the_token() {
         headers.get(header::SET_COOKIE).is_some(),
         "slid: a new cookie"
     );
-    assert_ne!(session_rows(&app).await, before, "slid: a later expiry");
-    let looked = token_lookup(&app, &token).await;
+    assert_ne!(session_rows(app).await, before, "slid: a later expiry");
+    let looked = token_lookup(app, &token).await;
     assert!(
         looked["data"]["last_renewal_time"].as_i64().unwrap_or(0) > 0,
         "the user's request renews the token: {looked}"
@@ -118,9 +125,12 @@ async fn background_polls_neither_slide_the_idle_expiry_nor_renew_the_token() {
 
 #[tokio::test]
 async fn a_background_poll_fails_once_the_session_timed_out() {
-    let app = TestApp::spawn().await;
+    idle_session_swept(&TestApp::spawn().await).await;
+}
+
+async fn idle_session_swept(app: &TestApp) {
     let c = app.login("alice", "alice-pass").await;
-    let tokens = live_tokens(&app).await;
+    let tokens = live_tokens(app).await;
     app.state
         .sessions
         .clock
@@ -134,7 +144,7 @@ async fn a_background_poll_fails_once_the_session_timed_out() {
     .await;
     assert_eq!(ended, 1, "the idle session is swept");
     assert_eq!(
-        live_tokens(&app).await,
+        live_tokens(app).await,
         tokens - 1,
         "the swept session's token is revoked"
     );
@@ -150,9 +160,9 @@ async fn a_background_poll_fails_once_the_session_timed_out() {
 
 #[tokio::test]
 async fn a_session_ends_at_its_maximum_lifetime_and_its_token_is_revoked() {
-    let app = TestApp::spawn().await;
+    let app = &TestApp::spawn().await;
     let mut c = app.login("alice", "alice-pass").await;
-    let tokens = live_tokens(&app).await;
+    let tokens = live_tokens(app).await;
     // Eleven hours of steady use keep it (each request slides the idle expiry)…
     for _ in 0..11 {
         app.state.sessions.clock.advance(Duration::from_secs(3600));
@@ -163,15 +173,15 @@ async fn a_session_ends_at_its_maximum_lifetime_and_its_token_is_revoked() {
     app.state.sessions.clock.advance(Duration::from_secs(3600));
     let (status, _, body) = raw_call(&c, "cluster_status", status_args(false)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
-    assert_eq!(live_tokens(&app).await, tokens - 1, "its token is revoked");
-    assert!(session_rows(&app).await.is_empty(), "its row is gone");
+    assert_eq!(live_tokens(app).await, tokens - 1, "its token is revoked");
+    assert!(session_rows(app).await.is_empty(), "its row is gone");
     let row = app.audit_rows().await.pop().unwrap();
     assert!(format!("{row:?}").contains("maximum lifetime"), "{row:?}");
 }
 
 #[tokio::test]
 async fn a_pasted_token_is_not_revoked_by_logout_or_timeout() {
-    let app = TestApp::spawn().await;
+    let app = &TestApp::spawn().await;
     let token = app
         .create_token(json!({"policies": ["dev-editor"], "ttl": "24h"}))
         .await;
@@ -180,7 +190,7 @@ async fn a_pasted_token_is_not_revoked_by_logout_or_timeout() {
     c.login_with(&form).await;
     c.ok("logout", json!({})).await;
     assert!(
-        token_lookup(&app, &token).await["data"]["id"] == token.as_str(),
+        token_lookup(app, &token).await["data"]["id"] == token.as_str(),
         "logout revoked a pasted token"
     );
     let mut c = app.anonymous();
@@ -198,7 +208,7 @@ async fn a_pasted_token_is_not_revoked_by_logout_or_timeout() {
     .await;
     assert_eq!(swept, 1);
     assert!(
-        token_lookup(&app, &token).await["data"]["id"] == token.as_str(),
+        token_lookup(app, &token).await["data"]["id"] == token.as_str(),
         "a timeout revoked a pasted token"
     );
     let row = app.audit_rows().await.pop().unwrap();
@@ -207,8 +217,11 @@ async fn a_pasted_token_is_not_revoked_by_logout_or_timeout() {
 
 #[tokio::test]
 async fn a_request_in_flight_cannot_bring_a_session_back_after_logout() {
+    in_flight_after_logout(&TestApp::spawn().await).await;
+}
+
+async fn in_flight_after_logout(app: &TestApp) {
     use tower_sessions::{Expiry, Session};
-    let app = TestApp::spawn().await;
     let mut c = app.login("alice", "alice-pass").await;
     let cookie = c.cookie.clone().unwrap();
     let id: tower_sessions::session::Id = cookie.split_once('=').unwrap().1.parse().unwrap();
@@ -224,7 +237,7 @@ async fn a_request_in_flight_cannot_bring_a_session_back_after_logout() {
     user["last_seen"] = json!(user["last_seen"].as_i64().unwrap() + 60);
     in_flight.insert(USER_KEY, &user).await.unwrap();
     in_flight.save().await.unwrap();
-    assert!(session_rows(&app).await.is_empty(), "the session came back");
+    assert!(session_rows(app).await.is_empty(), "the session came back");
     let mut old = app.anonymous();
     old.cookie = Some(cookie);
     let (status, _, body) = raw_call(&old, "cluster_status", status_args(false)).await;
@@ -233,11 +246,14 @@ async fn a_request_in_flight_cannot_bring_a_session_back_after_logout() {
 
 #[tokio::test]
 async fn the_database_holds_no_session_id_a_browser_could_present() {
-    let app = TestApp::spawn().await;
+    no_presentable_id(&TestApp::spawn().await).await;
+}
+
+async fn no_presentable_id(app: &TestApp) {
     let c = app.login("alice", "alice-pass").await;
     let cookie = c.cookie.clone().unwrap();
     let (name, value) = cookie.split_once('=').unwrap();
-    let rows = session_rows(&app).await;
+    let rows = session_rows(app).await;
     assert_eq!(rows.len(), 1);
     assert_ne!(rows[0].0, value, "the row's id is the cookie's value");
     let (status, _, _) = raw_call(&c, "cluster_status", status_args(false)).await;
@@ -250,4 +266,22 @@ async fn the_database_holds_no_session_id_a_browser_could_present() {
         StatusCode::UNAUTHORIZED,
         "an id read from the database opened a session: {body}"
     );
+}
+
+/// The store's own queries (hashed ids, update-only save, the sweep) on PostgreSQL, each on a
+/// fresh database.
+#[tokio::test]
+async fn the_session_store_rules_hold_on_postgres() {
+    let test = "the_session_store_rules_hold_on_postgres";
+    for case in 0..3 {
+        let Some(db) = keyway_testkit::TempDatabase::create_or_skip(test).await else {
+            return;
+        };
+        let app = TestApp::spawn_on(DbKind::Postgres(db)).await;
+        match case {
+            0 => no_presentable_id(&app).await,
+            1 => in_flight_after_logout(&app).await,
+            _ => idle_session_swept(&app).await,
+        }
+    }
 }
