@@ -32,6 +32,17 @@ impl<T: AuthApi + SecretsApi + VersionsApi + ClusterApi + 'static> Backend for T
 #[derive(Clone)]
 pub struct BackendHandle(pub Arc<dyn Backend>);
 
+/// The backend for a server function the pages also poll with: `background` is the call's own
+/// argument, true when the page's clock asked (see `pages::secret::cluster::poll`), not the user.
+/// The one rule for what counts as activity: a call is the user's unless it says `background`.
+pub fn backend_for(background: bool) -> Result<Arc<dyn Backend>, AppError> {
+    let b = backend()?;
+    if background {
+        b.background();
+    }
+    Ok(b)
+}
+
 /// Reads the backend from context; a missing one is a wiring bug, logged as internal.
 pub fn backend() -> Result<Arc<dyn Backend>, AppError> {
     use_context::<BackendHandle>()

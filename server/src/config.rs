@@ -78,6 +78,10 @@ pub struct Config {
     /// expires).
     #[arg(long, env = "KEYWAY_SESSION_IDLE_MINUTES", default_value_t = 30)]
     pub session_idle_minutes: u32,
+    /// Hours after login at which a session ends however active it is (and its Vault token is
+    /// revoked, unless the user pasted it).
+    #[arg(long, env = "KEYWAY_SESSION_MAX_HOURS", default_value_t = 12)]
+    pub session_max_hours: u32,
     /// Dev mode: a fixed, public session key when none is given, and relaxed cookie rules.
     #[arg(long, env = "KEYWAY_DEV", default_value_t = false)]
     pub dev: bool,
@@ -112,7 +116,13 @@ pub struct Checked {
     pub session_key: [u8; 32],
     pub public_origin: String,
     pub secure_cookies: bool,
+    /// Served over https: answers carry HSTS.
+    pub https: bool,
+    /// The session cookie's name: `__Host-` prefixed outside dev mode, so that it is Secure,
+    /// host-only and for the whole site, and no subdomain can set one in its place.
+    pub cookie_name: &'static str,
     pub idle: Duration,
+    pub max_lifetime: Duration,
     pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
@@ -149,13 +159,23 @@ impl Config {
         if self.session_idle_minutes == 0 {
             return Err("KEYWAY_SESSION_IDLE_MINUTES must be at least 1.".into());
         }
+        if self.session_max_hours == 0 {
+            return Err("KEYWAY_SESSION_MAX_HOURS must be at least 1.".into());
+        }
         let trusted_proxies = crate::client_addr::parse_trusted(&self.trusted_proxies)?;
         Ok(Checked {
             trusted_proxies,
             session_key,
             public_origin,
             secure_cookies,
+            https: public.scheme() == "https",
+            cookie_name: if self.dev {
+                "keyway_session"
+            } else {
+                "__Host-keyway_session"
+            },
             idle: Duration::from_secs(u64::from(self.session_idle_minutes) * 60),
+            max_lifetime: Duration::from_secs(u64::from(self.session_max_hours) * 3600),
         })
     }
 }
@@ -213,6 +233,9 @@ mod tests {
         .check()
         .unwrap();
         assert!(ok.secure_cookies);
+        assert!(ok.https);
+        assert_eq!(ok.cookie_name, "__Host-keyway_session");
+        assert_eq!(ok.max_lifetime, Duration::from_secs(12 * 3600));
         assert_eq!(ok.public_origin, "https://keyway.example.com");
         let dev = parse(&["--dev", "--public-url", "http://keyway.example.com"])
             .check()
@@ -220,6 +243,11 @@ mod tests {
         assert!(
             !dev.secure_cookies,
             "dev mode over plain http needs a non-Secure cookie"
+        );
+        assert!(!dev.https);
+        assert_eq!(
+            dev.cookie_name, "keyway_session",
+            "__Host- needs Secure, which plain http cannot carry"
         );
     }
 }

@@ -32,7 +32,7 @@ use tower_sessions::{cookie::SameSite, Expiry, Session, SessionManagerLayer};
 use crate::backend::RequestBackend;
 use crate::sealing::Sealer;
 use crate::service::{Core, RequestMeta};
-use crate::sessions::AnyStore;
+use crate::sessions::{AnyStore, SessionRules};
 
 /// Everything a request handler needs; cheap to clone.
 #[derive(Clone)]
@@ -45,6 +45,10 @@ pub struct AppState {
     pub public_origin: String,
     /// Proxies whose X-Forwarded-For is believed.
     pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
+    /// When sessions end, and the clock they are measured with.
+    pub sessions: SessionRules,
+    /// The session store (for the sweeper, and for tests that look at its rows).
+    pub store: AnyStore,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -57,10 +61,13 @@ impl FromRef<AppState> for LeptosOptions {
 #[derive(Clone, Debug)]
 pub struct RequestId(pub String);
 
-/// Cookie settings for the session layer.
+/// Cookie settings for the session layer (the idle timeout is in [`AppState::sessions`]).
 pub struct CookiePolicy {
     pub secure: bool,
-    pub idle: std::time::Duration,
+    /// `__Host-keyway_session` outside dev mode (see `config::Checked::cookie_name`).
+    pub name: &'static str,
+    /// Served over https: every answer says so (Strict-Transport-Security).
+    pub hsts: bool,
 }
 
 pub fn router(state: AppState, store: AnyStore, cookies: CookiePolicy) -> Router {
@@ -70,9 +77,11 @@ pub fn router(state: AppState, store: AnyStore, cookies: CookiePolicy) -> Router
         move || provide_backend(&state)
     };
     let leptos_options = state.leptos.clone();
-    let idle = time::Duration::try_from(cookies.idle).unwrap_or(time::Duration::minutes(30));
+    let idle = time::Duration::try_from(state.sessions.idle).unwrap_or(time::Duration::minutes(30));
+    // Path=/ and no Domain (the defaults) with Secure are what the `__Host-` prefix requires.
     let sessions = SessionManagerLayer::new(store)
-        .with_name("keyway_session")
+        .with_name(cookies.name)
+        .with_path("/")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(cookies.secure)
@@ -95,6 +104,10 @@ pub fn router(state: AppState, store: AnyStore, cookies: CookiePolicy) -> Router
         .layer(sessions)
         .layer(middleware::from_fn(bound_api))
         .layer(middleware::from_fn_with_state(state.clone(), guard))
+        .layer(middleware::from_fn_with_state(
+            Hsts(cookies.hsts),
+            security_headers,
+        ))
         .layer(middleware::from_fn(request_id))
         .layer(CompressionLayer::new().compress_when(compress_page))
         .with_state(state)
@@ -167,6 +180,8 @@ fn provide_backend(state: &AppState) {
         sealer: state.sealer.clone(),
         session,
         meta,
+        rules: state.sessions.clone(),
+        background: Default::default(),
     })));
 }
 
@@ -266,6 +281,9 @@ pub fn same_origin(req: &Request<Body>, public_origin: &str) -> bool {
     }
 }
 
+/// Refuses a state-changing request that did not come from Keyway's own pages; marks `/api`
+/// answers uncompressible. Its refusal gets the security headers like every answer (they are set
+/// by [`security_headers`], outside it).
 async fn guard(State(state): State<AppState>, req: Request<Body>, next: Next) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if !safe && !same_origin(&req, &state.public_origin) {
@@ -282,10 +300,28 @@ async fn guard(State(state): State<AppState>, req: Request<Body>, next: Next) ->
     if is_api {
         res.extensions_mut().insert(NoCompression);
     }
+    res
+}
+
+/// Whether answers carry Strict-Transport-Security (Keyway is served over https).
+#[derive(Clone, Copy)]
+struct Hsts(bool);
+
+/// The security headers, on every answer (the guard's refusals included).
+async fn security_headers(State(hsts): State<Hsts>, req: Request<Body>, next: Next) -> Response {
+    let mut res = next.run(req).await;
     let set = |h: &mut axum::http::HeaderMap, k: &'static str, v: &'static str| {
         h.insert(k, HeaderValue::from_static(v));
     };
-    // A file of the bundle carries all its headers already (`assets`).
+    if hsts.0 {
+        // A year, the common floor for HSTS; no includeSubDomains: other hosts are not ours.
+        set(
+            res.headers_mut(),
+            "strict-transport-security",
+            "max-age=31536000",
+        );
+    }
+    // A file of the bundle carries all its other headers already (`assets`).
     if assets::is_bundle_file(&res) {
         return res;
     }

@@ -24,7 +24,7 @@ use crate::config::Config;
 use crate::http::{AppState, CookiePolicy};
 use crate::sealing::Sealer;
 use crate::service::Core;
-use crate::sessions::AnyStore;
+use crate::sessions::{AnyStore, SessionRules};
 
 /// Builds the router from a checked config: connects the database (running migrations), the
 /// session store and the Vault client.
@@ -39,8 +39,7 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, AppState), String> {
     let db = Db::connect(&cfg.database_url)
         .await
         .map_err(|e| format!("database: {e}"))?;
-    let store = AnyStore::new(&db).await?;
-    store.spawn_cleanup();
+    let store = AnyStore::new(&db, &checked.session_key).await?;
     let audit = AuditLog::new(db.clone());
     match audit.pending_intents().await {
         Ok(p) if !p.is_empty() => tracing::warn!(
@@ -62,7 +61,14 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, AppState), String> {
         .hash_files(hash_file.is_file())
         .hash_file(hash_file.to_string_lossy().as_ref().into())
         .build();
+    let sessions = SessionRules {
+        idle: checked.idle,
+        max_lifetime: checked.max_lifetime,
+        clock: Default::default(),
+    };
     let state = AppState {
+        sessions: sessions.clone(),
+        store: store.clone(),
         core: Arc::new(Core {
             vault,
             audit,
@@ -77,12 +83,19 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, AppState), String> {
         trusted_proxies: Arc::new(checked.trusted_proxies.clone()),
     };
     spawn_upkeep(&state.core);
+    sessions::spawn_sweeper(
+        store.clone(),
+        state.core.clone(),
+        state.sealer.clone(),
+        sessions,
+    );
     let router = http::router(
         state.clone(),
         store,
         CookiePolicy {
             secure: checked.secure_cookies,
-            idle: checked.idle,
+            name: checked.cookie_name,
+            hsts: checked.https,
         },
     );
     Ok((router, state))

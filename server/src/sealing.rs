@@ -13,6 +13,21 @@ use chacha20poly1305::{
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 
+/// A key for one purpose derived from the session key (HMAC-SHA256 of the purpose's name), so
+/// one secret in config serves several uses without one use's output revealing another's key.
+pub fn derive_key(session_key: &[u8; 32], purpose: &str) -> [u8; 32] {
+    keyed_hash(session_key, purpose.as_bytes())
+}
+
+/// HMAC-SHA256 of `data` under `key`.
+pub fn keyed_hash(key: &[u8; 32], data: &[u8]) -> [u8; 32] {
+    use hmac::Mac;
+    let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(key)
+        .expect("HMAC takes a key of any length");
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
+
 #[derive(Clone)]
 pub struct Sealer {
     cipher: XChaCha20Poly1305,

@@ -1,88 +1,64 @@
-//! Sessions: the tower-sessions store in Keyway's own database, and the typed record of a
-//! logged-in user.
+//! Sessions: the store in Keyway's own database ([`store`]), the typed record of a logged-in
+//! user, the rules that end a session, and the sweeper that ends the Vault tokens of sessions
+//! that timed out.
 //!
 //! The record holds the user's Vault token sealed with the session key (see [`crate::sealing`]),
-//! their Vault identity, and when the token expires. A session ends at the earlier of the idle
-//! timeout (the cookie layer) and the token's expiry (checked on every request); an active session
-//! renews a renewable token once half its TTL has passed.
+//! their Vault identity, and when the token expires. A session ends at the earliest of the idle
+//! timeout (the row's expiry, slid by requests the user made; background polls do not slide it),
+//! the absolute lifetime ([`SessionRules::max_lifetime`]) and the token's expiry (both checked on
+//! every request); an active session renews a renewable token once half its TTL has passed.
 
-use async_trait::async_trait;
+mod store;
+mod sweep;
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
-use tower_sessions::{
-    session::{Id, Record},
-    session_store, SessionStore,
-};
-use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
-/// The session store for whichever database Keyway runs on.
+use crate::service::TokenOrigin;
+pub use store::AnyStore;
+pub use sweep::{spawn_sweeper, sweep};
+
+/// Unix-seconds wall clock for session rules. Tests move it forward ([`Clock::advance`]) instead
+/// of sleeping; nothing else does.
+#[derive(Debug, Clone, Default)]
+pub struct Clock {
+    offset_secs: Arc<AtomicI64>,
+}
+
+impl Clock {
+    pub fn now(&self) -> i64 {
+        time::OffsetDateTime::now_utc().unix_timestamp() + self.offset_secs.load(Ordering::Relaxed)
+    }
+
+    pub fn now_utc(&self) -> time::OffsetDateTime {
+        time::OffsetDateTime::from_unix_timestamp(self.now())
+            .unwrap_or_else(|_| time::OffsetDateTime::now_utc())
+    }
+
+    /// Moves this clock (and every clone of it) forward.
+    pub fn advance(&self, by: Duration) {
+        self.offset_secs
+            .fetch_add(by.as_secs() as i64, Ordering::Relaxed);
+    }
+}
+
+/// When sessions end, and the clock they are measured with.
 #[derive(Debug, Clone)]
-pub enum AnyStore {
-    Sqlite(SqliteStore),
-    Postgres(PostgresStore),
+pub struct SessionRules {
+    /// Without a request the user made, a session ends after this long.
+    pub idle: Duration,
+    /// However active, a session ends this long after login.
+    pub max_lifetime: Duration,
+    pub clock: Clock,
 }
 
-impl AnyStore {
-    /// Creates the store on the shared pool and its table.
-    pub async fn new(db: &keyway_store::Db) -> Result<Self, String> {
-        if let Some(pool) = db.sqlite() {
-            let store = SqliteStore::new(pool.clone());
-            store
-                .migrate()
-                .await
-                .map_err(|e| format!("session table: {e}"))?;
-            Ok(AnyStore::Sqlite(store))
-        } else if let Some(pool) = db.postgres() {
-            let store = PostgresStore::new(pool.clone());
-            store
-                .migrate()
-                .await
-                .map_err(|e| format!("session table: {e}"))?;
-            Ok(AnyStore::Postgres(store))
-        } else {
-            Err("no database pool".into())
-        }
-    }
-
-    /// Deletes expired sessions every minute, for as long as Keyway runs.
-    pub fn spawn_cleanup(&self) {
-        use tower_sessions::ExpiredDeletion;
-        let period = std::time::Duration::from_secs(60);
-        match self.clone() {
-            AnyStore::Sqlite(s) => {
-                tokio::spawn(s.continuously_delete_expired(period));
-            }
-            AnyStore::Postgres(s) => {
-                tokio::spawn(s.continuously_delete_expired(period));
-            }
-        }
-    }
-}
-
-#[async_trait]
-impl SessionStore for AnyStore {
-    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        match self {
-            AnyStore::Sqlite(s) => s.create(record).await,
-            AnyStore::Postgres(s) => s.create(record).await,
-        }
-    }
-    async fn save(&self, record: &Record) -> session_store::Result<()> {
-        match self {
-            AnyStore::Sqlite(s) => s.save(record).await,
-            AnyStore::Postgres(s) => s.save(record).await,
-        }
-    }
-    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        match self {
-            AnyStore::Sqlite(s) => s.load(id).await,
-            AnyStore::Postgres(s) => s.load(id).await,
-        }
-    }
-    async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        match self {
-            AnyStore::Sqlite(s) => s.delete(id).await,
-            AnyStore::Postgres(s) => s.delete(id).await,
-        }
+impl SessionRules {
+    /// Unix seconds when a session that started at `started_at` must end at the latest.
+    pub fn ends_at(&self, started_at: i64) -> i64 {
+        started_at.saturating_add(self.max_lifetime.as_secs() as i64)
     }
 }
 
@@ -105,6 +81,14 @@ pub struct StoredUser {
     /// saves the session, which is what slides the idle expiry forward.
     #[serde(default)]
     pub last_seen: i64,
+    /// Unix seconds of the login; the absolute lifetime counts from here. (A record from before
+    /// this field reads 0: its session is over at the next request.)
+    #[serde(default)]
+    pub started_at: i64,
+    /// Whether Keyway got the token from Vault at login or the user pasted it: Keyway revokes
+    /// only the former when the session ends.
+    #[serde(default)]
+    pub origin: TokenOrigin,
 }
 
 /// How stale `last_seen` may get before a request writes the session again.
@@ -145,6 +129,8 @@ mod tests {
             renewable,
             ttl_secs: ttl,
             last_seen: 0,
+            started_at: 0,
+            origin: TokenOrigin::Issued,
         }
     }
 

@@ -17,6 +17,11 @@ use crate::{
 #[cfg(feature = "ssr")]
 #[async_trait::async_trait]
 pub trait AuthApi: Send + Sync {
+    /// Marks this request as a background poll: it is not the user's activity, so it neither
+    /// slides the session's idle expiry nor renews the token (it still fails with
+    /// `Unauthenticated` once the session is over). Called through
+    /// [`crate::backend::backend_for`] only.
+    fn background(&self);
     async fn login_options(&self) -> Result<LoginChoices, AppError>;
     async fn login(
         &self,

@@ -35,15 +35,38 @@ pub trait ClusterApi: Send + Sync {
     ) -> Result<ActionDone, AppError>;
 }
 
+/// `background`: the page's clock asked, not the user (see [`crate::backend::backend_for`]).
 #[server(prefix = "/api", endpoint = "cluster_status", input = Json)]
-pub async fn cluster_view(secret: SecretRef) -> Result<ClusterStatus, AppError> {
-    respond(async move { crate::backend::backend()?.cluster_status(&secret).await }.await)
+pub async fn cluster_view(
+    secret: SecretRef,
+    #[server(default)] background: bool,
+) -> Result<ClusterStatus, AppError> {
+    respond(
+        async move {
+            crate::backend::backend_for(background)?
+                .cluster_status(&secret)
+                .await
+        }
+        .await,
+    )
 }
 
 /// The apps overview: every app in the cluster this user may read, paged and searchable.
+/// `background` as for [`cluster_view`].
 #[server(prefix = "/api", endpoint = "cluster_apps", input = Json)]
-pub async fn cluster_apps(query: String, page: u32) -> Result<AppsPage, AppError> {
-    respond(async move { crate::backend::backend()?.cluster_apps(&query, page).await }.await)
+pub async fn cluster_apps(
+    query: String,
+    page: u32,
+    #[server(default)] background: bool,
+) -> Result<AppsPage, AppError> {
+    respond(
+        async move {
+            crate::backend::backend_for(background)?
+                .cluster_apps(&query, page)
+                .await
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/api", endpoint = "sync_now", input = Json)]

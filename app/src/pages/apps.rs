@@ -66,7 +66,7 @@ fn AppsOverview() -> impl IntoView {
     let poll = Poll::new();
     let apps = Resource::new(
         move || (query.get(), page.get(), poll.refetch.get()),
-        |(q, page, _)| cluster_apps(q, page - 1),
+        move |(q, page, n)| cluster_apps(q, page - 1, poll.background(n)),
     );
     // Nothing here moves fast enough to look more often than every 15 s.
     poll.start(|| false);

@@ -176,32 +176,97 @@ impl Core {
         }
     }
 
-    /// Audits the intent, revokes the token (it may already be dead), audits the outcome. The
-    /// revoke happens even when the audit store is down: ending access beats the audit row. So
-    /// this is the one bracket not written with [`Core::audited`], which refuses the action
-    /// when the intent cannot be written.
-    pub async fn logout(&self, caller: &Caller) -> Result<(), AppError> {
-        let event = NewEvent::new(&caller.display_name, Action::Logout)
+    /// Ends a session's Vault side: audits the intent, revokes a token Keyway was issued (it
+    /// may already be dead), audits the outcome. A pasted token is left alone: revoking it would
+    /// revoke every token the user created with it, behind their back (the login page says so).
+    /// The revoke happens even when the audit store is down: ending access beats the audit row.
+    /// So this is the one bracket not written with [`Core::audited`], which refuses the action
+    /// when the intent cannot be written. An error says the token may still be valid.
+    pub async fn end_session(
+        &self,
+        caller: &Caller,
+        origin: TokenOrigin,
+        why: SessionEnd,
+    ) -> Result<(), AppError> {
+        let mut event = NewEvent::new(&caller.display_name, Action::Logout)
             .entity(&caller.entity_id)
             .request(&caller.meta.request_id, &caller.meta.client_addr);
+        if let Some(detail) = why.detail() {
+            event = event.detail(detail);
+        }
         let intent = self.audit.begin(event).await;
         if let Err(e) = &intent {
-            tracing::error!(error = %e, "could not audit a logout; revoking the token anyway");
+            tracing::error!(error = %e, "could not audit the end of a session; ending it anyway");
         }
-        let (outcome, note) = match self.vault.revoke_self(&caller.token).await {
-            Ok(()) => (Outcome::Ok, None),
-            Err(VaultError::InvalidToken) => (Outcome::Ok, Some("token had already expired")),
+        let revoked = match origin {
+            TokenOrigin::Pasted => Ok(Some("pasted token kept: not revoked")),
+            TokenOrigin::Issued => match self.vault.revoke_self(&caller.token).await {
+                Ok(()) => Ok(None),
+                Err(VaultError::InvalidToken) => Ok(Some("token had already expired")),
+                Err(e) => Err(e),
+            },
+        };
+        let (outcome, note) = match &revoked {
+            Ok(note) => (Outcome::Ok, note.or(why.detail())),
             Err(e) => {
-                tracing::warn!(error = %e, "token revoke failed at logout");
+                tracing::warn!(error = %e, "token revoke failed at the end of a session");
                 (Outcome::Error, Some("Vault did not revoke the token"))
             }
         };
         if let Ok(intent) = intent {
             if let Err(e) = self.audit.finish(&intent, outcome, None, note).await {
-                tracing::error!(error = %e, "could not record a logout outcome");
+                tracing::error!(error = %e, "could not record the end of a session");
             }
         }
-        Ok(())
+        match revoked {
+            Ok(_) => Ok(()),
+            Err(_) => Err(AppError::Unavailable(
+                "You are logged out of Keyway, but Vault could not be reached to revoke the token \
+                 Keyway held for you: it stays valid until it expires. Try logging in and out again \
+                 once Vault is back."
+                    .into(),
+            )),
+        }
+    }
+}
+
+/// Where a session's Vault token came from, known at login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum TokenOrigin {
+    /// Vault issued it to Keyway at a password login: Keyway revokes it when the session ends.
+    #[default]
+    Issued,
+    /// The user pasted a token they already had: Keyway forgets it and never revokes it.
+    Pasted,
+}
+
+impl TokenOrigin {
+    pub fn of(kind: LoginKind) -> Self {
+        match kind {
+            LoginKind::Token => TokenOrigin::Pasted,
+            LoginKind::Userpass | LoginKind::Ldap => TokenOrigin::Issued,
+        }
+    }
+}
+
+/// Why a session ended, for its audit row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionEnd {
+    /// The user logged out.
+    Logout,
+    /// No request from the user for the idle timeout.
+    Idle,
+    /// The absolute lifetime since login was reached.
+    Lifetime,
+}
+
+impl SessionEnd {
+    fn detail(self) -> Option<&'static str> {
+        match self {
+            SessionEnd::Logout => None,
+            SessionEnd::Idle => Some("session timed out (idle)"),
+            SessionEnd::Lifetime => Some("session reached its maximum lifetime"),
+        }
     }
 }
 

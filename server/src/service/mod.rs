@@ -31,7 +31,7 @@ use keyway_app::error::AppError;
 use keyway_store::{Action, AuditLog, NewEvent, StoreError};
 use keyway_vault::{Capabilities, SecretString, Vault, VaultError};
 
-pub use auth::LoggedIn;
+pub use auth::{LoggedIn, SessionEnd, TokenOrigin};
 pub use request::RequestBackend;
 
 /// The shared services behind every request.

@@ -84,6 +84,17 @@ impl TestApp {
         app
     }
 
+    /// Like [`TestApp::spawn`], with a bare OpenBao and Keyway's extra flags `extra` (for example
+    /// another `--public-url`, which then replaces [`ORIGIN`]).
+    pub async fn spawn_with(extra: &[&str]) -> TestApp {
+        let bao = Bao::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let db_url = format!("sqlite://{}/keyway.db?mode=rwc", dir.path().display());
+        let mut args = vec!["--cluster", "off"];
+        args.extend_from_slice(extra);
+        Self::build(bao, db_url, dir, &args).await
+    }
+
     /// Keyway on the local cluster of `end2end/cluster/up`: its OpenBao (`VAULT_ADDR`,
     /// `VAULT_TOKEN`, seeded by the demo seed) and Keyway's own Kubernetes account
     /// (`KEYWAY_SA_KUBECONFIG`, bound to deploy/rbac.yaml only).
@@ -110,13 +121,14 @@ impl TestApp {
             bao.addr.clone(),
             "--database-url".into(),
             db_url.clone(),
-            "--public-url".into(),
-            ORIGIN.into(),
             "--session-key".into(),
             "ab".repeat(32),
             "--site-root".into(),
             dir.path().to_str().unwrap().into(),
         ];
+        if !extra.contains(&"--public-url") {
+            args.extend(["--public-url".into(), ORIGIN.into()]);
+        }
         args.extend(extra.iter().map(|s| s.to_string()));
         let cfg = Config::try_parse_from(args).unwrap();
         let (router, state) = keyway_server::build(&cfg).await.expect("app builds");

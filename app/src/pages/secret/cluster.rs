@@ -52,7 +52,7 @@ impl Feed {
         let poll = Poll::new();
         let status = Resource::new(
             move || (ctx.secret.get(), ctx.reload.get(), poll.refetch.get()),
-            |(secret, _, _)| cluster_view(secret),
+            move |(secret, _, n)| cluster_view(secret, poll.background(n)),
         );
         Feed { poll, status }
     }

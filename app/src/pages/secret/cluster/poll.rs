@@ -2,6 +2,9 @@
 //! ages and countdowns move) and decides when to ask the server again: every 2 s while something
 //! is on its way or a button was just used, every 15 s otherwise. Browser only; the server render
 //! shows one answer and starts nothing. The apps overview uses the same clock, never in a hurry.
+//!
+//! A fetch the clock started is a background poll ([`Poll::background`]): the server does not
+//! count it as the user's activity, so an unattended screen still reaches the idle timeout.
 
 use leptos::prelude::*;
 
@@ -33,6 +36,8 @@ pub struct Poll {
     hurry_until: RwSignal<i64>,
     /// When the last fetch was asked for.
     last: StoredValue<i64>,
+    /// The `refetch` value the last fetch was made with.
+    seen: StoredValue<u32>,
 }
 
 impl Poll {
@@ -43,7 +48,17 @@ impl Poll {
             refetch: RwSignal::new(0),
             hurry_until: RwSignal::new(0),
             last: StoredValue::new(t),
+            seen: StoredValue::new(0),
         }
+    }
+
+    /// For a resource's fetcher, given the `refetch` value it runs with: true when the clock
+    /// (or a hurry after a button, itself the user's activity) bumped it, false when the page or
+    /// the user changed something else (first load, another secret, a search).
+    pub fn background(&self, refetch: u32) -> bool {
+        let seen = self.seen.get_value();
+        self.seen.set_value(refetch);
+        refetch != seen
     }
 
     /// Asks again at once, then often for a while: a button was just used.
