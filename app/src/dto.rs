@@ -81,6 +81,9 @@ pub struct Mount {
     pub secrets: Vec<SecretSummary>,
     /// Set when the user may not list this mount's secrets, with the reason.
     pub note: Option<String>,
+    /// The list stopped at Keyway's bounds (500 secrets, 1,000 folders, 10 s): there may be more,
+    /// which a search finds.
+    pub cut: bool,
 }
 
 /// One secret of a mount, as the home page lists it.

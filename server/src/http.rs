@@ -103,6 +103,7 @@ pub fn router(state: AppState, store: AnyStore, cookies: CookiePolicy) -> Router
         >(context, shell))
         .layer(sessions)
         .layer(middleware::from_fn(bound_api))
+        .layer(middleware::from_fn(deadline))
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .layer(middleware::from_fn_with_state(
             Hsts(cookies.hsts),
@@ -254,6 +255,27 @@ async fn bound_api(req: Request<Body>, next: Next) -> Response {
         parts.status = StatusCode::from_u16(e.status()).unwrap_or(parts.status);
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// No request runs longer than this. Every Vault call has its own timeout
+/// (`KEYWAY_VAULT_TIMEOUT_SECS`), every fan-out its own bounds (folders listed, capability
+/// batches, reads in flight), and the longest legitimate request, "Sync now, then restart",
+/// waits at most `SYNC_WAIT` (45 s) for the operator; this is the backstop above all of them.
+pub const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(90);
+
+/// Ends a request at [`REQUEST_DEADLINE`] with a plain 503. An audited action cut off there
+/// keeps its intent row without an outcome ("may or may not have landed"), as when Keyway stops.
+async fn deadline(req: Request<Body>, next: Next) -> Response {
+    match tokio::time::timeout(REQUEST_DEADLINE, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => {
+            tracing::warn!("request cut off at the deadline");
+            app_error_response(&keyway_app::error::AppError::Unavailable(format!(
+                "Keyway gave up on this request after {} s. Try again; if it keeps happening, tell your platform team.",
+                REQUEST_DEADLINE.as_secs()
+            )))
+        }
+    }
 }
 
 /// An `AppError` as a server function would answer it, for a request refused before one runs.

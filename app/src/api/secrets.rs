@@ -12,7 +12,8 @@ use crate::error::AppError;
 #[cfg(feature = "ssr")]
 #[async_trait::async_trait]
 pub trait SecretsApi: Send + Sync {
-    async fn mounts(&self) -> Result<Vec<Mount>, AppError>;
+    /// `query`: only the secrets whose path contains it (any case); empty for all.
+    async fn mounts(&self, query: &str) -> Result<Vec<Mount>, AppError>;
     async fn secret(&self, secret: &SecretRef) -> Result<SecretView, AppError>;
     async fn reveal(
         &self,
@@ -32,8 +33,8 @@ pub trait SecretsApi: Send + Sync {
 
 /// The kv-v2 mounts the user can see, each with the secrets in it the user may open.
 #[server(prefix = "/api", endpoint = "mounts", input = Json)]
-pub async fn mounts() -> Result<Vec<Mount>, AppError> {
-    respond(async move { crate::backend::backend()?.mounts().await }.await)
+pub async fn mounts(#[server(default)] query: String) -> Result<Vec<Mount>, AppError> {
+    respond(async move { crate::backend::backend()?.mounts(&query).await }.await)
 }
 
 #[server(prefix = "/api", endpoint = "secret", input = Json)]

@@ -10,6 +10,7 @@ use futures::{stream, StreamExt};
 use jiff::Timestamp;
 use keyway_app::dto::{AppsPage, ClusterAppSummary, PodsState, SecretRef};
 use keyway_app::error::AppError;
+use keyway_app::logic::limits::NAME_MAX_CHARS;
 use keyway_k8s::apps::{self, AppRef};
 use keyway_k8s::snapshot;
 use keyway_vault::Capability;
@@ -19,9 +20,11 @@ use super::{Caller, Core};
 
 /// Apps per page.
 pub const PAGE_SIZE: usize = 25;
-/// Most kv paths per capabilities call. OpenBao 2.7 refuses a body of 1,000 strings or more
-/// (400 "refused JSON input due to high complexity: exceeded maximum number of strings").
-const MAX_BATCH: usize = 500;
+/// Most kv paths per capabilities call (the Vault client's own batch size).
+const MAX_BATCH: usize = keyway_vault::CAPABILITIES_BATCH;
+/// The deepest page shown: page N asks Vault about (N + 1) × [`PAGE_SIZE`] apps, so a page
+/// number cannot make Keyway walk the whole fleet. Past it, searching narrows the list.
+pub const MAX_PAGE: u32 = 40;
 /// Concurrent kv metadata reads for one page.
 const READS: usize = 16;
 
@@ -67,8 +70,12 @@ impl Core {
             });
         };
         let q = query.trim().to_lowercase();
-        if q.len() > 200 {
-            return Err(AppError::Invalid("The search text is too long.".into()));
+        keyway_app::logic::limits::check_chars("search text", &q, NAME_MAX_CHARS)
+            .map_err(AppError::Invalid)?;
+        if page >= MAX_PAGE {
+            return Err(AppError::Invalid(format!(
+                "Only the first {MAX_PAGE} pages are shown. Search to narrow the list."
+            )));
         }
         let snap = snapshot::snapshot(&k.caches);
         let candidates: Vec<&AppRef> = snap.apps.iter().filter(|a| matches(a, &q)).collect();
@@ -77,7 +84,8 @@ impl Core {
         let visible = self.first_readable(caller, &candidates, want).await?;
         let start = (page as usize * PAGE_SIZE).min(visible.len());
         let end = (start + PAGE_SIZE).min(visible.len());
-        let has_more = visible.len() > end;
+        // The last page shown has no "next": past it, the search narrows the list.
+        let has_more = visible.len() > end && page + 1 < MAX_PAGE;
         let on_page: Vec<AppRef> = visible[start..end].iter().map(|a| (*a).clone()).collect();
         let secrets: Vec<SecretRef> = on_page
             .iter()

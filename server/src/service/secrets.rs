@@ -15,14 +15,24 @@ use keyway_vault::{Capability, VaultError};
 
 use super::{audit_error, check_secret, vault_error, Caller, Core, RequestBackend};
 
-/// How deep Keyway looks for secrets under a mount, and how many it lists at most.
+/// How deep Keyway looks for secrets under a mount, how many it lists at most, and how many
+/// folders it lists (one Vault call each) and for how long, per mount and request: with
+/// thousands of app folders the page stops at the bounds and says so, and search finds the rest.
 const MAX_DEPTH: usize = 4;
 const MAX_SECRETS: usize = 500;
+const MAX_FOLDERS: usize = 1000;
+const LIST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The secret paths found under a mount, and whether the walk stopped at a bound.
+struct Listing {
+    paths: Vec<String>,
+    cut: bool,
+}
 
 #[async_trait]
 impl SecretsApi for RequestBackend {
-    async fn mounts(&self) -> Result<Vec<Mount>, AppError> {
-        self.with_caller(|c| async move { self.core.mounts(&c).await })
+    async fn mounts(&self, query: &str) -> Result<Vec<Mount>, AppError> {
+        self.with_caller(|c| async move { self.core.mounts(&c, query).await })
             .await
     }
 
@@ -54,7 +64,12 @@ impl SecretsApi for RequestBackend {
 }
 
 impl Core {
-    pub async fn mounts(&self, caller: &Caller) -> Result<Vec<Mount>, AppError> {
+    /// The mounts and the secrets in them the caller may open; with `query`, only the secrets
+    /// whose path contains it (any case).
+    pub async fn mounts(&self, caller: &Caller, query: &str) -> Result<Vec<Mount>, AppError> {
+        let query = query.trim().to_lowercase();
+        limits::check_chars("search text", &query, limits::NAME_MAX_CHARS)
+            .map_err(AppError::Invalid)?;
         let mounts = self
             .vault
             .kv2_mounts(&caller.token)
@@ -62,30 +77,58 @@ impl Core {
             .map_err(|e| vault_error(e, "list mounts"))?;
         let mut out = Vec::new();
         for mount in mounts {
-            let (paths, note) = match self.list_secrets(caller, &mount.path).await {
-                Ok(paths) => (paths, None),
+            let (listing, note) = match self.list_secrets(caller, &mount.path, &query).await {
+                Ok(listing) => (listing, None),
                 Err(VaultError::PermissionDenied) => (
-                    Vec::new(),
+                    Listing {
+                        paths: Vec::new(),
+                        cut: false,
+                    },
                     Some("Your Vault policies do not let you list the secrets here.".to_string()),
                 ),
                 Err(e) => return Err(vault_error(e, "list secrets")),
             };
-            let secrets = self.visible_secrets(caller, &mount.path, paths).await?;
+            let secrets = self
+                .visible_secrets(caller, &mount.path, listing.paths)
+                .await?;
             out.push(Mount {
                 name: mount.path,
                 description: mount.description,
                 secrets,
                 note,
+                cut: listing.cut,
             });
         }
         Ok(out)
     }
 
-    /// Every secret path under a mount, breadth first, bounded.
-    async fn list_secrets(&self, caller: &Caller, mount: &str) -> Result<Vec<String>, VaultError> {
+    /// Secret paths under a mount (those containing `query`, lower case, when it is not empty),
+    /// breadth first, sorted; the walk stops at [`MAX_SECRETS`] found, [`MAX_FOLDERS`] listed,
+    /// or after [`LIST_DEADLINE`], and then says it was cut. With a query, folders whose path
+    /// contains it are listed first, so "payments" finds `payments/api` among thousands.
+    async fn list_secrets(
+        &self,
+        caller: &Caller,
+        mount: &str,
+        query: &str,
+    ) -> Result<Listing, VaultError> {
+        let deadline = tokio::time::Instant::now() + LIST_DEADLINE;
+        let matches = |path: &str| query.is_empty() || path.to_lowercase().contains(query);
         let mut paths = Vec::new();
-        let mut folders = vec![(String::new(), 0usize)];
-        while let Some((folder, depth)) = folders.pop() {
+        let mut folders = std::collections::VecDeque::from([(String::new(), 0usize)]);
+        let mut listed = 0;
+        let mut dropped = false;
+        let stopped = loop {
+            let Some((folder, depth)) = folders.pop_front() else {
+                break false;
+            };
+            if paths.len() >= MAX_SECRETS
+                || listed >= MAX_FOLDERS
+                || tokio::time::Instant::now() >= deadline
+            {
+                break true;
+            }
+            listed += 1;
             let names = match self.vault.kv_list(&caller.token, mount, &folder).await {
                 Ok(n) => n,
                 // A sub-folder we may not list is skipped; the top level decides the note.
@@ -93,20 +136,24 @@ impl Core {
                 Err(e) => return Err(e),
             };
             for name in names {
-                if let Some(sub) = name.strip_suffix('/') {
-                    if depth + 1 < MAX_DEPTH {
-                        folders.push((format!("{folder}{sub}/"), depth + 1));
+                let path = format!("{folder}{name}");
+                match path.strip_suffix('/') {
+                    Some(_) if depth + 1 >= MAX_DEPTH => {}
+                    Some(_) if !query.is_empty() && matches(&path) => {
+                        folders.push_front((path, depth + 1))
                     }
-                } else {
-                    paths.push(format!("{folder}{name}"));
-                }
-                if paths.len() >= MAX_SECRETS {
-                    break;
+                    Some(_) => folders.push_back((path, depth + 1)),
+                    None if !matches(&path) => {}
+                    None if paths.len() < MAX_SECRETS => paths.push(path),
+                    None => dropped = true,
                 }
             }
-        }
+        };
         paths.sort();
-        Ok(paths)
+        Ok(Listing {
+            paths,
+            cut: stopped || dropped,
+        })
     }
 
     /// Keeps the secrets the user may read or write, asking Vault in one call.

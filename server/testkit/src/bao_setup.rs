@@ -41,6 +41,23 @@ impl Bao {
         }
     }
 
+    /// Sends `method path` with the root token and `body`; returns only the status, whatever
+    /// it is (for checking what OpenBao itself refuses).
+    pub async fn root_request_status(&self, method: &str, path: &str, body: Value) -> u16 {
+        let method = reqwest::Method::from_bytes(method.as_bytes())
+            .unwrap_or_else(|_| panic!("not an HTTP method: {method}"));
+        let url = format!("{}/v1/{}", self.addr, path.trim_start_matches('/'));
+        self.http
+            .request(method.clone(), &url)
+            .header("X-Vault-Token", &self.root_token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path} failed: {e}"))
+            .status()
+            .as_u16()
+    }
+
     /// Mounts a kv version 2 engine at `mount`.
     pub async fn enable_kv2(&self, mount: &str) {
         self.root_request(

@@ -28,7 +28,7 @@ pub use auth::{AuthMount, Login};
 pub use client::{Vault, VaultConfig};
 pub use error::VaultError;
 pub use kv_types::{KvData, KvMetadata, KvVersion, VersionInfo, VersionMeta};
-pub use sys::{Capabilities, Capability, KvMount};
+pub use sys::{Capabilities, Capability, KvMount, CAPABILITIES_BATCH};
 pub use token::{Renewal, TokenInfo};
 
 /// Re-exported so callers name the same type the API takes.

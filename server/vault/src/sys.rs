@@ -43,6 +43,11 @@ impl Capability {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Capabilities(BTreeMap<String, Vec<String>>);
 
+/// Most paths in one `sys/capabilities-self` call. OpenBao 2.7 refuses a body of 1,000 strings
+/// or more (400 "refused JSON input due to high complexity: exceeded maximum number of
+/// strings"); the paths and the key make 501.
+pub const CAPABILITIES_BATCH: usize = 500;
+
 impl Capabilities {
     /// Whether the token has `cap` on the API path `path` (false for a path not asked about).
     pub fn has(&self, path: &str, cap: Capability) -> bool {
@@ -95,28 +100,32 @@ impl Vault {
     /// path, not the logical one). Only the asked paths are returned: Vault adds a
     /// `capabilities` key of its own when asked about a single path.
     #[tracing::instrument(skip_all, fields(paths = paths.len()))]
+    ///
+    /// Asked in calls of at most [`CAPABILITIES_BATCH`] paths, one after the other: OpenBao
+    /// refuses a request body of 1,000 strings or more.
     pub async fn capabilities_self(
         &self,
         token: &SecretString,
         paths: &[String],
     ) -> Result<Capabilities, VaultError> {
-        let url = self.url(&["sys/capabilities-self"], false)?;
-        let body = json!({ "paths": paths });
-        let answer = self
-            .for_user(Method::POST, url, token, Some(&body), NotFound::IsError)
-            .await?;
-        let data = answer.data();
-        Ok(paths
-            .iter()
-            .filter_map(|path| {
+        let mut all = BTreeMap::new();
+        for batch in paths.chunks(CAPABILITIES_BATCH) {
+            let url = self.url(&["sys/capabilities-self"], false)?;
+            let body = json!({ "paths": batch });
+            let answer = self
+                .for_user(Method::POST, url, token, Some(&body), NotFound::IsError)
+                .await?;
+            let data = answer.data();
+            all.extend(batch.iter().filter_map(|path| {
                 let list = data.get(path)?.as_array()?;
                 let caps = list
                     .iter()
                     .filter_map(|c| c.as_str().map(str::to_owned))
                     .collect();
                 Some((path.clone(), caps))
-            })
-            .collect())
+            }));
+        }
+        Ok(Capabilities(all))
     }
 
     /// The kv-v2 mounts this token can see, sorted by path. With a token,
