@@ -86,15 +86,18 @@ pub enum LoginProblem {
     Incomplete,
     /// The form named a login method Keyway does not offer.
     UnknownMethod,
+    /// Logged out of Keyway, but Vault did not revoke the token Keyway held.
+    NotRevoked,
     Other,
 }
 
 impl LoginProblem {
-    pub const ALL: [LoginProblem; 5] = [
+    pub const ALL: [LoginProblem; 6] = [
         LoginProblem::BadCredentials,
         LoginProblem::Unavailable,
         LoginProblem::Incomplete,
         LoginProblem::UnknownMethod,
+        LoginProblem::NotRevoked,
         LoginProblem::Other,
     ];
 
@@ -115,6 +118,7 @@ impl LoginProblem {
             LoginProblem::Unavailable => "unavailable",
             LoginProblem::Incomplete => "incomplete",
             LoginProblem::UnknownMethod => "unknown-method",
+            LoginProblem::NotRevoked => "not-revoked",
             LoginProblem::Other => "other",
         }
     }
@@ -136,6 +140,11 @@ impl LoginProblem {
             LoginProblem::UnknownMethod => {
                 AppError::Invalid("That login method is not offered here.".into())
             }
+            LoginProblem::NotRevoked => AppError::Unavailable(
+                "You are logged out of Keyway, but Vault could not be reached to revoke the \
+                 token Keyway held for you: it stays valid until it expires."
+                    .into(),
+            ),
             LoginProblem::Other => AppError::Internal,
         }
     }
@@ -149,7 +158,8 @@ mod tests {
     fn a_login_problem_round_trips_through_its_code_and_says_a_fixed_sentence() {
         for p in LoginProblem::ALL {
             assert_eq!(LoginProblem::parse(p.code()), Some(p));
-            if p != LoginProblem::UnknownMethod {
+            // Both are named by their caller, which knows them (the method; a logout).
+            if !matches!(p, LoginProblem::UnknownMethod | LoginProblem::NotRevoked) {
                 assert_eq!(LoginProblem::of(&p.error()), p, "{p:?}");
             }
         }

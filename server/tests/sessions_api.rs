@@ -285,3 +285,42 @@ async fn the_session_store_rules_hold_on_postgres() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_logout_whose_token_vault_did_not_revoke_says_so() {
+    let app = &TestApp::spawn().await;
+    let mut c = app.login("alice", "alice-pass").await;
+    let cookie = c.cookie.clone();
+    // A sealed OpenBao refuses the revoke, as one that cannot be reached would.
+    app.bao.root_request("PUT", "sys/seal", None).await;
+    let (status, body) = c.call("logout", json!({})).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(
+        body.to_string().contains("stays valid until it expires"),
+        "{body}"
+    );
+    assert!(
+        session_rows(app).await.is_empty(),
+        "logged out all the same"
+    );
+    let row = app.audit_rows().await.pop().unwrap();
+    assert_eq!(row.outcome, keyway_store::Outcome::Error, "{row:?}");
+    let mut old = app.anonymous();
+    old.cookie = cookie;
+    let (status, _, _) = raw_call(&old, "cluster_status", status_args(false)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // The header's logout form lands on the login page, which names the problem by its code.
+    let app = &TestApp::spawn().await;
+    let c = app.login("alice", "alice-pass").await;
+    app.bao.root_request("PUT", "sys/seal", None).await;
+    let form = Request::post("/api/logout")
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::ACCEPT, "text/html")
+        .header(header::COOKIE, c.cookie.clone().unwrap())
+        .body(Body::empty())
+        .unwrap();
+    let (status, headers, _) = c.send(form).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION], "/login?problem=not-revoked");
+}
