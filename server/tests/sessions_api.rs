@@ -65,6 +65,17 @@ async fn raw_call(c: &Client<'_>, endpoint: &str, args: Value) -> (StatusCode, H
     )
 }
 
+/// One run of the session sweeper (it runs every minute in Keyway), by the app's clock.
+async fn sweep_now(app: &TestApp) -> usize {
+    sweep(
+        &app.state.store,
+        &app.state.core,
+        &app.state.sealer,
+        &app.state.sessions,
+    )
+    .await
+}
+
 fn status_args(background: bool) -> Value {
     json!({"secret": {"mount": "dev", "path": "webapp/config"}, "background": background})
 }
@@ -135,13 +146,7 @@ async fn idle_session_swept(app: &TestApp) {
         .sessions
         .clock
         .advance(Duration::from_secs(31 * 60));
-    let ended = sweep(
-        &app.state.store,
-        &app.state.core,
-        &app.state.sealer,
-        &app.state.sessions,
-    )
-    .await;
+    let ended = sweep_now(app).await;
     assert_eq!(ended, 1, "the idle session is swept");
     assert_eq!(
         live_tokens(app).await,
@@ -199,13 +204,7 @@ async fn a_pasted_token_is_not_revoked_by_logout_or_timeout() {
         .sessions
         .clock
         .advance(Duration::from_secs(31 * 60));
-    let swept = sweep(
-        &app.state.store,
-        &app.state.core,
-        &app.state.sealer,
-        &app.state.sessions,
-    )
-    .await;
+    let swept = sweep_now(app).await;
     assert_eq!(swept, 1);
     assert!(
         token_lookup(app, &token).await["data"]["id"] == token.as_str(),
