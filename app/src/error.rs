@@ -127,16 +127,19 @@ pub enum LoginProblem {
     UnknownMethod,
     /// Too many attempts from this address or for this username (`AppError::TooMany`).
     TooMany,
+    /// Logged out of Keyway, but Vault did not revoke the token Keyway held.
+    NotRevoked,
     Other,
 }
 
 impl LoginProblem {
-    pub const ALL: [LoginProblem; 6] = [
+    pub const ALL: [LoginProblem; 7] = [
         LoginProblem::BadCredentials,
         LoginProblem::Unavailable,
         LoginProblem::Incomplete,
         LoginProblem::UnknownMethod,
         LoginProblem::TooMany,
+        LoginProblem::NotRevoked,
         LoginProblem::Other,
     ];
 
@@ -159,6 +162,7 @@ impl LoginProblem {
             LoginProblem::Incomplete => "incomplete",
             LoginProblem::UnknownMethod => "unknown-method",
             LoginProblem::TooMany => "too-many",
+            LoginProblem::NotRevoked => "not-revoked",
             LoginProblem::Other => "other",
         }
     }
@@ -183,6 +187,11 @@ impl LoginProblem {
             LoginProblem::TooMany => AppError::TooMany(
                 "Too many login attempts. Wait a few minutes, then try again.".into(),
             ),
+            LoginProblem::NotRevoked => AppError::Unavailable(
+                "You are logged out of Keyway, but Vault could not be reached to revoke the \
+                 token Keyway held for you: it stays valid until it expires."
+                    .into(),
+            ),
             LoginProblem::Other => AppError::Internal,
         }
     }
@@ -196,7 +205,8 @@ mod tests {
     fn a_login_problem_round_trips_through_its_code_and_says_a_fixed_sentence() {
         for p in LoginProblem::ALL {
             assert_eq!(LoginProblem::parse(p.code()), Some(p));
-            if p != LoginProblem::UnknownMethod {
+            // Both are named by their caller, which knows them (the method; a logout).
+            if !matches!(p, LoginProblem::UnknownMethod | LoginProblem::NotRevoked) {
                 assert_eq!(LoginProblem::of(&p.error()), p, "{p:?}");
             }
         }

@@ -24,7 +24,7 @@ async function sessionCookie(base) {
     },
     body: new URLSearchParams({ method: "userpass", mount: "userpass", username: USER, secret: PASSWORD }),
   });
-  const cookie = res.headers.getSetCookie().find((c) => c.startsWith("keyway_session="));
+  const cookie = res.headers.getSetCookie().find((c) => /^(__Host-)?keyway_session=/.test(c));
   if (!cookie) throw new Error(`login as ${USER} failed: ${res.status} ${await res.text()}`);
   const [name, value] = cookie.split(";")[0].split("=");
   return { name, value, url: base };

@@ -44,6 +44,26 @@ test("values stay masked until revealed, and a reveal shows the real value", asy
   await assert.doesNotReject(row.getByTestId("value").filter({ hasText: MASK }).waitFor());
 });
 
+test("revealed values hide again after three minutes without input, counted from the last key or click", async (t) => {
+  const { page, close } = await launch();
+  t.after(close);
+  // The page's clock is Playwright's: minutes pass in fastForward, not in waiting.
+  await page.clock.install();
+  await login(page, "alice", "alice-pass");
+  await openSecret(page, "dev", "webapp/config");
+  const row = keyRow(page, "password");
+  await row.getByRole("button", { name: "Reveal" }).click();
+  await assert.doesNotReject(row.getByTestId("value").filter({ hasText: "static-password" }).waitFor());
+  await assert.doesNotReject(page.getByTestId("hide-note").filter({ hasText: "3 minutes" }).waitFor());
+  await page.clock.fastForward("02:00");
+  await page.keyboard.press("Shift");
+  await page.clock.fastForward("02:00");
+  assert.equal(await row.getByTestId("value").textContent(), "static-password", "a key pressed two minutes in keeps it shown");
+  await page.clock.fastForward("01:05");
+  await assert.doesNotReject(row.getByTestId("value").filter({ hasText: MASK }).waitFor());
+  assert.equal(await page.getByTestId("hide-note").count(), 0);
+});
+
 test("a draft is reviewed as a diff by key and saved as one new version", async (t) => {
   const path = uniqueSecretPath("draft");
   await kvPut("dev", path, { A: "1", B: "2" });

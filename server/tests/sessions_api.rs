@@ -65,6 +65,17 @@ async fn raw_call(c: &Client<'_>, endpoint: &str, args: Value) -> (StatusCode, H
     )
 }
 
+/// One run of the session sweeper (it runs every minute in Keyway), by the app's clock.
+async fn sweep_now(app: &TestApp) -> usize {
+    sweep(
+        &app.state.store,
+        &app.state.core,
+        &app.state.sealer,
+        &app.state.sessions,
+    )
+    .await
+}
+
 fn status_args(background: bool) -> Value {
     json!({"secret": {"mount": "dev", "path": "webapp/config"}, "background": background})
 }
@@ -135,13 +146,7 @@ async fn idle_session_swept(app: &TestApp) {
         .sessions
         .clock
         .advance(Duration::from_secs(31 * 60));
-    let ended = sweep(
-        &app.state.store,
-        &app.state.core,
-        &app.state.sealer,
-        &app.state.sessions,
-    )
-    .await;
+    let ended = sweep_now(app).await;
     assert_eq!(ended, 1, "the idle session is swept");
     assert_eq!(
         live_tokens(app).await,
@@ -199,13 +204,7 @@ async fn a_pasted_token_is_not_revoked_by_logout_or_timeout() {
         .sessions
         .clock
         .advance(Duration::from_secs(31 * 60));
-    let swept = sweep(
-        &app.state.store,
-        &app.state.core,
-        &app.state.sealer,
-        &app.state.sessions,
-    )
-    .await;
+    let swept = sweep_now(app).await;
     assert_eq!(swept, 1);
     assert!(
         token_lookup(app, &token).await["data"]["id"] == token.as_str(),
@@ -284,4 +283,43 @@ async fn the_session_store_rules_hold_on_postgres() {
             _ => idle_session_swept(&app).await,
         }
     }
+}
+
+#[tokio::test]
+async fn a_logout_whose_token_vault_did_not_revoke_says_so() {
+    let app = &TestApp::spawn().await;
+    let mut c = app.login("alice", "alice-pass").await;
+    let cookie = c.cookie.clone();
+    // A sealed OpenBao refuses the revoke, as one that cannot be reached would.
+    app.bao.root_request("PUT", "sys/seal", None).await;
+    let (status, body) = c.call("logout", json!({})).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(
+        body.to_string().contains("stays valid until it expires"),
+        "{body}"
+    );
+    assert!(
+        session_rows(app).await.is_empty(),
+        "logged out all the same"
+    );
+    let row = app.audit_rows().await.pop().unwrap();
+    assert_eq!(row.outcome, keyway_store::Outcome::Error, "{row:?}");
+    let mut old = app.anonymous();
+    old.cookie = cookie;
+    let (status, _, _) = raw_call(&old, "cluster_status", status_args(false)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // The header's logout form lands on the login page, which names the problem by its code.
+    let app = &TestApp::spawn().await;
+    let c = app.login("alice", "alice-pass").await;
+    app.bao.root_request("PUT", "sys/seal", None).await;
+    let form = Request::post("/api/logout")
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::ACCEPT, "text/html")
+        .header(header::COOKIE, c.cookie.clone().unwrap())
+        .body(Body::empty())
+        .unwrap();
+    let (status, headers, _) = c.send(form).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION], "/login?problem=not-revoked");
 }

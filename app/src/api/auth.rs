@@ -85,6 +85,11 @@ pub async fn logout() -> Result<(), AppError> {
     let result = respond(async move { crate::backend::backend()?.logout().await }.await);
     match &result {
         Ok(()) => leptos_axum::redirect(LOGIN),
+        // The session is over either way; the form says when the token outlived it.
+        Err(AppError::Unavailable(_)) => send_a_browser_form_to(&format!(
+            "{LOGIN}?problem={}",
+            LoginProblem::NotRevoked.code()
+        )),
         Err(_) => send_a_browser_form_to(LOGIN),
     }
     result

@@ -123,27 +123,28 @@ impl AnyStore {
     async fn update_live(&self, stored: &Record) -> session_store::Result<bool> {
         let data = rmp_serde::to_vec(stored).map_err(backend_error)?;
         let now = OffsetDateTime::now_utc();
+        // The same statement on either database; only the placeholders differ.
+        macro_rules! update {
+            ($sql:expr, $pool:expr) => {
+                sqlx::query(&$sql)
+                    .bind(data)
+                    .bind(stored.expiry_date)
+                    .bind(stored.id.to_string())
+                    .bind(now)
+                    .execute($pool)
+                    .await
+                    .map(|r| r.rows_affected())
+            };
+        }
         let done = match &self.backing {
-            Backing::Sqlite(_, pool) => sqlx::query(&format!(
-                "update {SQLITE_TABLE} set data = ?, expiry_date = ? where id = ? and expiry_date > ?"
-            ))
-            .bind(data)
-            .bind(stored.expiry_date)
-            .bind(stored.id.to_string())
-            .bind(now)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()),
-            Backing::Postgres(_, pool) => sqlx::query(&format!(
-                "update {POSTGRES_TABLE} set data = $1, expiry_date = $2 where id = $3 and expiry_date > $4"
-            ))
-            .bind(data)
-            .bind(stored.expiry_date)
-            .bind(stored.id.to_string())
-            .bind(now)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()),
+            Backing::Sqlite(_, pool) => update!(
+                format!("update {SQLITE_TABLE} set data = ?, expiry_date = ? where id = ? and expiry_date > ?"),
+                pool
+            ),
+            Backing::Postgres(_, pool) => update!(
+                format!("update {POSTGRES_TABLE} set data = $1, expiry_date = $2 where id = $3 and expiry_date > $4"),
+                pool
+            ),
         }
         .map_err(backend_error)?;
         Ok(done > 0)

@@ -125,6 +125,16 @@ fn LoginForm(method: LoginMethod, typed_mount: Option<String>) -> impl IntoView 
                     autocomplete=if kind == LoginKind::Token { "off" } else { "current-password" }
                 />
             </label>
+            // What Keyway does with a pasted token (see the server's `TokenOrigin::Pasted`):
+            // revoking it would revoke every token made with it, so it is only forgotten.
+            {(kind == LoginKind::Token).then(|| view! {
+                <p class="text-sm text-slate-600" data-testid="pasted-token-note">
+                    "Keyway keeps this token only for your session. Logging out, or the session \
+                     timing out, makes Keyway forget it; it does not revoke it, so it and any \
+                     tokens made with it keep working until they expire. Revoke it yourself \
+                     (vault token revoke -self) when you no longer need it."
+                </p>
+            })}
             <details class="text-sm text-slate-600" open=open>
                 <summary class="cursor-pointer">"Mount path"</summary>
                 <label class="field mt-2">

@@ -17,6 +17,7 @@ pub const MASK: &str = "••••••••";
 #[component]
 pub fn KeysView(ctx: PageCtx, view: SecretView) -> impl IntoView {
     let revealed: RwSignal<BTreeMap<String, String>> = RwSignal::new(BTreeMap::new());
+    super::hide::hide_when_idle(revealed);
     let version = view.version;
     let can_edit = view.caps.can_write(view.version > 0) && !view.destroyed && !view.deleted;
     let can_read = view.caps.read;
@@ -78,6 +79,11 @@ pub fn KeysView(ctx: PageCtx, view: SecretView) -> impl IntoView {
                 </div>
             </div>
             {edit_reason.map(|r| view! { <p class="mt-2 text-sm text-slate-500" data-testid="edit-reason">{r}</p> })}
+            <Show when=move || revealed.with(|m| !m.is_empty())>
+                <p class="mt-2 text-sm text-slate-500" data-testid="hide-note">
+                    {format!("Shown values hide again after {} minutes without input.", super::hide::HIDE_AFTER_SECS / 60)}
+                </p>
+            </Show>
             {view.deleted.then(|| view! {
                 <p class="mt-3 text-sm text-amber-800">
                     "The latest version is deleted, so apps syncing it have no values. Undelete it or roll back from the History tab."

@@ -4,6 +4,7 @@
 // The apps overview shares the panel's wording and clock.
 pub(crate) mod cluster;
 mod draft;
+mod hide;
 mod history;
 mod keys;
 
