@@ -11,3 +11,4 @@ mod concurrency;
 mod failure;
 mod migrations;
 mod queries;
+mod replace;
