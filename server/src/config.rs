@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 use url::Url;
 
 /// A fixed, public key used only in dev mode, so a local restart keeps sessions. Never secure.
@@ -28,6 +28,30 @@ pub enum ClusterMode {
     Auto,
     /// Never connect: the secrets editor only.
     Off,
+}
+
+/// What `keyway` does besides serving (serving is what it does with no command).
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Bring the database schema up to date, then exit. Run it as the role that owns the schema
+    /// (KEYWAY_DATABASE_MIGRATE_URL) when Keyway serves as a role that owns nothing.
+    Migrate,
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute every row's hash and link, read-only. Exit status 0 when the chain is whole,
+    /// 1 when it is not (the first bad row is printed), 2 when the log cannot be read.
+    Verify {
+        /// A chain head published earlier (SEQ:HASH, as Keyway logs it at start and every 10
+        /// minutes): the row at SEQ must still carry HASH. Shows rows cut off the end and a
+        /// rewritten log. Repeatable.
+        #[arg(long = "head", value_name = "SEQ:HASH")]
+        heads: Vec<keyway_store::Checkpoint>,
+    },
 }
 
 #[derive(Debug, Clone, Parser)]
@@ -67,9 +91,20 @@ pub struct Config {
     #[arg(
         long,
         env = "KEYWAY_DATABASE_URL",
-        default_value = "sqlite://keyway.db?mode=rwc"
+        default_value = "sqlite://keyway.db?mode=rwc",
+        global = true
     )]
     pub database_url: String,
+    /// Database URL of the role that owns the schema, used only by `keyway migrate` (default:
+    /// KEYWAY_DATABASE_URL). Give it to the migrate step, not to the server, so that the server's
+    /// own role can own nothing (deploy/postgres-roles.sql).
+    #[arg(
+        long,
+        env = "KEYWAY_DATABASE_MIGRATE_URL",
+        hide_env_values = true,
+        global = true
+    )]
+    pub database_migrate_url: Option<String>,
     /// 32 bytes as 64 hex characters; encrypts Vault tokens in the session store. Required
     /// unless KEYWAY_DEV is true. All replicas must share it.
     #[arg(long, env = "KEYWAY_SESSION_KEY", hide_env_values = true)]
@@ -99,6 +134,9 @@ pub struct Config {
     /// or $KUBECONFIG).
     #[arg(long, env = "KEYWAY_KUBECONFIG")]
     pub kubeconfig: Option<PathBuf>,
+    /// A command instead of serving.
+    #[command(subcommand)]
+    pub command: Option<Command>,
 }
 
 /// Settings derived and checked once at boot.

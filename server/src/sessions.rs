@@ -22,22 +22,13 @@ pub enum AnyStore {
 }
 
 impl AnyStore {
-    /// Creates the store on the shared pool and its table.
-    pub async fn new(db: &keyway_store::Db) -> Result<Self, String> {
+    /// The store on the shared pool. Its table is made by Keyway's migrations
+    /// (`migrations/*/0003_sessions.sql`), so the serving role runs no DDL.
+    pub fn new(db: &keyway_store::Db) -> Result<Self, String> {
         if let Some(pool) = db.sqlite() {
-            let store = SqliteStore::new(pool.clone());
-            store
-                .migrate()
-                .await
-                .map_err(|e| format!("session table: {e}"))?;
-            Ok(AnyStore::Sqlite(store))
+            Ok(AnyStore::Sqlite(SqliteStore::new(pool.clone())))
         } else if let Some(pool) = db.postgres() {
-            let store = PostgresStore::new(pool.clone());
-            store
-                .migrate()
-                .await
-                .map_err(|e| format!("session table: {e}"))?;
-            Ok(AnyStore::Postgres(store))
+            Ok(AnyStore::Postgres(PostgresStore::new(pool.clone())))
         } else {
             Err("no database pool".into())
         }

@@ -66,9 +66,11 @@ pub(crate) async fn pending(db: &Db) -> usize {
 /// differ from the embedded ones. Returns how many migrations were pending before.
 pub(crate) async fn run(db: &Db) -> Result<usize, StoreError> {
     let before = pending(db).await;
+    // On one connection, closed if the migrator fails: it returns early without releasing its
+    // session advisory lock, which would otherwise stall the next migrator (`keyway migrate`).
     let result = match db.pool() {
-        Pool::Sqlite(pool) => SQLITE.run(pool).await,
-        Pool::Postgres(pool) => POSTGRES.run(pool).await,
+        Pool::Sqlite(pool) => run_on(&SQLITE, pool).await,
+        Pool::Postgres(pool) => run_on(&POSTGRES, pool).await,
     };
     result.map_err(|err| {
         tracing::error!(error = %err, "database migration failed");
@@ -79,6 +81,19 @@ pub(crate) async fn run(db: &Db) -> Result<usize, StoreError> {
         }
     })?;
     Ok(before)
+}
+
+async fn run_on<DB>(migrator: &Migrator, pool: &sqlx::Pool<DB>) -> Result<(), MigrateError>
+where
+    DB: sqlx::Database,
+    DB::Connection: sqlx::migrate::Migrate,
+{
+    let mut conn = pool.acquire().await?;
+    let result = migrator.run_direct(&mut *conn).await;
+    if result.is_err() {
+        let _ = conn.close().await;
+    }
+    result
 }
 
 fn denied(err: &MigrateError) -> bool {
