@@ -215,6 +215,32 @@ mod tests {
     }
 
     #[test]
+    fn the_commands_parse_without_a_session_key_and_take_the_database_flags_after_them() {
+        let head = format!("7:{}", "ab".repeat(32));
+        let cfg = parse(&[
+            "audit",
+            "verify",
+            "--head",
+            &head,
+            "--database-url",
+            "sqlite:x.db",
+        ]);
+        assert_eq!(cfg.database_url, "sqlite:x.db");
+        let Some(Command::Audit(AuditCommand::Verify { heads })) = cfg.command else {
+            panic!("not audit verify")
+        };
+        assert_eq!(heads[0].to_string(), head);
+        let cfg = parse(&["migrate", "--database-migrate-url", "postgres://owner@db/k"]);
+        assert!(matches!(cfg.command, Some(Command::Migrate)));
+        assert_eq!(
+            cfg.database_migrate_url.as_deref(),
+            Some("postgres://owner@db/k")
+        );
+        let bad = Config::try_parse_from(["keyway", "audit", "verify", "--head", "7"]);
+        assert!(bad.unwrap_err().to_string().contains("SEQ:HASH"));
+    }
+
+    #[test]
     fn a_malformed_session_key_is_refused() {
         assert!(parse(&["--session-key", "abc"]).check().is_err());
         assert!(parse(&["--session-key", &"zz".repeat(32)]).check().is_err());

@@ -75,7 +75,11 @@ async fn a_log_rewritten_with_fresh_hashes_differs_from_its_published_head(t: Te
     logins(&t, &["mallory", "mallory"]).await;
 
     assert!(t.log().verify_chain().await.unwrap().ok);
-    let report = t.log().verify_against(&[head.clone()]).await.unwrap();
+    let report = t
+        .log()
+        .verify_against(std::slice::from_ref(&head))
+        .await
+        .unwrap();
     let found = report.first_break.expect("a break");
     assert_eq!(found.seq, 3);
     assert_eq!(

@@ -40,6 +40,14 @@ async fn an_insert_that_would_replace_an_existing_row_is_refused(t: TestDb) {
     let fresh_hash = "f".repeat(64);
     let new_id = "forged-id";
 
+    let upsert_on_id = forged(
+        "INSERT",
+        &tip,
+        &intent.recorded().id,
+        &fresh_hash,
+        "NULL",
+        "ON CONFLICT (id) DO UPDATE SET actor_name = 'mallory'",
+    );
     let forgeries = match t.backend {
         Backend::Sqlite => vec![
             (
@@ -68,30 +76,10 @@ async fn an_insert_that_would_replace_an_existing_row_is_refused(t: TestDb) {
                     "",
                 ),
             ),
-            (
-                "an upsert on the id",
-                forged(
-                    "INSERT",
-                    &tip,
-                    &intent.recorded().id,
-                    &fresh_hash,
-                    "NULL",
-                    "ON CONFLICT (id) DO UPDATE SET actor_name = 'mallory'",
-                ),
-            ),
+            ("an upsert on the id", upsert_on_id),
         ],
         Backend::Postgres => vec![
-            (
-                "an upsert on the id",
-                forged(
-                    "INSERT",
-                    &tip,
-                    &intent.recorded().id,
-                    &fresh_hash,
-                    "NULL",
-                    "ON CONFLICT (id) DO UPDATE SET actor_name = 'mallory'",
-                ),
-            ),
+            ("an upsert on the id", upsert_on_id),
             (
                 "an upsert on the intent",
                 forged(
