@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 use url::Url;
 
 /// A fixed, public key used only in dev mode, so a local restart keeps sessions. Never secure.
@@ -28,6 +28,30 @@ pub enum ClusterMode {
     Auto,
     /// Never connect: the secrets editor only.
     Off,
+}
+
+/// What `keyway` does besides serving (serving is what it does with no command).
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Bring the database schema up to date, then exit. Run it as the role that owns the schema
+    /// (KEYWAY_DATABASE_MIGRATE_URL) when Keyway serves as a role that owns nothing.
+    Migrate,
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute every row's hash and link, read-only. Exit status 0 when the chain is whole,
+    /// 1 when it is not (the first bad row is printed), 2 when the log cannot be read.
+    Verify {
+        /// A chain head published earlier (SEQ:HASH, as Keyway logs it at start and every 10
+        /// minutes): the row at SEQ must still carry HASH. Shows rows cut off the end and a
+        /// rewritten log. Repeatable.
+        #[arg(long = "head", value_name = "SEQ:HASH")]
+        heads: Vec<keyway_store::Checkpoint>,
+    },
 }
 
 #[derive(Debug, Clone, Parser)]
@@ -67,9 +91,20 @@ pub struct Config {
     #[arg(
         long,
         env = "KEYWAY_DATABASE_URL",
-        default_value = "sqlite://keyway.db?mode=rwc"
+        default_value = "sqlite://keyway.db?mode=rwc",
+        global = true
     )]
     pub database_url: String,
+    /// Database URL of the role that owns the schema, used only by `keyway migrate` (default:
+    /// KEYWAY_DATABASE_URL). Give it to the migrate step, not to the server, so that the server's
+    /// own role can own nothing (deploy/postgres-roles.sql).
+    #[arg(
+        long,
+        env = "KEYWAY_DATABASE_MIGRATE_URL",
+        hide_env_values = true,
+        global = true
+    )]
+    pub database_migrate_url: Option<String>,
     /// 32 bytes as 64 hex characters; encrypts Vault tokens in the session store. Required
     /// unless KEYWAY_DEV is true. All replicas must share it.
     #[arg(long, env = "KEYWAY_SESSION_KEY", hide_env_values = true)]
@@ -108,6 +143,9 @@ pub struct Config {
     /// or $KUBECONFIG).
     #[arg(long, env = "KEYWAY_KUBECONFIG")]
     pub kubeconfig: Option<PathBuf>,
+    /// A command instead of serving.
+    #[command(subcommand)]
+    pub command: Option<Command>,
 }
 
 /// Settings derived and checked once at boot.
@@ -202,6 +240,32 @@ mod tests {
         let err = parse(&[]).check().err().unwrap();
         assert!(err.contains("KEYWAY_SESSION_KEY is required"), "{err}");
         assert!(parse(&["--dev"]).check().is_ok());
+    }
+
+    #[test]
+    fn the_commands_parse_without_a_session_key_and_take_the_database_flags_after_them() {
+        let head = format!("7:{}", "ab".repeat(32));
+        let cfg = parse(&[
+            "audit",
+            "verify",
+            "--head",
+            &head,
+            "--database-url",
+            "sqlite:x.db",
+        ]);
+        assert_eq!(cfg.database_url, "sqlite:x.db");
+        let Some(Command::Audit(AuditCommand::Verify { heads })) = cfg.command else {
+            panic!("not audit verify")
+        };
+        assert_eq!(heads[0].to_string(), head);
+        let cfg = parse(&["migrate", "--database-migrate-url", "postgres://owner@db/k"]);
+        assert!(matches!(cfg.command, Some(Command::Migrate)));
+        assert_eq!(
+            cfg.database_migrate_url.as_deref(),
+            Some("postgres://owner@db/k")
+        );
+        let bad = Config::try_parse_from(["keyway", "audit", "verify", "--head", "7"]);
+        assert!(bad.unwrap_err().to_string().contains("SEQ:HASH"));
     }
 
     #[test]

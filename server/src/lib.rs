@@ -3,8 +3,10 @@
 //! `main.rs` only parses the config and calls [`run`]; tests call [`build`] to get a router
 //! wired to real OpenBao and a real database.
 
+pub mod audit_head;
 pub mod backend;
 pub mod client_addr;
+pub mod commands;
 pub mod config;
 pub mod http;
 pub mod sealing;
@@ -49,6 +51,8 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, AppState), String> {
         Ok(_) => {}
         Err(e) => return Err(format!("audit log: {e}")),
     }
+    let witness = Arc::new(audit_head::LogWitness);
+    audit_head::publish_now_and_every(audit.clone(), witness, audit_head::HEAD_EVERY).await;
     // A build with hashed file names lists them in `hash.txt` in the site root (cargo-leptos
     // writes it there: `hash-file-name` in Cargo.toml); without one, the plain names are used.
     let hash_file = std::path::absolute(cfg.site_root.join("hash.txt"))

@@ -44,23 +44,15 @@ fn backend_error(e: impl std::fmt::Display) -> session_store::Error {
 }
 
 impl AnyStore {
-    /// Creates the store on the shared pool and its table. `session_key` is Keyway's session
+    /// The store on the shared pool (its table comes from the migrations). `session_key` is Keyway's session
     /// key; the id hash uses a key derived from it.
     pub async fn new(db: &keyway_store::Db, session_key: &[u8; 32]) -> Result<Self, String> {
+        // The session table is made by Keyway's migrations (`migrations/*/0003_sessions.sql`,
+        // tower-sessions' own DDL), so the serving role runs no DDL.
         let backing = if let Some(pool) = db.sqlite() {
-            let store = SqliteStore::new(pool.clone());
-            store
-                .migrate()
-                .await
-                .map_err(|e| format!("session table: {e}"))?;
-            Backing::Sqlite(store, pool.clone())
+            Backing::Sqlite(SqliteStore::new(pool.clone()), pool.clone())
         } else if let Some(pool) = db.postgres() {
-            let store = PostgresStore::new(pool.clone());
-            store
-                .migrate()
-                .await
-                .map_err(|e| format!("session table: {e}"))?;
-            Backing::Postgres(store, pool.clone())
+            Backing::Postgres(PostgresStore::new(pool.clone()), pool.clone())
         } else {
             return Err("no database pool".into());
         };

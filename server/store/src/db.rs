@@ -1,21 +1,22 @@
 //! One pool, chosen by URL: SQLite for the single-binary default, PostgreSQL when several replicas
 //! share state.
 //!
-//! Migrations are embedded at compile time and run on connect; a failed migration is an error, so
-//! boot stops instead of serving on a half-made schema. The pools are exposed so that the sessions
-//! store can reuse the same connections instead of opening its own.
+//! Migrations are embedded at compile time and run on connect when the schema is behind (see
+//! [`crate::schema`]); a failed migration is an error, so boot stops instead of serving on a
+//! half-made schema. The pools are exposed so that the sessions store can reuse the same
+//! connections instead of opening its own.
 
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use crate::StoreError;
+use crate::{schema, StoreError};
 
 /// How long a SQLite connection waits for another writer before giving up with SQLITE_BUSY.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -77,7 +78,9 @@ impl fmt::Debug for Db {
 }
 
 impl Db {
-    /// Opens a pool and runs the embedded migrations.
+    /// Opens a pool and brings the schema up to date: the embedded migrations run when one is
+    /// missing, and only then, so a role that owns nothing can serve a database its owner
+    /// migrated (`keyway migrate`, [`Db::migrate`]).
     ///
     /// Accepts `sqlite://path?mode=rwc`, `sqlite:path`, `sqlite::memory:` and
     /// `postgres://user:pass@host/db` (or `postgresql://`). SQLite is opened in WAL mode with
@@ -85,20 +88,41 @@ impl Db {
     /// 5 s busy timeout. An in-memory SQLite database gets a single, never-recycled connection:
     /// it lives exactly as long as that connection, and one connection also serialises writers.
     pub async fn connect(url: &str) -> Result<Db, StoreError> {
+        let db = Db::open(url, Access::ReadWrite).await?;
+        if schema::pending(&db).await > 0 {
+            schema::run(&db).await?;
+        }
+        tracing::info!(backend = %db.backend(), "database ready");
+        Ok(db)
+    }
+
+    /// Opens a pool that can only read, and leaves the schema as it is: for checking the audit
+    /// log (`keyway audit verify`). A SQLite file that does not exist is an error, not created.
+    pub async fn connect_read_only(url: &str) -> Result<Db, StoreError> {
+        Db::open(url, Access::ReadOnly).await
+    }
+
+    /// Opens a pool, runs every pending migration and closes the pool again (`keyway migrate`,
+    /// as the role that owns the schema). Returns how many migrations were applied.
+    pub async fn migrate(url: &str) -> Result<usize, StoreError> {
+        let db = Db::open(url, Access::ReadWrite).await?;
+        let applied = schema::run(&db).await;
+        db.close().await;
+        applied
+    }
+
+    async fn open(url: &str, access: Access) -> Result<Db, StoreError> {
         let pool = if url.starts_with("sqlite:") {
-            Pool::Sqlite(connect_sqlite(url).await?)
+            Pool::Sqlite(connect_sqlite(url, access).await?)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Pool::Postgres(connect_postgres(url).await?)
+            Pool::Postgres(connect_postgres(url, access).await?)
         } else {
             return Err(StoreError::UnsupportedUrl);
         };
-        let db = Db {
+        Ok(Db {
             pool,
             write_gate: Arc::default(),
-        };
-        db.migrate().await?;
-        tracing::info!(backend = %db.backend(), "database ready");
-        Ok(db)
+        })
     }
 
     /// Which backend this handle talks to.
@@ -146,26 +170,27 @@ impl Db {
     pub(crate) fn write_gate(&self) -> &tokio::sync::Mutex<()> {
         &self.write_gate
     }
-
-    async fn migrate(&self) -> Result<(), StoreError> {
-        match &self.pool {
-            Pool::Sqlite(pool) => sqlx::migrate!("../../migrations/sqlite").run(pool).await,
-            Pool::Postgres(pool) => sqlx::migrate!("../../migrations/postgres").run(pool).await,
-        }
-        .map_err(|err| {
-            tracing::error!(error = %err, "database migration failed");
-            StoreError::Migrate(err)
-        })
-    }
 }
 
-async fn connect_sqlite(url: &str) -> Result<SqlitePool, StoreError> {
+/// Whether a pool may write. A read-only pool is refused every write by the database itself.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    ReadWrite,
+    ReadOnly,
+}
+
+async fn connect_sqlite(url: &str, access: Access) -> Result<SqlitePool, StoreError> {
     let options = SqliteConnectOptions::from_str(url)
         .map_err(StoreError::Connect)?
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
         .busy_timeout(SQLITE_BUSY_TIMEOUT);
+    let options = match access {
+        Access::ReadWrite => options
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full),
+        // Setting the journal mode is a write; the file keeps the WAL mode Keyway gave it.
+        Access::ReadOnly => options.read_only(true).create_if_missing(false),
+    };
     let in_memory = url.contains(":memory:") || url.contains("mode=memory");
     let pool_options = if in_memory {
         SqlitePoolOptions::new()
@@ -183,11 +208,15 @@ async fn connect_sqlite(url: &str) -> Result<SqlitePool, StoreError> {
         .map_err(StoreError::Connect)
 }
 
-async fn connect_postgres(url: &str) -> Result<PgPool, StoreError> {
+async fn connect_postgres(url: &str, access: Access) -> Result<PgPool, StoreError> {
+    let mut options = PgConnectOptions::from_str(url).map_err(StoreError::Connect)?;
+    if access == Access::ReadOnly {
+        options = options.options([("default_transaction_read_only", "on")]);
+    }
     PgPoolOptions::new()
         .max_connections(10)
         .acquire_timeout(ACQUIRE_TIMEOUT)
-        .connect(url)
+        .connect_with(options)
         .await
         .map_err(StoreError::Connect)
 }

@@ -19,6 +19,15 @@ pub enum StoreError {
     #[error("The database schema could not be brought up to date, so Keyway will not start.")]
     Migrate(#[source] sqlx::migrate::MigrateError),
 
+    /// The schema is behind and this role may not change it: it serves a database whose owner is
+    /// another role, which has not run this version's migrations yet.
+    #[error(
+        "The database schema is behind this version of Keyway, and Keyway's database role may not \
+         change it: run `keyway migrate` as the role that owns the schema \
+         (KEYWAY_DATABASE_MIGRATE_URL), then start Keyway again."
+    )]
+    MigrateDenied(#[source] sqlx::migrate::MigrateError),
+
     /// An event or intent could not be appended. The caller must not carry out the action.
     #[error("The audit log could not be written, so the change was not made.")]
     AuditWrite(#[source] sqlx::Error),

@@ -11,12 +11,13 @@
 
 mod db;
 mod error;
+mod schema;
 
 pub mod audit;
 
 pub use audit::{
-    Action, AuditLog, ChainReport, Filter, Intent, NewEvent, Outcome, Recorded, Row,
-    GENESIS_PREV_HASH,
+    Action, AuditLog, ChainBreak, ChainReport, Checkpoint, Filter, Intent, NewEvent, Outcome,
+    Problem, Recorded, Row, GENESIS_PREV_HASH,
 };
 pub use db::{Backend, Db};
 pub use error::StoreError;

@@ -12,9 +12,11 @@
 //! claims less than may have happened. One-shot events (login, reveal, export) use `record()`.
 //!
 //! Every row carries `prev_hash` (the previous row's `hash`) and `hash` (see [`hash`] for the
-//! exact serialisation), so `verify_chain()` finds any row altered behind the code's back. The
-//! database itself refuses UPDATE, DELETE (and on PostgreSQL TRUNCATE) on the table; in production
-//! on PostgreSQL also `REVOKE UPDATE, DELETE, TRUNCATE ON audit_log` from the role Keyway uses.
+//! exact serialisation), so `verify_chain()` finds any row altered behind the code's back, and
+//! `verify_against()` checks chain heads published outside the database ([`Checkpoint`]). The
+//! database itself refuses UPDATE, DELETE (and on PostgreSQL TRUNCATE) on the table, and an insert
+//! that would replace a row; in production on PostgreSQL Keyway serves as a role with only SELECT
+//! and INSERT on it, so it cannot switch those triggers off (`deploy/postgres-roles.sql`).
 
 mod action;
 mod append;
@@ -23,6 +25,7 @@ pub mod hash;
 mod outcome;
 mod query;
 mod row;
+mod verify;
 
 use std::collections::BTreeMap;
 
@@ -31,8 +34,9 @@ pub use append::AUDIT_LOCK_KEY;
 pub use event::{Intent, NewEvent, Recorded};
 pub use hash::GENESIS_PREV_HASH;
 pub use outcome::Outcome;
-pub use query::{ChainReport, Filter, DEFAULT_LIMIT, MAX_LIMIT};
+pub use query::{Filter, DEFAULT_LIMIT, MAX_LIMIT};
 pub use row::Row;
+pub use verify::{ChainBreak, ChainReport, Checkpoint, Problem};
 
 use event::{clip, clip_detail, keys_json, NAME_MAX_CHARS, PATH_MAX_CHARS};
 use row::StoredRow;
@@ -147,7 +151,14 @@ impl AuditLog {
 
     /// Recomputes every hash and link, oldest first.
     pub async fn verify_chain(&self) -> Result<ChainReport, StoreError> {
-        query::verify_chain(&self.db).await
+        verify::verify(&self.db, &[]).await
+    }
+
+    /// [`verify_chain`](Self::verify_chain), and each of `heads` (published earlier, held
+    /// outside the database) must still name a row with its hash: this is what shows rows cut
+    /// off the end, or a log rewritten with recomputed hashes.
+    pub async fn verify_against(&self, heads: &[Checkpoint]) -> Result<ChainReport, StoreError> {
+        verify::verify(&self.db, heads).await
     }
 }
 

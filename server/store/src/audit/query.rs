@@ -1,5 +1,5 @@
 //! Reading the audit log: the history page's filtered list, who made each secret version, the
-//! intents that never got an outcome, and the full chain check.
+//! intents that never got an outcome, and the chain head.
 
 use std::collections::BTreeMap;
 
@@ -8,7 +8,6 @@ use time::{OffsetDateTime, UtcOffset};
 
 use super::action::Action;
 use super::event::Recorded;
-use super::hash::{row_hash, GENESIS_PREV_HASH};
 use super::row::{Row, StoredRow, COLUMNS};
 use crate::db::with_pool;
 use crate::{Db, StoreError};
@@ -17,8 +16,6 @@ use crate::{Db, StoreError};
 pub const DEFAULT_LIMIT: u32 = 100;
 /// Most rows one [`Filter`] query returns.
 pub const MAX_LIMIT: u32 = 1000;
-/// Rows read per round trip while verifying the chain.
-const VERIFY_PAGE: i64 = 1000;
 
 /// Which rows `list()` returns; every field narrows, `None` means "any". Rows come newest first.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -39,24 +36,16 @@ pub struct Filter {
     pub before_seq: Option<i64>,
 }
 
-/// The result of recomputing every hash.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct ChainReport {
-    /// Rows checked.
-    pub rows: u64,
-    /// Every row is where it should be, links to the one before, and carries its own hash.
-    pub ok: bool,
-    /// The first row that is out of sequence, mislinked, or whose content no longer matches its
-    /// hash.
-    pub first_bad_seq: Option<i64>,
-}
-
-enum Bind {
+pub(super) enum Bind {
     Text(String),
     Int(i64),
 }
 
-async fn fetch(db: &Db, sql: &str, binds: &[Bind]) -> Result<Vec<StoredRow>, StoreError> {
+pub(super) async fn fetch(
+    db: &Db,
+    sql: &str,
+    binds: &[Bind],
+) -> Result<Vec<StoredRow>, StoreError> {
     with_pool!(db, |pool| {
         let mut query = sqlx::query_as::<_, StoredRow>(sql);
         for bind in binds {
@@ -156,38 +145,4 @@ pub(crate) async fn head(db: &Db) -> Result<Option<Recorded>, StoreError> {
         id: r.id,
         hash: r.hash,
     }))
-}
-
-pub(crate) async fn verify_chain(db: &Db) -> Result<ChainReport, StoreError> {
-    let sql =
-        format!("SELECT {COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT {VERIFY_PAGE}");
-    let mut report = ChainReport {
-        rows: 0,
-        ok: true,
-        first_bad_seq: None,
-    };
-    let mut expected_seq = 1;
-    let mut expected_prev = GENESIS_PREV_HASH.to_owned();
-    loop {
-        let page = fetch(db, &sql, &[Bind::Int(expected_seq - 1)]).await?;
-        let page_len = page.len();
-        for row in page {
-            report.rows += 1;
-            let intact = row.seq == expected_seq
-                && row.prev_hash == expected_prev
-                && row_hash(&row) == row.hash;
-            if !intact && report.ok {
-                report.ok = false;
-                report.first_bad_seq = Some(row.seq);
-                tracing::warn!(seq = row.seq, "audit chain broken");
-            }
-            // Carry on from what is stored, so one bad row does not flag every row after it.
-            expected_seq = row.seq + 1;
-            expected_prev = row.hash;
-        }
-        if (page_len as i64) < VERIFY_PAGE {
-            break;
-        }
-    }
-    Ok(report)
 }

@@ -9,5 +9,7 @@ mod append_only;
 mod chain;
 mod concurrency;
 mod failure;
+mod heads;
 mod migrations;
 mod queries;
+mod replace;
