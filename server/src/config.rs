@@ -143,6 +143,11 @@ pub struct Config {
     /// or $KUBECONFIG).
     #[arg(long, env = "KEYWAY_KUBECONFIG")]
     pub kubeconfig: Option<PathBuf>,
+    /// The namespaces Keyway serves, comma-separated (dev,payments): it watches and acts only
+    /// there, with a Role in each (deploy/rbac.yaml). Unset: the whole cluster, which needs the
+    /// cluster-wide grant of deploy/rbac-cluster-wide.yaml.
+    #[arg(long, env = "KEYWAY_NAMESPACES", value_name = "NS,NS")]
+    pub namespaces: Option<keyway_k8s::scope::NamespaceList>,
     /// A command instead of serving.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -266,6 +271,33 @@ mod tests {
         );
         let bad = Config::try_parse_from(["keyway", "audit", "verify", "--head", "7"]);
         assert!(bad.unwrap_err().to_string().contains("SEQ:HASH"));
+    }
+
+    #[test]
+    fn namespaces_are_a_checked_list_and_unset_means_the_whole_cluster() {
+        use keyway_k8s::scope::Scope;
+        assert_eq!(
+            Scope::from(parse(&["--dev"]).namespaces),
+            Scope::ClusterWide
+        );
+        let cfg = parse(&["--dev", "--namespaces", "dev, payments,staging"]);
+        let scope = Scope::from(cfg.namespaces);
+        assert_eq!(scope.to_string(), "namespaces dev,payments,staging");
+        assert!(scope.serves("payments") && !scope.serves("kube-system"));
+        for (bad, says) in [
+            ("dev,Payments", "\"Payments\" is not a namespace name"),
+            ("dev,dev", "named twice"),
+            (",", "names no namespace"),
+            (&"x".repeat(64), "at most 63 characters"),
+        ] {
+            let err = Config::try_parse_from(["keyway", "--namespaces", bad])
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(says) && err.contains("--namespaces"),
+                "{bad}: {err}"
+            );
+        }
     }
 
     #[test]

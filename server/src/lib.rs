@@ -76,7 +76,12 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, AppState), String> {
         core: Arc::new(Core {
             vault,
             audit,
-            cluster: connect_cluster(cfg.cluster, cfg.kubeconfig.as_deref()).await,
+            cluster: connect_cluster(
+                cfg.cluster,
+                cfg.kubeconfig.as_deref(),
+                cfg.namespaces.clone().into(),
+            )
+            .await,
             throttle: service::throttle::Throttle::new(cfg.login_limit_per_address),
             refusals: Default::default(),
         }),
@@ -125,6 +130,7 @@ fn spawn_upkeep(core: &Arc<Core>) {
 async fn connect_cluster(
     mode: config::ClusterMode,
     kubeconfig: Option<&std::path::Path>,
+    scope: keyway_k8s::scope::Scope,
 ) -> Option<Arc<service::cluster::ClusterCtx>> {
     if mode == config::ClusterMode::Off {
         tracing::info!("cluster side off (KEYWAY_CLUSTER=off)");
@@ -153,8 +159,12 @@ async fn connect_cluster(
     let server = kube_cfg.cluster_url.to_string();
     match kube::Client::try_from(kube_cfg) {
         Ok(client) => {
-            tracing::info!(%server, "cluster side on");
-            let caches = keyway_k8s::cache::Caches::start(client.clone());
+            if scope == keyway_k8s::scope::Scope::ClusterWide {
+                tracing::warn!(%server, serves = %scope, "cluster side on, cluster-wide: Keyway's account needs deploy/rbac-cluster-wide.yaml; set KEYWAY_NAMESPACES to serve only some namespaces");
+            } else {
+                tracing::info!(%server, serves = %scope, "cluster side on");
+            }
+            let caches = keyway_k8s::cache::Caches::start(client.clone(), scope);
             Some(Arc::new(service::cluster::ClusterCtx::new(client, caches)))
         }
         Err(e) => {

@@ -14,6 +14,9 @@
 //! - ReplicaSets and Pods are watched as metadata only (owner, creation time, revision): that is
 //!   all "do the running pods use it" needs, and it keeps memory small with many apps.
 //! - Events are watched only for VaultStaticSecrets (VSO's SecretSynced / VaultClientError ...).
+//! - What is watched is the [`Scope`]: each kind once for the whole cluster, or once per served
+//!   namespace (`KEYWAY_NAMESPACES`), so Keyway's account needs no cluster-wide grant. Each watch
+//!   has its own store ([`Watched`] says why) and its own health entry.
 //! - `managedFields` are dropped from everything: they are most of an object's size.
 //!
 //! This module knows nothing of what is built on the stores ([`crate::snapshot`] depends on it,
@@ -27,6 +30,7 @@ use std::time::Duration;
 use futures::{Stream, StreamExt};
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::core::v1::{Event, Pod, Secret};
+use k8s_openapi::NamespaceResourceScope;
 use kube::core::PartialObjectMeta;
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{watcher, WatchStreamExt};
@@ -34,25 +38,32 @@ use kube::{Api, Client, Resource};
 use serde::de::DeserializeOwned;
 
 use crate::reduced::{reduce_meta, strip};
+use crate::scope::{Namespace, Scope};
 use crate::status::ClusterSync;
 use crate::vso::VaultStaticSecret;
+
+mod watched;
+pub use watched::Watched;
 
 pub use crate::reduced::{
     raw_version, reduce_secret, slim_template, CachedSecret, CHANGED_AT, SYNCED_VERSION,
 };
 
-/// The shared caches. Cloning is cheap (stores are `Arc`s).
+/// The shared caches. Cloning is cheap (stores are `Arc`s). Each kind is watched once for the
+/// whole cluster or once per served namespace ([`Scope`]), one store per watch ([`Watched`]).
 #[derive(Clone)]
 pub struct Caches {
-    pub vss: Store<VaultStaticSecret>,
-    pub secrets: Store<Secret>,
-    pub deployments: Store<Deployment>,
-    pub statefulsets: Store<StatefulSet>,
-    pub daemonsets: Store<DaemonSet>,
-    pub replicasets: Store<PartialObjectMeta<ReplicaSet>>,
-    pub pods: Store<PartialObjectMeta<Pod>>,
-    pub events: Store<Event>,
-    health: Arc<Vec<WatchHealth>>,
+    pub vss: Watched<VaultStaticSecret>,
+    pub secrets: Watched<Secret>,
+    pub deployments: Watched<Deployment>,
+    pub statefulsets: Watched<StatefulSet>,
+    pub daemonsets: Watched<DaemonSet>,
+    pub replicasets: Watched<PartialObjectMeta<ReplicaSet>>,
+    pub pods: Watched<PartialObjectMeta<Pod>>,
+    pub events: Watched<Event>,
+    /// What these caches cover.
+    pub scope: Scope,
+    health: Arc<Vec<Arc<WatchHealth>>>,
     /// The shared, indexed read of these stores and when it was built. [`crate::snapshot`] owns
     /// what is in it; it is type-erased here so this module does not depend on that one.
     pub(crate) derived: DerivedSlot,
@@ -64,12 +75,24 @@ pub(crate) type DerivedSlot = Arc<Mutex<Option<(std::time::Instant, Arc<dyn Any 
 /// One watch's state: in sync or not, and the last error.
 struct WatchHealth {
     kind: &'static str,
+    /// The namespace it watches (`None`: the whole cluster).
+    namespace: Option<Namespace>,
     /// The first full list has arrived (`InitDone`).
     listed: AtomicBool,
     /// The last error and when, cleared by the next event that carries data. A watch that
     /// resumes quietly after an error (nothing changed meanwhile) yields no event, so an error
     /// counts only for [`ERROR_WINDOW`].
     last_error: Mutex<Option<(std::time::Instant, String)>>,
+}
+
+impl WatchHealth {
+    /// "Secret" or "Secret in dev".
+    fn what(&self) -> String {
+        match &self.namespace {
+            None => self.kind.to_string(),
+            Some(ns) => format!("{} in {ns}", self.kind),
+        }
+    }
 }
 
 /// How long a watch error makes the cluster count as unreachable, unless an event clears it.
@@ -79,7 +102,7 @@ const ERROR_WINDOW: Duration = Duration::from_secs(60);
 #[derive(Debug, Clone, PartialEq)]
 pub struct Health {
     pub ok: bool,
-    /// "Deployment: <error>" for each watch not in sync.
+    /// "Deployment: <error>" (or "Deployment in dev: <error>") for each watch not in sync.
     pub problems: Vec<String>,
     /// In sync, still loading (no watch failed, some have not had their first list), or
     /// unreachable (a watch failed recently).
@@ -93,102 +116,90 @@ impl Health {
     }
 }
 
+/// Starts the watches of one kind, one per [`Scope::watch_targets`] entry, each with its own
+/// store and health.
+struct Starter<'a> {
+    client: &'a Client,
+    scope: &'a Scope,
+    health: Vec<Arc<WatchHealth>>,
+}
+
+impl Starter<'_> {
+    fn watch<K>(
+        &mut self,
+        kind: &'static str,
+        wc: &watcher::Config,
+        reduce: fn(&mut K),
+    ) -> Watched<K>
+    where
+        K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
+            + Clone
+            + DeserializeOwned
+            + std::fmt::Debug
+            + Send
+            + Sync
+            + 'static,
+    {
+        let stores = self
+            .scope
+            .watch_targets()
+            .into_iter()
+            .map(|ns| {
+                let api = match ns {
+                    None => Api::all(self.client.clone()),
+                    Some(ns) => Api::namespaced(self.client.clone(), ns.as_str()),
+                };
+                let h = Arc::new(WatchHealth {
+                    kind,
+                    namespace: ns.cloned(),
+                    listed: AtomicBool::new(false),
+                    last_error: Mutex::new(None),
+                });
+                self.health.push(h.clone());
+                (ns.cloned(), spawn_full(api, wc.clone(), h, reduce))
+            })
+            .collect();
+        Watched::new(stores)
+    }
+}
+
 impl Caches {
     /// Starts every watch on the tokio runtime and returns at once; the stores fill as the
-    /// initial lists arrive ([`Caches::wait_ready`]).
+    /// initial lists arrive ([`Caches::wait_ready`]). With [`Scope::Namespaces`] nothing is
+    /// watched cluster-wide: each kind is watched in each served namespace.
     ///
-    /// Long only because it lists the eight watches side by side, each with what it keeps of an
+    /// Long only because it lists the eight kinds side by side, each with what it keeps of an
     /// object (the memory budget, `../shared/reference/performance.md`); one place to read them.
-    pub fn start(client: Client) -> Caches {
-        let mut health = Vec::new();
-        let mut idx = 0usize;
-        let mut next = |kind: &'static str| {
-            health.push(WatchHealth {
-                kind,
-                listed: AtomicBool::new(false),
-                last_error: Mutex::new(None),
-            });
-            idx += 1;
-            idx - 1
+    pub fn start(client: Client, scope: Scope) -> Caches {
+        let mut s = Starter {
+            client: &client,
+            scope: &scope,
+            health: Vec::new(),
         };
-        let ids = [
-            next("VaultStaticSecret"),
-            next("Secret"),
-            next("Deployment"),
-            next("StatefulSet"),
-            next("DaemonSet"),
-            next("ReplicaSet"),
-            next("Pod"),
-            next("Event"),
-        ];
-        let health = Arc::new(health);
-        let wc = watcher::Config::default;
-        let vss = spawn_full(
-            Api::all(client.clone()),
-            wc(),
-            health.clone(),
-            ids[0],
-            strip::<VaultStaticSecret>,
-        );
-        let secrets = spawn_full(
-            Api::all(client.clone()),
-            wc(),
-            health.clone(),
-            ids[1],
-            reduce_secret,
-        );
-        let deployments = spawn_full(
-            Api::all(client.clone()),
-            wc(),
-            health.clone(),
-            ids[2],
-            |d: &mut Deployment| {
-                strip(d);
-                slim_template(&mut d.spec.template);
-            },
-        );
-        let statefulsets = spawn_full(
-            Api::all(client.clone()),
-            wc(),
-            health.clone(),
-            ids[3],
-            |s: &mut StatefulSet| {
-                strip(s);
-                slim_template(&mut s.spec.template);
-                s.spec.volume_claim_templates = None;
-            },
-        );
-        let daemonsets = spawn_full(
-            Api::all(client.clone()),
-            wc(),
-            health.clone(),
-            ids[4],
-            |d: &mut DaemonSet| {
-                strip(d);
-                slim_template(&mut d.spec.template);
-            },
-        );
-        let replicasets = spawn_full(
-            Api::<PartialObjectMeta<ReplicaSet>>::all(client.clone()),
-            wc(),
-            health.clone(),
-            ids[5],
-            reduce_meta::<ReplicaSet>,
-        );
-        let pods = spawn_full(
-            Api::<PartialObjectMeta<Pod>>::all(client.clone()),
-            wc(),
-            health.clone(),
-            ids[6],
-            reduce_meta::<Pod>,
-        );
-        let events = spawn_full(
-            Api::all(client),
-            wc().fields("involvedObject.kind=VaultStaticSecret"),
-            health.clone(),
-            ids[7],
+        let wc = watcher::Config::default();
+        let vss = s.watch("VaultStaticSecret", &wc, strip::<VaultStaticSecret>);
+        let secrets = s.watch("Secret", &wc, reduce_secret);
+        let deployments = s.watch("Deployment", &wc, |d: &mut Deployment| {
+            strip(d);
+            slim_template(&mut d.spec.template);
+        });
+        let statefulsets = s.watch("StatefulSet", &wc, |s: &mut StatefulSet| {
+            strip(s);
+            slim_template(&mut s.spec.template);
+            s.spec.volume_claim_templates = None;
+        });
+        let daemonsets = s.watch("DaemonSet", &wc, |d: &mut DaemonSet| {
+            strip(d);
+            slim_template(&mut d.spec.template);
+        });
+        let replicasets = s.watch("ReplicaSet", &wc, reduce_meta::<ReplicaSet>);
+        let pods = s.watch("Pod", &wc, reduce_meta::<Pod>);
+        let events = s.watch(
+            "Event",
+            &wc.clone().fields("involvedObject.kind=VaultStaticSecret"),
             strip::<Event>,
         );
+        let health = Arc::new(std::mem::take(&mut s.health));
         Caches {
             vss,
             secrets,
@@ -198,6 +209,7 @@ impl Caches {
             replicasets,
             pods,
             events,
+            scope,
             health,
             derived: Arc::default(),
         }
@@ -206,14 +218,14 @@ impl Caches {
     /// Waits until every store has had its first full list, or `timeout`; true when ready.
     pub async fn wait_ready(&self, timeout: Duration) -> bool {
         let all = async {
-            let _ = self.vss.wait_until_ready().await;
-            let _ = self.secrets.wait_until_ready().await;
-            let _ = self.deployments.wait_until_ready().await;
-            let _ = self.statefulsets.wait_until_ready().await;
-            let _ = self.daemonsets.wait_until_ready().await;
-            let _ = self.replicasets.wait_until_ready().await;
-            let _ = self.pods.wait_until_ready().await;
-            let _ = self.events.wait_until_ready().await;
+            self.vss.wait_until_ready().await;
+            self.secrets.wait_until_ready().await;
+            self.deployments.wait_until_ready().await;
+            self.statefulsets.wait_until_ready().await;
+            self.daemonsets.wait_until_ready().await;
+            self.replicasets.wait_until_ready().await;
+            self.pods.wait_until_ready().await;
+            self.events.wait_until_ready().await;
         };
         tokio::time::timeout(timeout, all).await.is_ok()
     }
@@ -226,7 +238,7 @@ impl Caches {
 
 /// In sync when every watch has listed and none failed within [`ERROR_WINDOW`]; loading while
 /// some have not listed yet and none failed; unreachable as soon as one failed.
-fn health_of(watches: &[WatchHealth]) -> Health {
+fn health_of(watches: &[Arc<WatchHealth>]) -> Health {
     let mut failed = false;
     let problems: Vec<String> = watches
         .iter()
@@ -243,9 +255,9 @@ fn health_of(watches: &[WatchHealth]) -> Health {
                 (true, None) => None,
                 (_, Some(e)) => {
                     failed = true;
-                    Some(format!("{}: {e}", h.kind))
+                    Some(format!("{}: {e}", h.what()))
                 }
-                (false, None) => Some(format!("{}: not listed yet", h.kind)),
+                (false, None) => Some(format!("{}: not listed yet", h.what())),
             }
         })
         .collect();
@@ -261,13 +273,13 @@ fn health_of(watches: &[WatchHealth]) -> Health {
     }
 }
 
-/// Records each watch event's outcome in `health[idx]`: listed after the first `InitDone`,
-/// an error until an event with data (or `InitDone`) clears it.
-async fn drive<S, K>(stream: S, health: Arc<Vec<WatchHealth>>, idx: usize)
+/// Records each watch event's outcome in `h`: listed after the first `InitDone`, an error
+/// until an event with data (or `InitDone`) clears it.
+async fn drive<S, K>(stream: S, h: Arc<WatchHealth>)
 where
     S: Stream<Item = Result<watcher::Event<K>, watcher::Error>>,
 {
-    let h = &health[idx];
+    let h = &*h;
     futures::pin_mut!(stream);
     while let Some(item) = stream.next().await {
         match item {
@@ -278,7 +290,7 @@ where
             Ok(watcher::Event::Apply(_) | watcher::Event::Delete(_)) => clear(h),
             Ok(_) => {} // Init / InitApply: a (re)list is under way, nothing proven yet
             Err(e) => {
-                tracing::warn!(kind = h.kind, error = %e, "cluster watch broken; retrying");
+                tracing::warn!(watch = %h.what(), error = %e, "cluster watch broken; retrying");
                 if let Ok(mut last) = h.last_error.lock() {
                     *last = Some((std::time::Instant::now(), e.to_string()));
                 }
@@ -290,7 +302,7 @@ where
 fn clear(h: &WatchHealth) {
     if let Ok(mut last) = h.last_error.lock() {
         if last.take().is_some() {
-            tracing::info!(kind = h.kind, "cluster watch in sync again");
+            tracing::info!(watch = %h.what(), "cluster watch in sync again");
         }
     }
 }
@@ -298,8 +310,7 @@ fn clear(h: &WatchHealth) {
 fn spawn_full<K>(
     api: Api<K>,
     wc: watcher::Config,
-    health: Arc<Vec<WatchHealth>>,
-    idx: usize,
+    health: Arc<WatchHealth>,
     reduce: fn(&mut K),
 ) -> Store<K>
 where
@@ -316,7 +327,7 @@ where
         .default_backoff()
         .modify(reduce)
         .reflect(writer);
-    tokio::spawn(drive(stream, health, idx));
+    tokio::spawn(drive(stream, health));
     reader
 }
 
@@ -324,17 +335,18 @@ where
 mod tests {
     use super::*;
 
-    fn watch(listed: bool, error: Option<&str>) -> WatchHealth {
-        WatchHealth {
+    fn watch(listed: bool, error: Option<&str>) -> Arc<WatchHealth> {
+        Arc::new(WatchHealth {
             kind: "Secret",
+            namespace: None,
             listed: AtomicBool::new(listed),
             last_error: Mutex::new(error.map(|e| (std::time::Instant::now(), e.to_string()))),
-        }
+        })
     }
 
     #[test]
     fn not_listed_yet_is_loading_and_only_an_error_is_unreachable() {
-        let sync = |w: &[WatchHealth]| health_of(w).sync;
+        let sync = |w: &[Arc<WatchHealth>]| health_of(w).sync;
         assert_eq!(
             sync(&[watch(true, None), watch(true, None)]),
             ClusterSync::InSync

@@ -18,6 +18,7 @@ pub mod cache;
 pub mod reduced;
 pub mod refs;
 pub mod reloader;
+pub mod scope;
 pub mod snapshot;
 pub mod status;
 pub mod vso;

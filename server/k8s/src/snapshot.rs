@@ -18,10 +18,9 @@ use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::{Event, PodTemplateSpec, Secret};
 use kube::api::ObjectMeta;
-use kube::runtime::reflector::Store;
 use kube::ResourceExt;
 
-use crate::cache::Caches;
+use crate::cache::{Caches, Watched};
 use crate::reduced::CachedSecret;
 use crate::refs::{AppRef, WorkloadRef};
 use crate::status::{ClusterSync, VssEvent, WorkloadKind};
@@ -98,7 +97,7 @@ pub struct Snapshot {
     oldest_pod: HashMap<String, Timestamp>,
     /// (namespace, object name) → its events, newest first, with the object's uid.
     events: HashMap<Key, Vec<(Option<String>, VssEvent)>>,
-    secrets: Store<Secret>,
+    secrets: Watched<Secret>,
 }
 
 /// The Secret names a pod template mentions (env, envFrom, secret and projected volumes).
