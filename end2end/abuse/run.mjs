@@ -204,6 +204,39 @@ kase("a page while 200 refused restarts run", async () => {
   return `page p99 ${p99(quiet).toFixed(0)} ms quiet, ${p99(busy).toFixed(0)} ms during ${fmt(sent)} refused restarts (${JSON.stringify(statuses)}); memory ${fmt(rssBefore)} → peak ${fmt(peak)} KiB`;
 });
 
+kase("admission policy", () => {
+  // Keyway's own token, stolen: kubectl with Keyway's kubeconfig tries to change what the
+  // admission policy (deploy/admission-policy.yaml) guards. Server-side dry runs: the apiserver
+  // authorises and admits them as real ones, and nothing changes.
+  const kcfg = process.env.KEYWAY_SA_KUBECONFIG;
+  const bin = process.env.KEYWAY_K8S_BIN;
+  assert.ok(kcfg && bin, "KEYWAY_SA_KUBECONFIG and KEYWAY_K8S_BIN must be set (end2end/cluster/up)");
+  const patch = (ns, what, type, body) => {
+    try {
+      execFileSync(`${bin}/kubectl`, ["--kubeconfig", kcfg, "-n", ns, "patch", what, "--type", type, "-p", JSON.stringify(body), "--dry-run=server", "-o", "name"], { stdio: ["ignore", "pipe", "pipe"] });
+      return { ok: true };
+    } catch (e) {
+      return { ok: false, err: String(e.stderr) };
+    }
+  };
+  const refusedTries = [
+    ["image", "dev", "deployment/ubuntu", "strategic", { spec: { template: { spec: { containers: [{ name: "ubuntu", image: "evil:latest" }] } } } }],
+    ["command", "dev", "deployment/ubuntu", "strategic", { spec: { template: { spec: { containers: [{ name: "ubuntu", command: ["sh", "-c", "env"] }] } } } }],
+    ["VSS spec.path", "dev", "vaultstaticsecret/vault-kv-app", "merge", { spec: { path: "payments/api" } }],
+  ];
+  const refused = [];
+  for (const [name, ns, what, type, body] of refusedTries) {
+    const r = patch(ns, what, type, body);
+    assert.ok(!r.ok, `${name}: the patch went through`);
+    assert.match(r.err, /Keyway's account may/, `${name}: refused, but not by the policy: ${r.err}`);
+    refused.push(name);
+  }
+  const restart = { spec: { template: { metadata: { annotations: { "kubectl.kubernetes.io/restartedAt": new Date().toISOString() } } } } };
+  const r = patch("dev", "deployment/ubuntu", "strategic", restart);
+  assert.ok(r.ok, `a restart-annotation-only patch is allowed: ${r.err}`);
+  return `refused by the policy: ${refused.join(", ")}; a restart-annotation-only patch allowed`;
+});
+
 let failed = 0;
 // ABUSE_ONLY=<text>: only the cases whose name contains it (when working on one).
 const only = process.env.ABUSE_ONLY;

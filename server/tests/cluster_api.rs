@@ -7,9 +7,14 @@
 //! workloads), using the admin kubeconfig only to set the stage and to break things the way the
 //! issue asks (a paused Deployment, an unschedulable one with a short progress deadline).
 //!
+//! Keyway serves `KEYWAY_SA_NAMESPACES` (dev, payments, staging: where its account has a Role).
+//! What that account can and cannot do is in [`least_privilege`].
+//!
 //! Built only with `--features cluster-tests`; fails, never skips, without the cluster's env.
 
 mod common;
+#[path = "cluster_api/least_privilege.rs"]
+mod least_privilege;
 
 use std::time::Duration;
 

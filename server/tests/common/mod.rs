@@ -35,6 +35,11 @@ fn policy(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// A variable `end2end/cluster/up` exports.
+pub fn cluster_env(k: &str) -> String {
+    std::env::var(k).unwrap_or_else(|_| panic!("{k} is not set: run through `end2end/run test`, or after `eval \"$(end2end/cluster/up)\"`"))
+}
+
 /// Which database the app runs on.
 pub enum DbKind {
     Sqlite,
@@ -97,21 +102,28 @@ impl TestApp {
 
     /// Keyway on the local cluster of `end2end/cluster/up`: its OpenBao (`VAULT_ADDR`,
     /// `VAULT_TOKEN`, seeded by the demo seed) and Keyway's own Kubernetes account
-    /// (`KEYWAY_SA_KUBECONFIG`, bound to deploy/rbac.yaml only).
+    /// (`KEYWAY_SA_KUBECONFIG`, bound to deploy/rbac.yaml only), serving the namespaces that
+    /// account has a Role in (`KEYWAY_SA_NAMESPACES`), as deployed.
     pub async fn on_cluster() -> TestApp {
-        let env = |k: &str| {
-            std::env::var(k).unwrap_or_else(|_| panic!("{k} is not set: run through `end2end/run test`, or after `eval \"$(end2end/cluster/up)\"`"))
-        };
-        Self::on_cluster_with(&env("KEYWAY_SA_KUBECONFIG")).await
+        Self::on_cluster_with(&cluster_env("KEYWAY_SA_KUBECONFIG")).await
     }
 
     /// Like [`TestApp::on_cluster`], with another kubeconfig for Keyway's account.
     pub async fn on_cluster_with(kubeconfig: &str) -> TestApp {
-        let env = |k: &str| std::env::var(k).unwrap_or_else(|_| panic!("{k} is not set"));
-        let bao = Bao::attach(&env("VAULT_ADDR"), &env("VAULT_TOKEN"));
+        Self::on_cluster_serving(kubeconfig, Some(&cluster_env("KEYWAY_SA_NAMESPACES"))).await
+    }
+
+    /// Keyway on the local cluster with this kubeconfig, serving these namespaces
+    /// (`--namespaces`), or the whole cluster with `None`.
+    pub async fn on_cluster_serving(kubeconfig: &str, namespaces: Option<&str>) -> TestApp {
+        let bao = Bao::attach(&cluster_env("VAULT_ADDR"), &cluster_env("VAULT_TOKEN"));
         let dir = tempfile::tempdir().unwrap();
         let db_url = format!("sqlite://{}/keyway.db?mode=rwc", dir.path().display());
-        Self::build(bao, db_url, dir, &["--kubeconfig", kubeconfig]).await
+        let mut args = vec!["--kubeconfig", kubeconfig];
+        if let Some(ns) = namespaces {
+            args.extend(["--namespaces", ns]);
+        }
+        Self::build(bao, db_url, dir, &args).await
     }
 
     async fn build(bao: Bao, db_url: String, dir: tempfile::TempDir, extra: &[&str]) -> TestApp {
