@@ -295,7 +295,6 @@ async fn the_admission_policy_lets_keyway_change_only_its_two_annotations() {
         .unwrap();
     let ann = now
         .spec
-        .unwrap()
         .template
         .metadata
         .and_then(|m| m.annotations)
