@@ -11,7 +11,9 @@
 //   KEYWAY_SA_KUBECONFIG, KEYWAY_K8S_BIN  Keyway's own Kubernetes account and kubectl
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const URL_ = (process.env.KEYWAY_URL || "").replace(/\/+$/, "");
 const DB = process.env.KEYWAY_DB;
@@ -205,36 +207,52 @@ kase("a page while 200 refused restarts run", async () => {
 });
 
 kase("admission policy", () => {
-  // Keyway's own token, stolen: kubectl with Keyway's kubeconfig tries to change what the
-  // admission policy (deploy/admission-policy.yaml) guards. Server-side dry runs: the apiserver
-  // authorises and admits them as real ones, and nothing changes.
+  // Keyway's own token, stolen: it tries to change what deploy/admission-policy.yaml guards.
+  // `kubectl patch` GETs the object first, which the account may not (RBAC: no get), so the
+  // patches go as a thief would send them: the kubeconfig's token and CA (read with kubectl),
+  // one HTTP PATCH each (curl), as server-side dry runs (admitted like real ones, nothing changes).
   const kcfg = process.env.KEYWAY_SA_KUBECONFIG;
   const bin = process.env.KEYWAY_K8S_BIN;
   assert.ok(kcfg && bin, "KEYWAY_SA_KUBECONFIG and KEYWAY_K8S_BIN must be set (end2end/cluster/up)");
-  const patch = (ns, what, type, body) => {
-    try {
-      execFileSync(`${bin}/kubectl`, ["--kubeconfig", kcfg, "-n", ns, "patch", what, "--type", type, "-p", JSON.stringify(body), "--dry-run=server", "-o", "name"], { stdio: ["ignore", "pipe", "pipe"] });
-      return { ok: true };
-    } catch (e) {
-      return { ok: false, err: String(e.stderr) };
-    }
+  const kubectl = (...args) => String(execFileSync(`${bin}/kubectl`, ["--kubeconfig", kcfg, ...args], { stdio: ["ignore", "pipe", "pipe"] }));
+  const field = (path) => kubectl("config", "view", "--raw", "--minify", "-o", `jsonpath={${path}}`);
+  const server = field(".clusters[0].cluster.server");
+  const token = field(".users[0].user.token");
+  const caFile = join(mkdtempSync(join(tmpdir(), "keyway-abuse-")), "ca.crt");
+  writeFileSync(caFile, Buffer.from(field(".clusters[0].cluster.certificate-authority-data"), "base64"));
+  let getRefused = false;
+  try {
+    kubectl("-n", "dev", "patch", "deployment/ubuntu", "-p", "{}", "--dry-run=server");
+  } catch (e) {
+    getRefused = /cannot get resource/.test(String(e.stderr));
+  }
+  assert.ok(getRefused, "kubectl patch is refused its GET (the account has no get)");
+  const patch = (path, type, body) => {
+    const out = String(
+      execFileSync("curl", ["-sS", "--cacert", caFile, "-X", "PATCH", "-H", `Authorization: Bearer ${token}`, "-H", `Content-Type: application/${type}-patch+json`,
+        "--data-binary", JSON.stringify(body), "-w", "\n%{http_code}", `${server}${path}?dryRun=All&fieldManager=keyway`]),
+    );
+    const code = Number(out.slice(out.lastIndexOf("\n") + 1));
+    return { code, body: out.slice(0, out.lastIndexOf("\n")) };
   };
-  const refusedTries = [
-    ["image", "dev", "deployment/ubuntu", "strategic", { spec: { template: { spec: { containers: [{ name: "ubuntu", image: "evil:latest" }] } } } }],
-    ["command", "dev", "deployment/ubuntu", "strategic", { spec: { template: { spec: { containers: [{ name: "ubuntu", command: ["sh", "-c", "env"] }] } } } }],
-    ["VSS spec.path", "dev", "vaultstaticsecret/vault-kv-app", "merge", { spec: { path: "payments/api" } }],
+  const ubuntu = "/apis/apps/v1/namespaces/dev/deployments/ubuntu";
+  const vss = "/apis/secrets.hashicorp.com/v1beta1/namespaces/dev/vaultstaticsecrets/vault-kv-app";
+  const tries = [
+    ["image", ubuntu, "strategic-merge", { spec: { template: { spec: { containers: [{ name: "ubuntu", image: "evil:latest" }] } } } }],
+    ["command", ubuntu, "strategic-merge", { spec: { template: { spec: { containers: [{ name: "ubuntu", command: ["sh", "-c", "env"] }] } } } }],
+    ["VSS spec.path", vss, "merge", { spec: { path: "payments/api" } }],
   ];
   const refused = [];
-  for (const [name, ns, what, type, body] of refusedTries) {
-    const r = patch(ns, what, type, body);
-    assert.ok(!r.ok, `${name}: the patch went through`);
-    assert.match(r.err, /Keyway's account may/, `${name}: refused, but not by the policy: ${r.err}`);
-    refused.push(name);
+  for (const [name, path, type, body] of tries) {
+    const r = patch(path, type, body);
+    assert.ok(r.code >= 400, `${name}: the patch went through (${r.code})`);
+    assert.match(r.body, /ValidatingAdmissionPolicy .* Keyway's account may/, `${name}: refused, but not by the policy: ${r.code} ${r.body}`);
+    refused.push(`${name} (${r.code})`);
   }
   const restart = { spec: { template: { metadata: { annotations: { "kubectl.kubernetes.io/restartedAt": new Date().toISOString() } } } } };
-  const r = patch("dev", "deployment/ubuntu", "strategic", restart);
-  assert.ok(r.ok, `a restart-annotation-only patch is allowed: ${r.err}`);
-  return `refused by the policy: ${refused.join(", ")}; a restart-annotation-only patch allowed`;
+  const r = patch(ubuntu, "strategic-merge", restart);
+  assert.equal(r.code, 200, `a restart-annotation-only patch is allowed: ${r.body}`);
+  return `refused by the policy: ${refused.join(", ")}; restart annotation only: 200; kubectl patch: its GET refused by RBAC`;
 });
 
 let failed = 0;
