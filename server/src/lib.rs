@@ -37,6 +37,7 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, AppState), String> {
     vault_cfg.client_cert = cfg.vault_client_cert.clone();
     vault_cfg.client_key = cfg.vault_client_key.clone();
     vault_cfg.timeout = Duration::from_secs(cfg.vault_timeout_secs);
+    vault_cfg.max_in_flight = cfg.vault_max_in_flight;
     let vault = Vault::new(&vault_cfg).map_err(|e| e.to_string())?;
     let db = Db::connect(&cfg.database_url)
         .await
@@ -76,7 +77,7 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, AppState), String> {
         core: Arc::new(Core {
             vault,
             audit,
-            cluster: connect_cluster(cfg.cluster, cfg.kubeconfig.as_deref()).await,
+            cluster: connect_cluster(cfg.cluster, cfg.kubeconfig.as_deref(), &db).await,
             throttle: service::throttle::Throttle::new(cfg.login_limit_per_address),
             refusals: Default::default(),
         }),
@@ -125,6 +126,7 @@ fn spawn_upkeep(core: &Arc<Core>) {
 async fn connect_cluster(
     mode: config::ClusterMode,
     kubeconfig: Option<&std::path::Path>,
+    db: &keyway_store::Db,
 ) -> Option<Arc<service::cluster::ClusterCtx>> {
     if mode == config::ClusterMode::Off {
         tracing::info!("cluster side off (KEYWAY_CLUSTER=off)");
@@ -155,7 +157,10 @@ async fn connect_cluster(
         Ok(client) => {
             tracing::info!(%server, "cluster side on");
             let caches = keyway_k8s::cache::Caches::start(client.clone());
-            Some(Arc::new(service::cluster::ClusterCtx::new(client, caches)))
+            let claims = keyway_store::RestartClaims::new(db.clone());
+            Some(Arc::new(service::cluster::ClusterCtx::new(
+                client, caches, claims,
+            )))
         }
         Err(e) => {
             tracing::error!(error = %e, "cluster client could not be built; running without the cluster side");
