@@ -85,7 +85,7 @@ fn claim_keys(namespace: &str, targets: &[WorkloadRef]) -> Vec<ClaimKey> {
         .iter()
         .map(|w| ClaimKey {
             namespace: namespace.to_string(),
-            kind: wording::kind_to_k8s(w.kind).as_str().to_string(),
+            kind: w.kind.as_str().to_string(),
             name: w.name.clone(),
         })
         .collect()
