@@ -158,17 +158,17 @@ fn event_time(e: &Event) -> Option<Timestamp> {
 /// What a snapshot indexes: the whole fleet, or one namespace (everything an app's status and
 /// restart guards read lives in the app's namespace).
 #[derive(Clone, Copy)]
-enum Scope<'a> {
+enum Part<'a> {
     All,
     Namespace(&'a str),
 }
 
-impl Scope<'_> {
-    /// The objects of `all` inside this scope.
+impl Part<'_> {
+    /// The objects of `all` inside this part.
     fn of<K: kube::Resource>(self, all: Vec<Arc<K>>) -> Vec<Arc<K>> {
         match self {
-            Scope::All => all,
-            Scope::Namespace(ns) => all
+            Part::All => all,
+            Part::Namespace(ns) => all
                 .into_iter()
                 .filter(|o| o.meta().namespace.as_deref() == Some(ns))
                 .collect(),
@@ -179,13 +179,13 @@ impl Scope<'_> {
 impl Snapshot {
     /// Indexes every store once.
     pub fn build(c: &Caches) -> Snapshot {
-        Self::build_in(c, Scope::All)
+        Self::build_in(c, Part::All)
     }
 
-    fn build_in(c: &Caches, scope: Scope<'_>) -> Snapshot {
+    fn build_in(c: &Caches, part: Part<'_>) -> Snapshot {
         let health = c.health();
-        let (apps, vss, by_path) = index_apps(c, scope);
-        let (workloads, readers, by_name) = index_workloads(c, scope);
+        let (apps, vss, by_path) = index_apps(c, part);
+        let (workloads, readers, by_name) = index_workloads(c, part);
         Snapshot {
             health_ok: health.ok,
             cluster: health.sync,
@@ -195,8 +195,8 @@ impl Snapshot {
             workloads,
             readers,
             by_name,
-            oldest_pod: oldest_pods(c, scope),
-            events: events_by_object(c, scope),
+            oldest_pod: oldest_pods(c, part),
+            events: events_by_object(c, part),
             secrets: c.secrets.clone(),
         }
     }
@@ -280,7 +280,7 @@ pub fn app(c: &Caches, namespace: &str, name: &str) -> Option<AppRef> {
 #[allow(clippy::type_complexity)]
 fn index_apps(
     c: &Caches,
-    scope: Scope<'_>,
+    part: Part<'_>,
 ) -> (
     Vec<AppRef>,
     HashMap<Key, Arc<VaultStaticSecret>>,
@@ -288,7 +288,7 @@ fn index_apps(
 ) {
     let mut vss = HashMap::new();
     let mut apps = Vec::new();
-    for v in scope.of(c.vss.state()) {
+    for v in part.of(c.vss.state()) {
         let Some(app) = app_of(&v) else { continue };
         vss.insert((app.namespace.clone(), app.name.clone()), v);
         apps.push(app);
@@ -309,25 +309,23 @@ fn index_apps(
 #[allow(clippy::type_complexity)]
 fn index_workloads(
     c: &Caches,
-    scope: Scope<'_>,
+    part: Part<'_>,
 ) -> (
     Vec<Workload>,
     HashMap<Key, Vec<usize>>,
     HashMap<(WorkloadKind, String, String), usize>,
 ) {
-    let workloads: Vec<Workload> = scope
+    let workloads: Vec<Workload> = part
         .of(c.deployments.state())
         .into_iter()
         .map(Workload::Deployment)
         .chain(
-            scope
-                .of(c.statefulsets.state())
+            part.of(c.statefulsets.state())
                 .into_iter()
                 .map(Workload::StatefulSet),
         )
         .chain(
-            scope
-                .of(c.daemonsets.state())
+            part.of(c.daemonsets.state())
                 .into_iter()
                 .map(Workload::DaemonSet),
         )
@@ -346,9 +344,9 @@ fn index_workloads(
 
 /// When the oldest running pod of each workload (by the workload's uid) started; a Deployment's
 /// pods are found through their ReplicaSet.
-fn oldest_pods(c: &Caches, scope: Scope<'_>) -> HashMap<String, Timestamp> {
+fn oldest_pods(c: &Caches, part: Part<'_>) -> HashMap<String, Timestamp> {
     // ReplicaSet uid → its Deployment's uid; then each pod to its workload's uid.
-    let rs_owner: HashMap<String, String> = scope
+    let rs_owner: HashMap<String, String> = part
         .of(c.replicasets.state())
         .iter()
         .filter_map(|rs| {
@@ -360,7 +358,7 @@ fn oldest_pods(c: &Caches, scope: Scope<'_>) -> HashMap<String, Timestamp> {
         })
         .collect();
     let mut oldest_pod: HashMap<String, Timestamp> = HashMap::new();
-    for p in scope.of(c.pods.state()) {
+    for p in part.of(c.pods.state()) {
         if p.metadata.deletion_timestamp.is_some() {
             continue;
         }
@@ -382,9 +380,9 @@ fn oldest_pods(c: &Caches, scope: Scope<'_>) -> HashMap<String, Timestamp> {
 }
 
 /// The events of each object (namespace, name), newest first, with the uid they were about.
-fn events_by_object(c: &Caches, scope: Scope<'_>) -> HashMap<Key, Vec<(Option<String>, VssEvent)>> {
+fn events_by_object(c: &Caches, part: Part<'_>) -> HashMap<Key, Vec<(Option<String>, VssEvent)>> {
     let mut events: HashMap<Key, Vec<(Option<String>, VssEvent)>> = HashMap::new();
-    for e in scope.of(c.events.state()) {
+    for e in part.of(c.events.state()) {
         let (Some(ns), Some(name), Some(at)) = (
             e.metadata.namespace.clone(),
             e.involved_object.name.clone(),
@@ -429,7 +427,7 @@ pub async fn snapshot(c: &Caches) -> Arc<Snapshot> {
 /// shared, so a burst of clicks needs no lock, and it costs one namespace, not the fleet.
 pub async fn fresh_in(c: &Caches, namespace: &str) -> Arc<Snapshot> {
     let (caches, ns) = (c.clone(), namespace.to_string());
-    Arc::new(off_workers(move || Snapshot::build_in(&caches, Scope::Namespace(&ns))).await)
+    Arc::new(off_workers(move || Snapshot::build_in(&caches, Part::Namespace(&ns))).await)
 }
 
 /// Runs a build on tokio's blocking pool. A build only reads memory, so it cannot fail; a panic
