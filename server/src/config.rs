@@ -87,6 +87,10 @@ pub struct Config {
     /// Seconds to wait for Vault before telling the user it cannot be reached.
     #[arg(long, env = "KEYWAY_VAULT_TIMEOUT_SECS", default_value_t = 10)]
     pub vault_timeout_secs: u64,
+    /// How many Vault requests Keyway has open at once, over all users; more wait their turn.
+    #[arg(long, env = "KEYWAY_VAULT_MAX_IN_FLIGHT", default_value_t = keyway_vault::MAX_IN_FLIGHT,
+          value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u16).range(1..), usize::from))]
+    pub vault_max_in_flight: usize,
     /// Database for sessions and the audit log: sqlite://FILE?mode=rwc or postgres://…
     #[arg(
         long,
@@ -97,7 +101,7 @@ pub struct Config {
     pub database_url: String,
     /// Database URL of the role that owns the schema, used only by `keyway migrate` (default:
     /// KEYWAY_DATABASE_URL). Give it to the migrate step, not to the server, so that the server's
-    /// own role can own nothing (deploy/postgres-roles.sql).
+    /// own role can own nothing (deploy/postgres-grants.sql).
     #[arg(
         long,
         env = "KEYWAY_DATABASE_MIGRATE_URL",
@@ -285,10 +289,10 @@ mod tests {
         assert_eq!(scope.to_string(), "namespaces dev,payments,staging");
         assert!(scope.serves("payments") && !scope.serves("kube-system"));
         for (bad, says) in [
-            ("dev,Payments", "\"Payments\" is not a namespace name"),
+            ("dev,Payments", "\"Payments\" is not a valid namespace name"),
             ("dev,dev", "named twice"),
             (",", "names no namespace"),
-            (&"x".repeat(64), "at most 63 characters"),
+            (&"x".repeat(64), "Kubernetes allows at most 63"),
         ] {
             let err = Config::try_parse_from(["keyway", "--namespaces", bad])
                 .unwrap_err()

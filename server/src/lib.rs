@@ -37,6 +37,7 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, AppState), String> {
     vault_cfg.client_cert = cfg.vault_client_cert.clone();
     vault_cfg.client_key = cfg.vault_client_key.clone();
     vault_cfg.timeout = Duration::from_secs(cfg.vault_timeout_secs);
+    vault_cfg.max_in_flight = cfg.vault_max_in_flight;
     let vault = Vault::new(&vault_cfg).map_err(|e| e.to_string())?;
     let db = Db::connect(&cfg.database_url)
         .await
@@ -80,6 +81,7 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, AppState), String> {
                 cfg.cluster,
                 cfg.kubeconfig.as_deref(),
                 cfg.namespaces.clone().into(),
+                &db,
             )
             .await,
             throttle: service::throttle::Throttle::new(cfg.login_limit_per_address),
@@ -131,6 +133,7 @@ async fn connect_cluster(
     mode: config::ClusterMode,
     kubeconfig: Option<&std::path::Path>,
     scope: keyway_k8s::scope::Scope,
+    db: &keyway_store::Db,
 ) -> Option<Arc<service::cluster::ClusterCtx>> {
     if mode == config::ClusterMode::Off {
         tracing::info!("cluster side off (KEYWAY_CLUSTER=off)");
@@ -165,7 +168,10 @@ async fn connect_cluster(
                 tracing::info!(%server, serves = %scope, "cluster side on");
             }
             let caches = keyway_k8s::cache::Caches::start(client.clone(), scope);
-            Some(Arc::new(service::cluster::ClusterCtx::new(client, caches)))
+            let claims = keyway_store::RestartClaims::new(db.clone());
+            Some(Arc::new(service::cluster::ClusterCtx::new(
+                client, caches, claims,
+            )))
         }
         Err(e) => {
             tracing::error!(error = %e, "cluster client could not be built; running without the cluster side");

@@ -13,6 +13,8 @@
 //! Built only with `--features cluster-tests`; fails, never skips, without the cluster's env.
 
 mod common;
+#[path = "cluster_api/guards.rs"]
+mod guards;
 #[path = "cluster_api/least_privilege.rs"]
 mod least_privilege;
 
@@ -702,11 +704,20 @@ async fn no_restart_or_sync_without_the_vault_grant_even_called_directly() {
         )
         .await;
     assert_eq!(code, StatusCode::FORBIDDEN, "{body}");
-    // Naming her own path with another team's app: that app does not copy it.
+    // Naming her own path with another team's app: Vault is asked first, and says no.
     let (code, body) = alice
         .call(
             "restart",
             json!({"secret": {"mount": "dev", "path": "webapp/config"}, "app": {"namespace": "staging", "name": "webapp"},
+                   "workload": null, "sync_first": false}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::FORBIDDEN, "{body}");
+    // Her own environment, but an app that does not copy this secret.
+    let (code, body) = alice
+        .call(
+            "restart",
+            json!({"secret": {"mount": "dev", "path": "webapp/config"}, "app": {"namespace": "dev", "name": "no-such-app"},
                    "workload": null, "sync_first": false}),
         )
         .await;
@@ -720,8 +731,8 @@ async fn no_restart_or_sync_without_the_vault_grant_even_called_directly() {
         })
         .count();
     assert_eq!(
-        alice_refusals, 2,
-        "both of alice's refused restarts are audited"
+        alice_refusals, 3,
+        "each of alice's refused restarts is audited"
     );
     let d = Api::<Deployment>::namespaced(admin().await, "staging")
         .get("webapp")

@@ -125,11 +125,8 @@ fn workloads(snap: &Snapshot, vss: &VaultStaticSecret) -> Vec<Found> {
     let mut seen: Vec<WorkloadRef> = Vec::new();
     let mut candidates: Vec<&Workload> = snap.readers(&ns, secret).collect();
     for t in vss.spec.rollout_restart_targets.iter().flatten() {
-        let kind = match t.kind.as_str() {
-            "Deployment" => WorkloadKind::Deployment,
-            "StatefulSet" => WorkloadKind::StatefulSet,
-            "DaemonSet" => WorkloadKind::DaemonSet,
-            _ => continue,
+        let Some(kind) = WorkloadKind::from_kind(&t.kind) else {
+            continue;
         };
         candidates.extend(snap.workload(kind, &ns, &t.name));
     }
@@ -138,7 +135,7 @@ fn workloads(snap: &Snapshot, vss: &VaultStaticSecret) -> Vec<Found> {
             .rollout_restart_targets
             .iter()
             .flatten()
-            .any(|t| t.kind == format!("{kind:?}") && t.name == name)
+            .any(|t| t.kind == kind.as_str() && t.name == name)
     };
     let mut out = Vec::new();
     for w in candidates {

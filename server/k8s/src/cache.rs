@@ -70,7 +70,10 @@ pub struct Caches {
 }
 
 /// See [`Caches::derived`].
-pub(crate) type DerivedSlot = Arc<Mutex<Option<(std::time::Instant, Arc<dyn Any + Send + Sync>)>>>;
+/// An async mutex: the one builder holds it across the build, and requests wait on it without
+/// blocking a worker thread.
+pub(crate) type DerivedSlot =
+    Arc<tokio::sync::Mutex<Option<(std::time::Instant, Arc<dyn Any + Send + Sync>)>>>;
 
 /// One watch's state: in sync or not, and the last error.
 struct WatchHealth {

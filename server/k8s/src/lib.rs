@@ -5,7 +5,7 @@
 //! test fails when the committed YAML in `deploy/crds/` drifts from them. Production clusters run
 //! the real VSO with its own CRDs; these types cover the fields Keyway and the VSO stand-in use.
 //!
-//! Layers, each importing only those below it: [`refs`], [`reloader`], [`status`], [`vso`] (pure
+//! Layers, each importing only those below it: [`names`], [`refs`], [`reloader`], [`status`], [`vso`] (pure
 //! types and rules) → [`reduced`] (what the caches keep) → [`cache`] (the watches) →
 //! [`snapshot`] (their indexed read) → [`apps`] (the views); [`actions`] writes.
 //!
@@ -15,6 +15,7 @@
 pub mod actions;
 pub mod apps;
 pub mod cache;
+pub mod names;
 pub mod reduced;
 pub mod refs;
 pub mod reloader;

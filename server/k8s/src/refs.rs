@@ -18,6 +18,19 @@ pub struct AppRef {
     pub secret: String,
 }
 
+impl AppRef {
+    /// Whether this app copies the kv secret `mount`/`path` (slashes around either ignored).
+    pub fn copies(&self, mount: &str, path: &str) -> bool {
+        self.mount == norm(mount) && self.path == norm(path)
+    }
+}
+
+/// A mount or path as the cluster's objects and Keyway's requests are compared: without the
+/// slashes people put around them.
+pub(crate) fn norm(s: &str) -> &str {
+    s.trim_matches('/')
+}
+
 /// One workload of an app's namespace: its kind and name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct WorkloadRef {

@@ -33,25 +33,13 @@ impl fmt::Display for Namespace {
 impl FromStr for Namespace {
     type Err = String;
 
+    /// The rule is [`crate::names::namespace_problem`], the one Keyway also applies to the
+    /// environment a request names.
     fn from_str(s: &str) -> Result<Self, String> {
-        let alnum = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
-        let b = s.as_bytes();
-        if b.is_empty() {
-            return Err("a namespace name cannot be empty".into());
+        match crate::names::namespace_problem("namespace", s) {
+            Some(why) => Err(why),
+            None => Ok(Namespace(s.to_string())),
         }
-        if b.len() > 63 {
-            return Err(format!(
-                "\"{s}\" is not a namespace name: at most 63 characters, it has {}",
-                b.len()
-            ));
-        }
-        let ok = b.iter().all(|c| alnum(*c) || *c == b'-') && alnum(b[0]) && alnum(b[b.len() - 1]);
-        if !ok {
-            return Err(format!(
-                "\"{s}\" is not a namespace name: only lowercase letters, digits and '-', starting and ending with a letter or digit"
-            ));
-        }
-        Ok(Namespace(s.to_string()))
     }
 }
 
@@ -166,7 +154,7 @@ mod tests {
         }
         let err = "kube_system".parse::<Namespace>().unwrap_err();
         assert!(
-            err.contains("only lowercase letters, digits and '-'"),
+            err.contains("use lowercase letters, digits and '-'"),
             "{err}"
         );
     }

@@ -5,7 +5,10 @@
 //! app made the overview cost hundreds of milliseconds. A [`Snapshot`] indexes every store once;
 //! [`snapshot`] keeps one for up to a second and shares it between requests (views are about
 //! seconds and minutes, so that is invisible), while restarts and their guards take a fresh one
-//! ([`fresh`]) so a click never acts on a stale picture.
+//! of the app's namespace only ([`fresh_in`]), so a click never acts on a stale picture and
+//! costs what one namespace costs, not the fleet. [`app`] finds one app by name without any
+//! index. Building runs on tokio's blocking pool, never on the async workers: a storm of clicks
+//! cannot stall the pages of everyone else (issue 9, point 4).
 //!
 //! Layering: this module reads [`crate::cache`] (the stores) and [`crate::reduced`] (what they
 //! keep); [`crate::apps`] reads this one. Neither of the lower two imports it.
@@ -22,7 +25,7 @@ use kube::ResourceExt;
 
 use crate::cache::{Caches, Watched};
 use crate::reduced::CachedSecret;
-use crate::refs::{AppRef, WorkloadRef};
+use crate::refs::{norm, AppRef, WorkloadRef};
 use crate::status::{ClusterSync, VssEvent, WorkloadKind};
 use crate::vso::VaultStaticSecret;
 
@@ -151,16 +154,38 @@ fn event_time(e: &Event) -> Option<Timestamp> {
         .or_else(|| e.metadata.creation_timestamp.as_ref().map(|t| t.0))
 }
 
-fn norm(s: &str) -> &str {
-    s.trim_matches('/')
+/// What a snapshot indexes: the whole fleet, or one namespace (everything an app's status and
+/// restart guards read lives in the app's namespace).
+#[derive(Clone, Copy)]
+enum Part<'a> {
+    All,
+    Namespace(&'a str),
+}
+
+impl Part<'_> {
+    /// The objects of `watched` inside this part.
+    fn of<K>(self, watched: &Watched<K>) -> Vec<Arc<K>>
+    where
+        K: kube::Resource + Clone + 'static,
+        K::DynamicType: Eq + std::hash::Hash + Clone,
+    {
+        match self {
+            Part::All => watched.state(),
+            Part::Namespace(ns) => watched.state_in(ns),
+        }
+    }
 }
 
 impl Snapshot {
     /// Indexes every store once.
     pub fn build(c: &Caches) -> Snapshot {
+        Self::build_in(c, Part::All)
+    }
+
+    fn build_in(c: &Caches, part: Part<'_>) -> Snapshot {
         let health = c.health();
-        let (apps, vss, by_path) = index_apps(c);
-        let (workloads, readers, by_name) = index_workloads(c);
+        let (apps, vss, by_path) = index_apps(c, part);
+        let (workloads, readers, by_name) = index_workloads(c, part);
         Snapshot {
             health_ok: health.ok,
             cluster: health.sync,
@@ -170,8 +195,8 @@ impl Snapshot {
             workloads,
             readers,
             by_name,
-            oldest_pod: oldest_pods(c),
-            events: events_by_object(c),
+            oldest_pod: oldest_pods(c, part),
+            events: events_by_object(c, part),
             secrets: c.secrets.clone(),
         }
     }
@@ -230,10 +255,32 @@ impl Snapshot {
     }
 }
 
+/// The app a VaultStaticSecret is, if it copies a kv-v2 secret Keyway edits (see
+/// [`crate::vso::VaultStaticSecretSpec::copies_keyways_kv_v2`]): the one rule for both the index
+/// and [`app`].
+fn app_of(v: &VaultStaticSecret) -> Option<AppRef> {
+    v.spec.copies_keyways_kv_v2().then(|| AppRef {
+        namespace: v.namespace().unwrap_or_default(),
+        name: v.name_any(),
+        mount: norm(&v.spec.mount).to_string(),
+        path: norm(&v.spec.path).to_string(),
+        secret: v.spec.destination.name.clone(),
+    })
+}
+
+/// The one app `namespace`/`name` (a VaultStaticSecret), looked up in the cache without building
+/// any index; None when there is none or it copies no kv-v2 secret of Keyway's Vault namespace.
+pub fn app(c: &Caches, namespace: &str, name: &str) -> Option<AppRef> {
+    let key = kube::runtime::reflector::ObjectRef::new(name).within(namespace);
+    let v = c.vss.get(&key)?;
+    app_of(&v)
+}
+
 /// The apps (one per VaultStaticSecret), sorted, by name and by the kv path they copy.
 #[allow(clippy::type_complexity)]
 fn index_apps(
     c: &Caches,
+    part: Part<'_>,
 ) -> (
     Vec<AppRef>,
     HashMap<Key, Arc<VaultStaticSecret>>,
@@ -241,14 +288,8 @@ fn index_apps(
 ) {
     let mut vss = HashMap::new();
     let mut apps = Vec::new();
-    for v in c.vss.state() {
-        let app = AppRef {
-            namespace: v.namespace().unwrap_or_default(),
-            name: v.name_any(),
-            mount: norm(&v.spec.mount).to_string(),
-            path: norm(&v.spec.path).to_string(),
-            secret: v.spec.destination.name.clone(),
-        };
+    for v in part.of(&c.vss) {
+        let Some(app) = app_of(&v) else { continue };
         vss.insert((app.namespace.clone(), app.name.clone()), v);
         apps.push(app);
     }
@@ -268,23 +309,22 @@ fn index_apps(
 #[allow(clippy::type_complexity)]
 fn index_workloads(
     c: &Caches,
+    part: Part<'_>,
 ) -> (
     Vec<Workload>,
     HashMap<Key, Vec<usize>>,
     HashMap<(WorkloadKind, String, String), usize>,
 ) {
-    let workloads: Vec<Workload> = c
-        .deployments
-        .state()
+    let workloads: Vec<Workload> = part
+        .of(&c.deployments)
         .into_iter()
         .map(Workload::Deployment)
         .chain(
-            c.statefulsets
-                .state()
+            part.of(&c.statefulsets)
                 .into_iter()
                 .map(Workload::StatefulSet),
         )
-        .chain(c.daemonsets.state().into_iter().map(Workload::DaemonSet))
+        .chain(part.of(&c.daemonsets).into_iter().map(Workload::DaemonSet))
         .collect();
     let mut readers: HashMap<Key, Vec<usize>> = HashMap::new();
     let mut by_name = HashMap::new();
@@ -300,11 +340,10 @@ fn index_workloads(
 
 /// When the oldest running pod of each workload (by the workload's uid) started; a Deployment's
 /// pods are found through their ReplicaSet.
-fn oldest_pods(c: &Caches) -> HashMap<String, Timestamp> {
+fn oldest_pods(c: &Caches, part: Part<'_>) -> HashMap<String, Timestamp> {
     // ReplicaSet uid → its Deployment's uid; then each pod to its workload's uid.
-    let rs_owner: HashMap<String, String> = c
-        .replicasets
-        .state()
+    let rs_owner: HashMap<String, String> = part
+        .of(&c.replicasets)
         .iter()
         .filter_map(|rs| {
             let owner = rs
@@ -315,7 +354,7 @@ fn oldest_pods(c: &Caches) -> HashMap<String, Timestamp> {
         })
         .collect();
     let mut oldest_pod: HashMap<String, Timestamp> = HashMap::new();
-    for p in c.pods.state() {
+    for p in part.of(&c.pods) {
         if p.metadata.deletion_timestamp.is_some() {
             continue;
         }
@@ -337,9 +376,9 @@ fn oldest_pods(c: &Caches) -> HashMap<String, Timestamp> {
 }
 
 /// The events of each object (namespace, name), newest first, with the uid they were about.
-fn events_by_object(c: &Caches) -> HashMap<Key, Vec<(Option<String>, VssEvent)>> {
+fn events_by_object(c: &Caches, part: Part<'_>) -> HashMap<Key, Vec<(Option<String>, VssEvent)>> {
     let mut events: HashMap<Key, Vec<(Option<String>, VssEvent)>> = HashMap::new();
-    for e in c.events.state() {
+    for e in part.of(&c.events) {
         let (Some(ns), Some(name), Some(at)) = (
             e.metadata.namespace.clone(),
             e.involved_object.name.clone(),
@@ -363,29 +402,41 @@ fn events_by_object(c: &Caches) -> HashMap<Key, Vec<(Option<String>, VssEvent)>>
     events
 }
 
-/// A snapshot at most [`MAX_AGE`] old, shared between requests.
-pub fn snapshot(c: &Caches) -> Arc<Snapshot> {
-    shared(c, MAX_AGE)
-}
-
-/// A snapshot of the caches as they are now (for actions and their guards).
-pub fn fresh(c: &Caches) -> Arc<Snapshot> {
-    shared(c, Duration::ZERO)
-}
-
-fn shared(c: &Caches, max_age: Duration) -> Arc<Snapshot> {
-    // One builder at a time: concurrent requests wait for it instead of building their own.
-    let mut guard = c.derived.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((at, s)) = guard.as_ref() {
+/// A snapshot at most [`MAX_AGE`] old, shared between requests. One request builds it, on the
+/// blocking pool, while the others wait for it without holding an async worker.
+pub async fn snapshot(c: &Caches) -> Arc<Snapshot> {
+    let mut slot = c.derived.lock().await;
+    if let Some((at, s)) = slot.as_ref() {
         let cached = s.clone().downcast::<Snapshot>().ok();
-        if let Some(s) = cached.filter(|_| !max_age.is_zero() && at.elapsed() <= max_age) {
+        if let Some(s) = cached.filter(|_| at.elapsed() <= MAX_AGE) {
             return s;
         }
     }
-    let s = Arc::new(Snapshot::build(c));
+    let caches = c.clone();
+    let s = Arc::new(off_workers(move || Snapshot::build(&caches)).await);
     let erased: Arc<dyn std::any::Any + Send + Sync> = s.clone();
-    *guard = Some((Instant::now(), erased));
+    *slot = Some((Instant::now(), erased));
     s
+}
+
+/// A snapshot of `namespace` as the caches hold it now (for actions and their guards): never
+/// shared, so a burst of clicks needs no lock, and it costs one namespace, not the fleet.
+pub async fn fresh_in(c: &Caches, namespace: &str) -> Arc<Snapshot> {
+    let (caches, ns) = (c.clone(), namespace.to_string());
+    Arc::new(off_workers(move || Snapshot::build_in(&caches, Part::Namespace(&ns))).await)
+}
+
+/// Runs a build on tokio's blocking pool. A build only reads memory, so it cannot fail; a panic
+/// in it is resumed here, as if it had run inline (a blocking task is never cancelled before
+/// it runs except at runtime shutdown, when nobody waits for the answer).
+async fn off_workers(build: impl FnOnce() -> Snapshot + Send + 'static) -> Snapshot {
+    match tokio::task::spawn_blocking(build).await {
+        Ok(s) => s,
+        Err(e) => match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(e) => panic!("a snapshot build was cancelled: {e}"),
+        },
+    }
 }
 
 #[cfg(test)]

@@ -181,6 +181,24 @@ pub struct VaultStaticSecretSpec {
     pub destination: Destination,
 }
 
+impl VaultStaticSecretSpec {
+    /// Whether this copies a kv-v2 secret of the Vault namespace Keyway talks to (the root one:
+    /// Keyway sends no `X-Vault-Namespace`). A kv-v1 copy, or one of another Vault namespace, names
+    /// a different secret even when its mount and path read the same, so it is never taken for
+    /// the kv-v2 secret a user edits in Keyway (issue 9, point 12).
+    ///
+    /// A VaultStaticSecret without `namespace` takes its VaultAuth's; Keyway does not read
+    /// VaultAuths, so such a copy counts as the root namespace's (what VSO does too when the
+    /// VaultAuth names none).
+    pub fn copies_keyways_kv_v2(&self) -> bool {
+        let root = matches!(
+            self.namespace.as_deref().map(|n| n.trim_matches('/')),
+            None | Some("") | Some("root")
+        );
+        self.kv_type == KvType::KvV2 && root
+    }
+}
+
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema)]
 pub enum KvType {
     #[serde(rename = "kv-v1")]

@@ -77,7 +77,7 @@ impl Core {
                 "Only the first {MAX_PAGE} pages are shown. Search to narrow the list."
             )));
         }
-        let snap = snapshot::snapshot(&k.caches);
+        let snap = snapshot::snapshot(&k.caches).await;
         let candidates: Vec<&AppRef> = snap.apps.iter().filter(|a| matches(a, &q)).collect();
         // One more than the page's end, to know whether there is a next page.
         let want = (page as usize + 1) * PAGE_SIZE + 1;

@@ -54,6 +54,11 @@ pub enum StoreError {
     #[error("This audit log request is not valid: {0}.")]
     Invalid(&'static str),
 
+    /// A restart claim could not be taken or given back ([`crate::RestartClaims`]). The caller
+    /// must not restart: another replica may hold the claim.
+    #[error("The restart could not be recorded in the database, so nothing was restarted.")]
+    Claim(#[source] sqlx::Error),
+
     /// A plain database call (health check) failed.
     #[error("The database did not answer.")]
     Unavailable(#[source] sqlx::Error),

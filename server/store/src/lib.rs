@@ -1,5 +1,5 @@
-//! Keyway's database: one pool over SQLite or PostgreSQL, the embedded migrations, and the audit
-//! log.
+//! Keyway's database: one pool over SQLite or PostgreSQL, the embedded migrations, the audit
+//! log, and the restart claims replicas share ([`RestartClaims`]).
 //!
 //! The audit log is the reason this crate exists. Keyway promises that nothing is lost and that
 //! every mutating action is audited, refused if it cannot be: so the log is append-only and
@@ -9,6 +9,7 @@
 //!
 //! Rows hold who, what, where and which key *names*, never a value: there is no field for one.
 
+mod claims;
 mod db;
 mod error;
 mod schema;
@@ -19,5 +20,6 @@ pub use audit::{
     Action, AuditLog, ChainBreak, ChainReport, Checkpoint, Filter, Intent, NewEvent, Outcome,
     Problem, Recorded, Row, GENESIS_PREV_HASH,
 };
+pub use claims::{ClaimKey, RestartClaims};
 pub use db::{Backend, Db};
 pub use error::StoreError;

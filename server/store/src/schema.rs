@@ -2,7 +2,7 @@
 //! running them.
 //!
 //! Keyway can serve as a role that owns nothing (on PostgreSQL: only SELECT and INSERT on the
-//! audit log, see `deploy/postgres-roles.sql`), so that it cannot switch off the triggers that
+//! audit log, see `deploy/postgres-grants.sql`), so that it cannot switch off the triggers that
 //! keep the log append-only. Such a role may not run sqlx's migrator at all (it creates its
 //! bookkeeping table even when there is nothing to do), so [`Db::connect`](crate::Db::connect)
 //! first reads `_sqlx_migrations` and runs the migrator only when a migration is missing, failed

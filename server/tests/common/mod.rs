@@ -23,6 +23,8 @@ pub struct TestApp {
     pub state: AppState,
     pub bao: Bao,
     pub db_url: String,
+    /// The extra flags it was built with (for [`TestApp::another_replica`]).
+    extra: Vec<String>,
     _dir: tempfile::TempDir,
     /// The PostgreSQL database it runs on, dropped with it.
     _postgres: Option<TempDatabase>,
@@ -149,9 +151,19 @@ impl TestApp {
             state,
             bao,
             db_url,
+            extra: extra.iter().map(|s| s.to_string()).collect(),
             _dir: dir,
             _postgres: None,
         }
+    }
+
+    /// A second Keyway process on the same database, Vault and cluster: what a second replica
+    /// behind a load balancer is. It must not outlive `self` (which holds the database).
+    pub async fn another_replica(&self) -> TestApp {
+        let bao = Bao::attach(&self.bao.addr, &self.bao.root_token);
+        let dir = tempfile::tempdir().unwrap();
+        let extra: Vec<&str> = self.extra.iter().map(String::as_str).collect();
+        Self::build(bao, self.db_url.clone(), dir, &extra).await
     }
 
     pub fn anonymous(&self) -> Client<'_> {

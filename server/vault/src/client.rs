@@ -5,12 +5,14 @@
 //! `X-Vault-Token` header, marked sensitive so HTTP-level logging redacts it.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::header::HeaderValue;
 use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
+use tokio::sync::Semaphore;
 use url::Url;
 
 use crate::error::{errors_of, from_status};
@@ -30,7 +32,14 @@ pub struct VaultConfig {
     pub client_key: Option<PathBuf>,
     /// Deadline for one whole request, connecting included.
     pub timeout: Duration,
+    /// How many requests this client has open at once; the next waits for a free slot. A flood
+    /// of page views then queues in Keyway instead of landing on Vault all at once (issue 9,
+    /// point 3), and every request's own deadline still bounds the wait.
+    pub max_in_flight: usize,
 }
+
+/// The default of [`VaultConfig::max_in_flight`].
+pub const MAX_IN_FLIGHT: usize = 64;
 
 impl VaultConfig {
     /// Settings for `addr` with public CAs only, no client certificate and a 10 s timeout.
@@ -41,6 +50,7 @@ impl VaultConfig {
             client_cert: None,
             client_key: None,
             timeout: Duration::from_secs(10),
+            max_in_flight: MAX_IN_FLIGHT,
         }
     }
 }
@@ -51,6 +61,8 @@ pub struct Vault {
     http: reqwest::Client,
     /// `addr` with its path ending in `v1/`.
     base: Url,
+    /// One permit per request in flight ([`VaultConfig::max_in_flight`]), shared by clones.
+    in_flight: Arc<Semaphore>,
 }
 
 /// A decoded answer: status and JSON body (`Value::Null` when empty or not JSON).
@@ -131,7 +143,11 @@ impl Vault {
         let http = builder
             .build()
             .map_err(|e| VaultError::Config(format!("invalid TLS settings: {e}.")))?;
-        Ok(Vault { http, base })
+        Ok(Vault {
+            http,
+            base,
+            in_flight: Arc::new(Semaphore::new(config.max_in_flight.max(1))),
+        })
     }
 
     /// `v1/<parts…>`: each part is split on `/` and every piece is percent-encoded as one
@@ -179,6 +195,12 @@ impl Vault {
         if let Some(body) = body {
             request = request.json(body);
         }
+        // Held until the body is read: the request is in flight until then.
+        let _slot = self
+            .in_flight
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
         let started = Instant::now();
         let response = request.send().await.map_err(transport_error)?;
         let status = response.status();

@@ -25,7 +25,7 @@ mod sys;
 mod token;
 
 pub use auth::{AuthMount, Login};
-pub use client::{Vault, VaultConfig};
+pub use client::{Vault, VaultConfig, MAX_IN_FLIGHT};
 pub use error::VaultError;
 pub use kv_types::{KvData, KvMetadata, KvVersion, VersionInfo, VersionMeta};
 pub use sys::{Capabilities, Capability, KvMount, CAPABILITIES_BATCH};

@@ -1,8 +1,10 @@
-//! When Vault is sealed, throttling, unreachable or silent, and how TLS is configured.
+//! When Vault is sealed, throttling, unreachable or silent, how TLS is configured, and how many
+//! requests Keyway keeps open at once.
 //!
 //! Sealed and rate-limited are produced by the real OpenBao dev server (`PUT sys/seal`, a
-//! rate-limit quota). Only the hung server is a test double: a real Vault cannot be made to
-//! accept a connection and then never answer.
+//! rate-limit quota). Only the hung server and the counting server are test doubles: a real
+//! Vault cannot be made to accept a connection and then never answer, nor to report how many
+//! requests it holds.
 
 mod common;
 
@@ -192,4 +194,73 @@ fn missing_or_invalid_certificate_files_are_configuration_errors() {
     let not_http =
         Vault::new(&VaultConfig::new("ftp://vault.example".parse().unwrap())).unwrap_err();
     assert!(matches!(not_http, VaultError::Config(_)));
+}
+
+/// Test double: a real Vault cannot say how many requests it holds at once, nor hold them until
+/// told. This one counts requests received and not yet answered, and answers only when the test
+/// lets it.
+#[tokio::test]
+async fn no_more_requests_are_in_flight_than_the_limit() {
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::sync::Arc;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (open, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let answers = Arc::new(tokio::sync::Semaphore::new(0));
+    let server = {
+        let (open, most, answers) = (open.clone(), most.clone(), answers.clone());
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let (open, most, answers) = (open.clone(), most.clone(), answers.clone());
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut buf = [0u8; 1024];
+                    loop {
+                        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                            match socket.read(&mut buf).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => head.extend_from_slice(&buf[..n]),
+                            }
+                        }
+                        head.clear();
+                        let now = open.fetch_add(1, SeqCst) + 1;
+                        most.fetch_max(now, SeqCst);
+                        answers.acquire().await.unwrap().forget();
+                        open.fetch_sub(1, SeqCst);
+                        let reply = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}";
+                        if socket.write_all(reply).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        })
+    };
+    let mut config = VaultConfig::new(format!("http://{addr}").parse().unwrap());
+    config.max_in_flight = 2;
+    let vault = Vault::new(&config).unwrap();
+    let calls: Vec<_> = (0..6)
+        .map(|_| {
+            let vault = vault.clone();
+            tokio::spawn(async move { vault.login_methods().await })
+        })
+        .collect();
+    keyway_testkit::eventually(
+        "two requests reach the server",
+        Duration::from_secs(5),
+        async || (open.load(SeqCst) == 2).then_some(()),
+    )
+    .await;
+    answers.add_permits(6);
+    for call in calls {
+        let _ = call.await.unwrap();
+    }
+    assert_eq!(
+        most.load(SeqCst),
+        2,
+        "at most two requests were open at once"
+    );
+    server.abort();
 }

@@ -52,6 +52,25 @@ where
         }
     }
 
+    /// The cached objects of `namespace` only: its own store when each served namespace has
+    /// one (no scan of the others), else the cluster-wide store's objects of that namespace.
+    pub fn state_in(&self, namespace: &str) -> Vec<Arc<K>> {
+        let mut out = Vec::new();
+        for (ns, store) in &self.stores {
+            match ns {
+                Some(ns) if ns.as_str() == namespace => out.extend(store.state()),
+                Some(_) => {}
+                None => out.extend(
+                    store
+                        .state()
+                        .into_iter()
+                        .filter(|o| o.meta().namespace.as_deref() == Some(namespace)),
+                ),
+            }
+        }
+        out
+    }
+
     /// The object `key` names, from the store of its namespace (none when Keyway does not serve
     /// that namespace).
     pub fn get(&self, key: &ObjectRef<K>) -> Option<Arc<K>> {

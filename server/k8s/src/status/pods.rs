@@ -22,6 +22,28 @@ pub enum WorkloadKind {
     DaemonSet,
 }
 
+impl WorkloadKind {
+    /// The Kubernetes kind, as objects and `rolloutRestartTargets` spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkloadKind::Deployment => "Deployment",
+            WorkloadKind::StatefulSet => "StatefulSet",
+            WorkloadKind::DaemonSet => "DaemonSet",
+        }
+    }
+
+    /// The kind spelled `kind`, if it is one of the three.
+    pub fn from_kind(kind: &str) -> Option<WorkloadKind> {
+        [
+            WorkloadKind::Deployment,
+            WorkloadKind::StatefulSet,
+            WorkloadKind::DaemonSet,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == kind)
+    }
+}
+
 /// What restarts the workload's pods by itself when the Secret changes (reference §1.6, 4.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AutoRestart {

@@ -3,12 +3,12 @@
 //! The caller's token must have `update` on `keyway/restart/<namespace>/<app>` (a path no engine
 //! serves, which policies can grant per environment and app) and `read` on the kv secret the app
 //! copies; and the app must copy the secret the request names, so a forged call cannot reach
-//! another team's app. A refusal is audited.
+//! another team's app. A refusal is audited; a request that names no possible app is malformed
+//! and is not.
 
 use keyway_app::dto::{AppRef, SecretRef};
 use keyway_app::error::AppError;
-use keyway_k8s::apps;
-use keyway_k8s::snapshot;
+use keyway_k8s::{apps, names, snapshot};
 use keyway_store::Action;
 use keyway_vault::{Capabilities, Capability};
 
@@ -17,6 +17,31 @@ use super::super::{check_secret, Caller, Core};
 /// The Vault path whose `update` capability allows restarting and syncing an app.
 pub fn grant_path(namespace: &str, app: &str) -> String {
     format!("keyway/restart/{namespace}/{app}")
+}
+
+/// An app as Vault's grant path names it: its environment (namespace) and name.
+#[derive(Clone, Copy)]
+pub(super) struct AppId<'a> {
+    pub namespace: &'a str,
+    pub name: &'a str,
+}
+
+impl<'a> From<&'a apps::AppRef> for AppId<'a> {
+    fn from(a: &'a apps::AppRef) -> Self {
+        AppId {
+            namespace: &a.namespace,
+            name: &a.name,
+        }
+    }
+}
+
+impl<'a> From<&'a AppRef> for AppId<'a> {
+    fn from(a: &'a AppRef) -> Self {
+        AppId {
+            namespace: &a.namespace,
+            name: &a.name,
+        }
+    }
 }
 
 /// What the caller may do with a secret's apps.
@@ -29,27 +54,32 @@ pub(super) struct Grants {
 
 impl Grants {
     /// `update` on the app's grant path (only for an app asked about in [`Core::grants`]).
-    pub fn may_act(&self, app: &apps::AppRef) -> bool {
+    pub fn may_act<'a>(&self, app: impl Into<AppId<'a>>) -> bool {
+        let app = app.into();
         self.caps
-            .has(&grant_path(&app.namespace, &app.name), Capability::Update)
+            .has(&grant_path(app.namespace, app.name), Capability::Update)
     }
+}
+
+/// The name rules of Kubernetes on an app the client names: a name the cluster cannot hold is
+/// malformed (422) and leaves no audit row.
+pub(super) fn check_app(app: &AppRef) -> Result<(), AppError> {
+    names::namespace_problem("environment", &app.namespace)
+        .or_else(|| names::object_name_problem("app", &app.name))
+        .map_or(Ok(()), |why| Err(AppError::Invalid(why)))
 }
 
 impl Core {
     /// The caller's capabilities on the kv data path and on each app's grant path, in one call.
-    pub(super) async fn grants(
+    pub(super) async fn grants<'a>(
         &self,
         caller: &Caller,
         s: &SecretRef,
-        apps: &[apps::AppRef],
+        apps: impl IntoIterator<Item = AppId<'a>>,
     ) -> Result<Grants, AppError> {
         let data = format!("{}/data/{}", s.mount, s.path);
-        let grant_paths: Vec<String> = apps
-            .iter()
-            .map(|a| grant_path(&a.namespace, &a.name))
-            .collect();
         let mut paths = vec![data.clone()];
-        paths.extend(grant_paths);
+        paths.extend(apps.into_iter().map(|a| grant_path(a.namespace, a.name)));
         let caps = self
             .capabilities(caller, &paths, "see this app's status")
             .await?;
@@ -59,8 +89,10 @@ impl Core {
         })
     }
 
-    /// The cluster's view of `app`, if it copies `s` and the caller may act on it. A refusal is
-    /// audited as `action`.
+    /// The cluster's view of `app`, if the caller may act on it and it copies `s`. Vault is
+    /// asked first and the one app is then looked up by name, so a refused click costs one Vault
+    /// call and no index of the cluster. A malformed request is refused without a row; every
+    /// other refusal is audited as `action`.
     pub(super) async fn authorize(
         &self,
         caller: &Caller,
@@ -69,21 +101,10 @@ impl Core {
         action: Action,
     ) -> Result<apps::AppRef, AppError> {
         check_secret(s)?;
+        check_app(app)?;
         let k = self.cluster()?;
-        let found = snapshot::fresh(&k.caches)
-            .apps_for(&s.mount, &s.path)
-            .into_iter()
-            .find(|a| a.namespace == app.namespace && a.name == app.name);
         let event = || caller.event(action, s);
-        let Some(found) = found else {
-            let why = format!("{app}: refused: no such app uses this secret");
-            self.refused(event(), why).await?;
-            return Err(AppError::NotFound(format!(
-                "No app \"{}\" in environment \"{}\" uses this secret.",
-                app.name, app.namespace
-            )));
-        };
-        let grants = match self.grants(caller, s, std::slice::from_ref(&found)).await {
+        let grants = match self.grants(caller, s, [AppId::from(app)]).await {
             Ok(g) => g,
             Err(e) => {
                 let why = format!("{app}: refused: Vault could not be asked ({e})");
@@ -92,13 +113,23 @@ impl Core {
             }
         };
         let grant = grant_path(&app.namespace, &app.name);
-        if !(grants.read && grants.may_act(&found)) {
+        if !(grants.read && grants.may_act(app)) {
             let why = format!("{app}: refused by Vault policy ({grant})");
             self.refused(event(), why).await?;
             return Err(AppError::Denied(format!(
                 "You may not restart or sync this app: your Vault policies do not grant `update` on {grant}."
             )));
         }
+        let found = snapshot::app(&k.caches, &app.namespace, &app.name)
+            .filter(|a| a.copies(&s.mount, &s.path));
+        let Some(found) = found else {
+            let why = format!("{app}: refused: no such app uses this secret");
+            self.refused(event(), why).await?;
+            return Err(AppError::NotFound(format!(
+                "No app \"{}\" in environment \"{}\" uses this secret.",
+                app.name, app.namespace
+            )));
+        };
         Ok(found)
     }
 }

@@ -11,9 +11,7 @@ mod authorize;
 mod restart;
 mod wording;
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -24,10 +22,12 @@ use keyway_k8s::apps;
 use keyway_k8s::cache::Caches;
 use keyway_k8s::snapshot;
 use keyway_k8s::status::{self, VaultVersion};
+use keyway_store::{ClaimKey, RestartClaims};
 
 use super::{check_secret, Caller, Core, RequestBackend};
 
 pub use authorize::grant_path;
+use authorize::AppId;
 pub(super) use wording::app_dto;
 
 /// How long a restart is refused after the previous one, so a double click or two people at
@@ -36,54 +36,59 @@ pub const RESTART_COOLDOWN_SECS: i64 = 30;
 /// How long "Sync now, then restart" waits for the operator to copy the version.
 pub const SYNC_WAIT: Duration = Duration::from_secs(45);
 
-/// A workload this process restarted.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Restarted {
-    pub namespace: String,
-    pub workload: WorkloadRef,
-}
-
-/// Keyway's connection to the cluster: its client and the shared caches.
+/// Keyway's connection to the cluster: its client, the shared caches, and the restart claims
+/// every replica shares.
 pub struct ClusterCtx {
     pub client: kube::Client,
     pub caches: Caches,
-    /// Workloads this process restarted, and when: closes the window between a patch and the
-    /// watch event that shows it, so two clicks at the same moment restart once.
-    pub recent: Mutex<HashMap<Restarted, Instant>>,
+    /// Workloads claimed for a restart, in the database: closes the window between a patch and
+    /// the watch event that shows it, so two clicks at the same moment, on this replica or on
+    /// another, restart once.
+    claims: RestartClaims,
 }
 
 impl ClusterCtx {
-    pub fn new(client: kube::Client, caches: Caches) -> Self {
+    pub fn new(client: kube::Client, caches: Caches, claims: RestartClaims) -> Self {
         Self {
             client,
             caches,
-            recent: Default::default(),
+            claims,
         }
     }
 
-    /// Claims the right to restart these workloads now; refuses if one was claimed within the
-    /// cooldown.
-    fn claim(&self, namespace: &str, targets: &[WorkloadRef]) -> Result<(), AppError> {
-        let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+    /// Claims the right to restart these workloads now, for the cooldown; refuses if one of them
+    /// is claimed already.
+    async fn claim(&self, namespace: &str, targets: &[WorkloadRef]) -> Result<(), AppError> {
+        let keys = claim_keys(namespace, targets);
         let cooldown = Duration::from_secs(RESTART_COOLDOWN_SECS as u64);
-        recent.retain(|_, at| at.elapsed() < cooldown);
-        let keys: Vec<Restarted> = targets
-            .iter()
-            .map(|w| Restarted {
-                namespace: namespace.to_string(),
-                workload: w.clone(),
-            })
-            .collect();
-        if let Some(k) = keys.iter().find(|k| recent.contains_key(k)) {
-            return Err(AppError::Invalid(format!(
+        match self.claims.claim(&keys, cooldown).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(held)) => Err(AppError::Invalid(format!(
                 "{} was just restarted; wait a moment before restarting it again.",
-                k.workload.name
-            )));
+                held.name
+            ))),
+            Err(e) => Err(AppError::Unavailable(e.to_string())),
         }
-        let now = Instant::now();
-        recent.extend(keys.into_iter().map(|k| (k, now)));
-        Ok(())
     }
+
+    /// Gives back the claims of workloads that were not patched after all. Best effort: a claim
+    /// that cannot be given back only makes the next click wait out the cooldown.
+    async fn release(&self, namespace: &str, targets: &[WorkloadRef]) {
+        if let Err(e) = self.claims.release(&claim_keys(namespace, targets)).await {
+            tracing::warn!(error = %e, "restart claims could not be given back; they run out with the cooldown");
+        }
+    }
+}
+
+fn claim_keys(namespace: &str, targets: &[WorkloadRef]) -> Vec<ClaimKey> {
+    targets
+        .iter()
+        .map(|w| ClaimKey {
+            namespace: namespace.to_string(),
+            kind: w.kind.as_str().to_string(),
+            name: w.name.clone(),
+        })
+        .collect()
 }
 
 #[async_trait]
@@ -165,9 +170,9 @@ impl Core {
                 apps: vec![],
             });
         };
-        let snap = snapshot::snapshot(&k.caches);
+        let snap = snapshot::snapshot(&k.caches).await;
         let refs = snap.apps_for(&s.mount, &s.path);
-        let grants = self.grants(caller, s, &refs).await?;
+        let grants = self.grants(caller, s, refs.iter().map(AppId::from)).await?;
         if !grants.read {
             return Err(AppError::Denied(
                 "You may not see this app's status: your Vault policies do not allow reading it."

@@ -7,9 +7,9 @@ use jiff::Timestamp;
 use keyway_app::dto::{ActionDone, AppRef, SecretRef, WorkloadRef};
 use keyway_app::error::AppError;
 use keyway_k8s::actions::{self, ActionError};
-use keyway_k8s::apps;
 use keyway_k8s::snapshot::{self, Snapshot};
 use keyway_k8s::status::{Live, Rollout, VaultVersion};
+use keyway_k8s::{apps, names};
 use keyway_store::Action;
 
 use super::super::audit::On;
@@ -144,6 +144,12 @@ impl Core {
         sync_first: bool,
     ) -> Result<ActionDone, AppError> {
         let k = self.cluster()?;
+        if let Some(why) = workload
+            .as_ref()
+            .and_then(|w| names::object_name_problem("workload", &w.name))
+        {
+            return Err(AppError::Invalid(why));
+        }
         let found = self.authorize(caller, s, app, Action::Restart).await?;
         let ask = Ask {
             caller,
@@ -154,6 +160,7 @@ impl Core {
         let planned = match self.restart_plan(&ask, workload, sync_first).await {
             Ok(Plan::Restart(targets, vault)) => k
                 .claim(&found.namespace, &targets)
+                .await
                 .map(|()| (targets, vault)),
             Ok(Plan::SyncedOnly(names)) => {
                 return Ok(ActionDone {
@@ -177,6 +184,9 @@ impl Core {
             .event(Action::Restart, s)
             .versions(None, vault.map(|v| v.version as i64))
             .detail(format!("{app}: {}", names(&targets)));
+        // How many of the targets were patched: the claims of the others are given back if the
+        // restart stops halfway, so a retry need not wait out the cooldown.
+        let patched = std::sync::atomic::AtomicUsize::new(0);
         let call = || async {
             for w in &targets {
                 let (kind, ns) = (kind_to_k8s(w.kind), &found.namespace);
@@ -186,12 +196,16 @@ impl Core {
                         target: w.name.clone(),
                         error,
                     })?;
+                patched.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
             Ok::<(), On<ActionError>>(())
         };
-        self.audited(event, call, |_| None)
-            .await?
-            .map_err(|on| action_error(on.error))?;
+        let done = self.audited(event, call, |_| None).await;
+        if !matches!(done, Ok(Ok(()))) {
+            let patched = patched.load(std::sync::atomic::Ordering::Relaxed);
+            k.release(&found.namespace, &targets[patched..]).await;
+        }
+        done?.map_err(|on| action_error(on.error))?;
         Ok(ActionDone {
             message: format!("Restarting {}.", names(&targets)),
         })
@@ -206,7 +220,7 @@ impl Core {
         workload: Option<WorkloadRef>,
         sync_first: bool,
     ) -> Result<Plan, AppError> {
-        let snap = snapshot::fresh(&ask.k.caches);
+        let snap = snapshot::fresh_in(&ask.k.caches, &ask.app.namespace).await;
         let targets = targets(&snap, ask.app, workload)?;
         guards(&snap, ask.app, &targets)?;
         // The pods must start on the current version: never restart onto an old copy.
@@ -235,7 +249,7 @@ impl Core {
         wait_until_live(ask, vault).await?;
         // The sync itself restarts what Reloader or the app's restart list watch: leave those to
         // it (a second restart would roll them twice), and check the rest again.
-        let snap = snapshot::fresh(&ask.k.caches);
+        let snap = snapshot::fresh_in(&ask.k.caches, &ask.app.namespace).await;
         let (auto, manual): (Vec<_>, Vec<_>) = targets.into_iter().partition(|w| {
             apps::workload_restartable(&snap, ask.app, kind_to_k8s(w.kind), &w.name)
                 .is_some_and(|(_, _, a)| a.is_some())
@@ -258,7 +272,8 @@ async fn wait_until_live(ask: &Ask<'_>, vault: Option<VaultVersion>) -> Result<(
     let deadline = tokio::time::Instant::now() + SYNC_WAIT;
     loop {
         // The shared snapshot (at most a second old): no index rebuild per poll.
-        match live(&snapshot::snapshot(&ask.k.caches), ask.app, vault) {
+        let snap = snapshot::snapshot(&ask.k.caches).await;
+        match live(&snap, ask.app, vault) {
             Some(Live::Live { .. } | Live::Pinned { .. }) => return Ok(()),
             Some(Live::Failing { sentence, .. }) => {
                 return Err(AppError::Invalid(format!(

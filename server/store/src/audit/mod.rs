@@ -16,7 +16,7 @@
 //! `verify_against()` checks chain heads published outside the database ([`Checkpoint`]). The
 //! database itself refuses UPDATE, DELETE (and on PostgreSQL TRUNCATE) on the table, and an insert
 //! that would replace a row; in production on PostgreSQL Keyway serves as a role with only SELECT
-//! and INSERT on it, so it cannot switch those triggers off (`deploy/postgres-roles.sql`).
+//! and INSERT on it, so it cannot switch those triggers off (`deploy/postgres-grants.sql`).
 
 mod action;
 mod append;

@@ -7,6 +7,7 @@ mod common;
 
 mod append_only;
 mod chain;
+mod claims;
 mod concurrency;
 mod failure;
 mod heads;
