@@ -337,6 +337,18 @@ async fn login_attempts_from_one_address_are_limited_whatever_the_usernames() {
         Some(20),
         "KEYWAY_LOGIN_LIMIT_PER_ADDRESS defaults to 20"
     );
+    // Spraying on: each made-up name is over the address's limit, and all of them together are
+    // one row of the minute (its repeats counted), not one row per name.
+    let rows = app.audit_rows().await.len();
+    for i in 25..75 {
+        let (status, _) = app.anonymous().login(&format!("user{i}"), "x").await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    }
+    assert_eq!(
+        app.audit_rows().await.len(),
+        rows,
+        "the throttled spray added no row until its minute is counted"
+    );
 }
 
 #[tokio::test]

@@ -5,8 +5,9 @@
 //! test fails when the committed YAML in `deploy/crds/` drifts from them. Production clusters run
 //! the real VSO with its own CRDs; these types cover the fields Keyway and the VSO stand-in use.
 //!
-//! Layers, each importing only those below it: [`names`], [`refs`], [`reloader`], [`status`], [`vso`] (pure
-//! types and rules) → [`reduced`] (what the caches keep) → [`cache`] (the watches) →
+//! Layers, each importing only those below it: [`names`], [`refs`], [`reloader`], [`status`],
+//! [`vso`] (pure types and rules) → [`scope`] (the namespaces served) → [`reduced`] (what the
+//! caches keep) → [`cache`] (the watches) →
 //! [`snapshot`] (their indexed read) → [`apps`] (the views); [`actions`] writes.
 //!
 //! [`status`] holds the pure rules that turn what the cluster and Vault say into "is my change

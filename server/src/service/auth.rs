@@ -5,6 +5,7 @@ use keyway_app::error::AppError;
 use keyway_store::{Action, NewEvent, Outcome};
 use keyway_vault::{SecretString, VaultError};
 
+use super::throttle::LoginLimit;
 use super::{audit_error, vault_error, Caller, Core, RequestMeta};
 
 /// A successful login: the token and who it belongs to.
@@ -90,13 +91,27 @@ impl Core {
                 .request(&meta.request_id, &meta.client_addr)
         };
         let as_user = (kind != LoginKind::Token).then_some(username);
-        if let Err(e) = self.throttle.login(&meta.client_addr, mount, as_user) {
-            let event = failed(format!(
-                "{} at {mount}: too many attempts, not asked",
-                kind.as_str()
-            ));
+        if let Err(throttled) = self.throttle.login(&meta.client_addr, mount, as_user) {
+            // Named by what was over its limit, so the repeats of one flood collapse into one
+            // counted row a minute: a spray of usernames from one address is one row, not one
+            // per made-up name (see `refusals`).
+            let kind = kind.as_str();
+            let event = match throttled.limit {
+                LoginLimit::Address => NewEvent::new(
+                    format!("(client {})", meta.client_addr),
+                    Action::LoginFailed,
+                )
+                .outcome(Outcome::Denied)
+                .detail(format!(
+                    "{kind} at {mount}: too many attempts from this address, not asked"
+                ))
+                .request(&meta.request_id, &meta.client_addr),
+                LoginLimit::Username => failed(format!(
+                    "{kind} at {mount}: too many attempts for this username, not asked"
+                )),
+            };
             self.write_refusal(event).await;
-            return Err(e);
+            return Err(throttled.error);
         }
         let attempt = self.ask_vault(kind, mount, username, secret).await;
         match attempt {

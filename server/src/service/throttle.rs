@@ -66,6 +66,22 @@ impl ShrinkableKeyedStateStore<String> for Forgettable {
     }
 }
 
+/// Which login limit an attempt ran into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginLimit {
+    /// Too many attempts from one client address (any usernames).
+    Address,
+    /// Too many failed attempts for one username (from any addresses).
+    Username,
+}
+
+/// A login attempt refused by a limit: which one, and the answer for the user.
+#[derive(Debug)]
+pub struct LoginThrottled {
+    pub limit: LoginLimit,
+    pub error: AppError,
+}
+
 /// The shared limiters.
 pub struct Throttle {
     login_by_address: DefaultKeyedRateLimiter<String>,
@@ -96,25 +112,31 @@ impl Throttle {
             ),
             login_users,
             refusals: RateLimiter::keyed(quota(REFUSAL_PERIOD, REFUSAL_BURST)),
-            clock: DefaultClock::default(),
+            clock,
         }
     }
 
     /// Counts one login attempt from `address` for `username` at `mount` (no username for a
-    /// token login); refuses it when either is over its limit.
+    /// token login); refuses it when either is over its limit, saying which.
     pub fn login(
         &self,
         address: &str,
         mount: &str,
         username: Option<&str>,
-    ) -> Result<(), AppError> {
+    ) -> Result<(), LoginThrottled> {
         let wait = |not_until: governor::NotUntil<_>| not_until.wait_time_from(self.clock.now());
         if let Err(n) = self.login_by_address.check_key(&address.to_string()) {
-            return Err(too_many("from your address", wait(n)));
+            return Err(LoginThrottled {
+                limit: LoginLimit::Address,
+                error: too_many("from your address", wait(n)),
+            });
         }
         if let Some(user) = username {
             if let Err(n) = self.login_by_user.check_key(&user_key(mount, user)) {
-                return Err(too_many("for this username", wait(n)));
+                return Err(LoginThrottled {
+                    limit: LoginLimit::Username,
+                    error: too_many("for this username", wait(n)),
+                });
             }
         }
         Ok(())
@@ -132,7 +154,7 @@ impl Throttle {
             Err(n) => {
                 let secs = n.wait_time_from(self.clock.now()).as_secs().max(1);
                 Err(AppError::TooMany(format!(
-                    "Vault refused many of your requests in a short time, so Keyway pauses yours for {secs} s. Check that you are acting on your own app and environment."
+                    "Many of your requests were refused in a short time, so Keyway pauses yours for {secs} s. Check that you are acting on your own app and environment."
                 )))
             }
         }
@@ -181,7 +203,8 @@ mod tests {
             t.login("10.0.0.1", "userpass", Some("Alice")).unwrap();
         }
         let e = t.login("10.0.0.2", "userpass", Some("alice ")).unwrap_err();
-        assert!(e.to_string().contains("for this username"), "{e}");
+        assert_eq!(e.limit, LoginLimit::Username);
+        assert!(e.error.to_string().contains("for this username"), "{e:?}");
         // Another user, or the same name on another mount, is not affected.
         t.login("10.0.0.1", "userpass", Some("bob")).unwrap();
         t.login("10.0.0.1", "ldap", Some("alice")).unwrap();
@@ -200,8 +223,9 @@ mod tests {
                 .unwrap();
         }
         let e = t.login("10.0.0.9", "token", None).unwrap_err();
-        assert!(matches!(e, AppError::TooMany(_)));
-        assert!(e.to_string().contains("from your address"), "{e}");
+        assert_eq!(e.limit, LoginLimit::Address);
+        assert!(matches!(e.error, AppError::TooMany(_)));
+        assert!(e.error.to_string().contains("from your address"), "{e:?}");
         t.login("10.0.0.10", "token", None).unwrap();
     }
 
