@@ -184,18 +184,38 @@ impl Core {
             .event(Action::Restart, s)
             .versions(None, vault.map(|v| v.version as i64))
             .detail(format!("{app}: {}", names(&targets)));
-        // How many of the targets were patched: the claims of the others are given back if the
-        // restart stops halfway, so a retry need not wait out the cooldown.
+        self.patch_claimed(k, &found.namespace, &targets, event)
+            .await?;
+        Ok(ActionDone {
+            message: format!("Restarting {}.", names(&targets)),
+        })
+    }
+
+    /// Patches the claimed `targets` one after the other, audited as `event`. If it stops
+    /// halfway (a patch refused, the audit log unwritable), the claims of the workloads not
+    /// patched are given back, so a retry need not wait out the cooldown.
+    async fn patch_claimed(
+        &self,
+        k: &ClusterCtx,
+        namespace: &str,
+        targets: &[WorkloadRef],
+        event: keyway_store::NewEvent,
+    ) -> Result<(), AppError> {
         let patched = std::sync::atomic::AtomicUsize::new(0);
         let call = || async {
-            for w in &targets {
-                let (kind, ns) = (kind_to_k8s(w.kind), &found.namespace);
-                actions::restart(&k.client, kind, ns, &w.name, Timestamp::now())
-                    .await
-                    .map_err(|error| On {
-                        target: w.name.clone(),
-                        error,
-                    })?;
+            for w in targets {
+                actions::restart(
+                    &k.client,
+                    kind_to_k8s(w.kind),
+                    namespace,
+                    &w.name,
+                    Timestamp::now(),
+                )
+                .await
+                .map_err(|error| On {
+                    target: w.name.clone(),
+                    error,
+                })?;
                 patched.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
             Ok::<(), On<ActionError>>(())
@@ -203,12 +223,9 @@ impl Core {
         let done = self.audited(event, call, |_| None).await;
         if !matches!(done, Ok(Ok(()))) {
             let patched = patched.load(std::sync::atomic::Ordering::Relaxed);
-            k.release(&found.namespace, &targets[patched..]).await;
+            k.release(namespace, &targets[patched..]).await;
         }
-        done?.map_err(|on| action_error(on.error))?;
-        Ok(ActionDone {
-            message: format!("Restarting {}.", names(&targets)),
-        })
+        done?.map_err(|on| action_error(on.error))
     }
 
     /// What a restart will patch, after its guards (see [`guards`]), once the cluster holds the
