@@ -9,7 +9,7 @@
 //! row still held is not, and then the whole claim is rolled back. Both SQLite and PostgreSQL
 //! decide this atomically, so no two claims of one workload can both succeed.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use crate::db::{with_pool, Backend};
 use crate::{Db, StoreError};
@@ -23,16 +23,36 @@ pub struct ClaimKey {
     pub name: String,
 }
 
+/// The claim one click holds: only it can give its rows back ([`RestartClaims::release`]), so a
+/// click that gives back late never frees a later click's claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimId(String);
+
 /// The shared claim table.
 #[derive(Clone)]
 pub struct RestartClaims {
     db: Db,
 }
 
-const CLAIM: &str = "INSERT INTO restart_claim (namespace, kind, name, held_until_ms) \
-     VALUES ($1, $2, $3, $4) \
-     ON CONFLICT (namespace, kind, name) DO UPDATE SET held_until_ms = excluded.held_until_ms \
-     WHERE restart_claim.held_until_ms <= $5";
+/// Now, in Unix milliseconds, by the database's clock: every replica compares against the same
+/// clock, so one whose own clock runs ahead cannot take over claims early.
+fn now_ms(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",
+        Backend::Postgres => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
+    }
+}
+
+fn claim_sql(backend: Backend) -> String {
+    let now = now_ms(backend);
+    format!(
+        "INSERT INTO restart_claim (namespace, kind, name, held_until_ms, claim_id) \
+         VALUES ($1, $2, $3, {now} + $4, $5) \
+         ON CONFLICT (namespace, kind, name) DO UPDATE \
+         SET held_until_ms = excluded.held_until_ms, claim_id = excluded.claim_id \
+         WHERE restart_claim.held_until_ms <= {now}"
+    )
+}
 
 impl RestartClaims {
     pub fn new(db: Db) -> Self {
@@ -45,10 +65,11 @@ impl RestartClaims {
         &self,
         keys: &[ClaimKey],
         hold: Duration,
-    ) -> Result<Result<(), ClaimKey>, StoreError> {
-        let now = unix_ms(SystemTime::now());
-        let until = now.saturating_add(i64::try_from(hold.as_millis()).unwrap_or(i64::MAX));
+    ) -> Result<Result<ClaimId, ClaimKey>, StoreError> {
+        let hold_ms = i64::try_from(hold.as_millis()).unwrap_or(i64::MAX / 2);
+        let id = ClaimId(uuid::Uuid::new_v4().to_string());
         let backend = self.db.backend();
+        let sql = claim_sql(backend);
         let begin = match backend {
             // Takes SQLite's write lock at once, so a second writer waits instead of failing
             // halfway with SQLITE_BUSY on its upgrade from a read lock.
@@ -64,12 +85,12 @@ impl RestartClaims {
         with_pool!(self.db, |pool| {
             let mut tx = pool.begin_with(begin).await.map_err(StoreError::Claim)?;
             for key in keys {
-                let done = sqlx::query(CLAIM)
+                let done = sqlx::query(&sql)
                     .bind(&key.namespace)
                     .bind(&key.kind)
                     .bind(&key.name)
-                    .bind(until)
-                    .bind(now)
+                    .bind(hold_ms)
+                    .bind(&id.0)
                     .execute(&mut *tx)
                     .await
                     .map_err(StoreError::Claim)?;
@@ -79,20 +100,22 @@ impl RestartClaims {
                 }
             }
             tx.commit().await.map_err(StoreError::Claim)?;
-            Ok(Ok(()))
+            Ok(Ok(id))
         })
     }
 
-    /// Gives claims back: their patch failed, so nothing was restarted and a retry must not wait
-    /// out the cooldown. Call it only for claims this click holds.
-    pub async fn release(&self, keys: &[ClaimKey]) -> Result<(), StoreError> {
+    /// Gives back what claim `id` holds of `keys`: their patch was refused, so nothing was
+    /// restarted and a retry must not wait out the cooldown. A row another click has taken over
+    /// since is left alone.
+    pub async fn release(&self, id: &ClaimId, keys: &[ClaimKey]) -> Result<(), StoreError> {
         let sql = "UPDATE restart_claim SET held_until_ms = 0 \
-                   WHERE namespace = $1 AND kind = $2 AND name = $3";
+                   WHERE namespace = $1 AND kind = $2 AND name = $3 AND claim_id = $4";
         for key in keys {
             with_pool!(self.db, |pool| sqlx::query(sql)
                 .bind(&key.namespace)
                 .bind(&key.kind)
                 .bind(&key.name)
+                .bind(&id.0)
                 .execute(pool)
                 .await
                 .map(|_| ()))
@@ -100,9 +123,4 @@ impl RestartClaims {
         }
         Ok(())
     }
-}
-
-fn unix_ms(t: SystemTime) -> i64 {
-    let ms = t.duration_since(UNIX_EPOCH).unwrap_or_default().as_millis();
-    i64::try_from(ms).unwrap_or(i64::MAX)
 }

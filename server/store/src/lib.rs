@@ -20,6 +20,6 @@ pub use audit::{
     Action, AuditLog, ChainBreak, ChainReport, Checkpoint, Filter, Intent, NewEvent, Outcome,
     Problem, Recorded, Row, GENESIS_PREV_HASH,
 };
-pub use claims::{ClaimKey, RestartClaims};
+pub use claims::{ClaimId, ClaimKey, RestartClaims};
 pub use db::{Backend, Db};
 pub use error::StoreError;

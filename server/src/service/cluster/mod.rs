@@ -22,7 +22,7 @@ use keyway_k8s::apps;
 use keyway_k8s::cache::Caches;
 use keyway_k8s::snapshot;
 use keyway_k8s::status::{self, VaultVersion};
-use keyway_store::{ClaimKey, RestartClaims};
+use keyway_store::{ClaimId, ClaimKey, RestartClaims};
 
 use super::{check_secret, Caller, Core, RequestBackend};
 
@@ -58,11 +58,11 @@ impl ClusterCtx {
 
     /// Claims the right to restart these workloads now, for the cooldown; refuses if one of them
     /// is claimed already.
-    async fn claim(&self, namespace: &str, targets: &[WorkloadRef]) -> Result<(), AppError> {
+    async fn claim(&self, namespace: &str, targets: &[WorkloadRef]) -> Result<ClaimId, AppError> {
         let keys = claim_keys(namespace, targets);
         let cooldown = Duration::from_secs(RESTART_COOLDOWN_SECS as u64);
         match self.claims.claim(&keys, cooldown).await {
-            Ok(Ok(())) => Ok(()),
+            Ok(Ok(id)) => Ok(id),
             Ok(Err(held)) => Err(AppError::Invalid(format!(
                 "{} was just restarted; wait a moment before restarting it again.",
                 held.name
@@ -71,10 +71,17 @@ impl ClusterCtx {
         }
     }
 
-    /// Gives back the claims of workloads that were not patched after all. Best effort: a claim
-    /// that cannot be given back only makes the next click wait out the cooldown.
-    async fn release(&self, namespace: &str, targets: &[WorkloadRef]) {
-        if let Err(e) = self.claims.release(&claim_keys(namespace, targets)).await {
+    /// Gives back claim `id`'s hold on workloads that were not patched after all. Best effort: a
+    /// claim that cannot be given back only makes the next click wait out the cooldown.
+    async fn release(&self, id: &ClaimId, namespace: &str, targets: &[WorkloadRef]) {
+        if targets.is_empty() {
+            return;
+        }
+        if let Err(e) = self
+            .claims
+            .release(id, &claim_keys(namespace, targets))
+            .await
+        {
             tracing::warn!(error = %e, "restart claims could not be given back; they run out with the cooldown");
         }
     }

@@ -10,7 +10,7 @@ use keyway_k8s::actions::{self, ActionError};
 use keyway_k8s::snapshot::{self, Snapshot};
 use keyway_k8s::status::{Live, Rollout, VaultVersion};
 use keyway_k8s::{apps, names};
-use keyway_store::Action;
+use keyway_store::{Action, ClaimId};
 
 use super::super::audit::On;
 use super::super::{Caller, Core};
@@ -161,7 +161,7 @@ impl Core {
             Ok(Plan::Restart(targets, vault)) => k
                 .claim(&found.namespace, &targets)
                 .await
-                .map(|()| (targets, vault)),
+                .map(|claim| (targets, vault, claim)),
             Ok(Plan::SyncedOnly(names)) => {
                 return Ok(ActionDone {
                     message: format!(
@@ -172,7 +172,7 @@ impl Core {
             }
             Err(e) => Err(e),
         };
-        let (targets, vault) = match planned {
+        let (targets, vault, claim) = match planned {
             Ok(plan) => plan,
             Err(e) => {
                 let why = format!("{app}: refused: {e}");
@@ -184,7 +184,7 @@ impl Core {
             .event(Action::Restart, s)
             .versions(None, vault.map(|v| v.version as i64))
             .detail(format!("{app}: {}", names(&targets)));
-        self.patch_claimed(k, &found.namespace, &targets, event)
+        self.patch_claimed(k, &claim, &found.namespace, &targets, event)
             .await?;
         Ok(ActionDone {
             message: format!("Restarting {}.", names(&targets)),
@@ -192,11 +192,13 @@ impl Core {
     }
 
     /// Patches the claimed `targets` one after the other, audited as `event`. If it stops
-    /// halfway (a patch refused, the audit log unwritable), the claims of the workloads not
-    /// patched are given back, so a retry need not wait out the cooldown.
+    /// halfway, the claims of the workloads surely not restarted are given back, so a retry need
+    /// not wait out the cooldown: those never tried, and the one the cluster refused (not one
+    /// whose patch may have landed before the answer was lost).
     async fn patch_claimed(
         &self,
         k: &ClusterCtx,
+        claim: &ClaimId,
         namespace: &str,
         targets: &[WorkloadRef],
         event: keyway_store::NewEvent,
@@ -204,27 +206,31 @@ impl Core {
         let patched = std::sync::atomic::AtomicUsize::new(0);
         let call = || async {
             for w in targets {
-                actions::restart(
-                    &k.client,
-                    kind_to_k8s(w.kind),
-                    namespace,
-                    &w.name,
-                    Timestamp::now(),
-                )
-                .await
-                .map_err(|error| On {
-                    target: w.name.clone(),
-                    error,
-                })?;
+                let kind = kind_to_k8s(w.kind);
+                actions::restart(&k.client, kind, namespace, &w.name, Timestamp::now())
+                    .await
+                    .map_err(|error| On {
+                        target: w.name.clone(),
+                        error,
+                    })?;
                 patched.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
             Ok::<(), On<ActionError>>(())
         };
         let done = self.audited(event, call, |_| None).await;
-        if !matches!(done, Ok(Ok(()))) {
-            let patched = patched.load(std::sync::atomic::Ordering::Relaxed);
-            k.release(namespace, &targets[patched..]).await;
-        }
+        let patched = patched.load(std::sync::atomic::Ordering::Relaxed);
+        let not_restarted = match &done {
+            Ok(Ok(())) => &targets[targets.len()..],
+            // Refused outright: that one did not change either.
+            Ok(Err(On {
+                error: ActionError::Forbidden | ActionError::NotFound,
+                ..
+            })) => &targets[patched..],
+            Ok(Err(_)) => &targets[(patched + 1).min(targets.len())..],
+            // The audit log refused the intent: nothing was tried.
+            Err(_) => targets,
+        };
+        k.release(claim, namespace, not_restarted).await;
         done?.map_err(|on| action_error(on.error))
     }
 

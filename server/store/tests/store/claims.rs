@@ -1,6 +1,7 @@
 //! Restart claims hold across replicas: two pools on one database (two Keyway replicas) never
 //! both claim a workload while the claim lasts, a click that cannot claim all its workloads
-//! claims none, and a claim past its time or given back is free again.
+//! claims none, a claim past its time or given back is free again, and only the click holding a
+//! claim can give it back.
 
 use std::time::Duration;
 
@@ -28,7 +29,7 @@ const HOLD: Duration = Duration::from_secs(30);
 async fn a_claim_held_by_one_replica_is_refused_to_the_other(t: TestDb) {
     let one = RestartClaims::new(t.db.clone());
     let two = RestartClaims::new(t.another_replica().await);
-    assert_eq!(one.claim(&[key("webapp")], HOLD).await.unwrap(), Ok(()));
+    assert!(one.claim(&[key("webapp")], HOLD).await.unwrap().is_ok());
     assert_eq!(
         two.claim(&[key("webapp")], HOLD).await.unwrap(),
         Err(key("webapp"))
@@ -42,7 +43,7 @@ async fn a_claim_held_by_one_replica_is_refused_to_the_other(t: TestDb) {
         namespace: "dev".into(),
         ..key("webapp")
     };
-    assert_eq!(two.claim(&[other_ns], HOLD).await.unwrap(), Ok(()));
+    assert!(two.claim(&[other_ns], HOLD).await.unwrap().is_ok());
 }
 
 async fn a_click_that_cannot_claim_every_workload_claims_none(t: TestDb) {
@@ -55,9 +56,8 @@ async fn a_click_that_cannot_claim_every_workload_claims_none(t: TestDb) {
             .unwrap(),
         Err(key("worker"))
     );
-    assert_eq!(
-        claims.claim(&[key("webapp")], HOLD).await.unwrap(),
-        Ok(()),
+    assert!(
+        claims.claim(&[key("webapp")], HOLD).await.unwrap().is_ok(),
         "webapp was not left claimed by the refused click"
     );
 }
@@ -69,17 +69,26 @@ async fn a_claim_past_its_time_or_given_back_is_free_again(t: TestDb) {
         .await
         .unwrap()
         .unwrap();
+    let held = claims
+        .claim(&[key("webapp")], HOLD)
+        .await
+        .unwrap()
+        .expect("a claim whose time is past is taken over");
+    claims.release(&held, &[key("webapp")]).await.unwrap();
+    let again = claims
+        .claim(&[key("webapp")], HOLD)
+        .await
+        .unwrap()
+        .expect("a claim given back is free");
+    // A click that gives back late (its claim long taken over) frees nothing of the new one.
+    claims.release(&held, &[key("webapp")]).await.unwrap();
     assert_eq!(
         claims.claim(&[key("webapp")], HOLD).await.unwrap(),
-        Ok(()),
-        "a claim whose time is past is taken over"
+        Err(key("webapp")),
+        "the stale release left the newer claim held"
     );
-    claims.release(&[key("webapp")]).await.unwrap();
-    assert_eq!(
-        claims.claim(&[key("webapp")], HOLD).await.unwrap(),
-        Ok(()),
-        "a claim given back is free"
-    );
+    claims.release(&again, &[key("webapp")]).await.unwrap();
+    assert!(claims.claim(&[key("webapp")], HOLD).await.unwrap().is_ok());
 }
 
 async fn of_many_clicks_at_once_on_two_replicas_exactly_one_claims(t: TestDb) {
