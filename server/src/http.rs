@@ -168,9 +168,10 @@ fn provide_backend(state: &AppState) {
                     p.extensions
                         .get::<ConnectInfo<SocketAddr>>()
                         .map(|c| c.0.ip()),
-                    p.headers
-                        .get("x-forwarded-for")
-                        .and_then(|v| v.to_str().ok()),
+                    // Every X-Forwarded-For header, in order, as one list: a proxy that adds a
+                    // header of its own (instead of appending to the client's) is still the
+                    // last hop read.
+                    forwarded_for(&p.headers).as_deref(),
                     &state.trusted_proxies,
                 )
             })
@@ -370,4 +371,15 @@ async fn security_headers(State(hsts): State<Hsts>, req: Request<Body>, next: Ne
         );
     }
     res
+}
+
+/// All `X-Forwarded-For` headers of a request joined into one comma-separated list (RFC 7230
+/// allows a list header to be split over several), or None without any.
+fn forwarded_for(headers: &axum::http::HeaderMap) -> Option<String> {
+    let all: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    (!all.is_empty()).then(|| all.join(","))
 }

@@ -147,20 +147,9 @@ impl Core {
             return Err(AppError::Invalid("Name the version to undelete.".into()));
         }
         let v = Some(version as i64);
-        // Vault first: a user who may not undelete gets one (collapsed) refusal row, not an
-        // intent row before Vault is asked.
-        let api = format!("{}/undelete/{}", s.mount, s.path);
-        let caps = self
-            .capabilities(caller, std::slice::from_ref(&api), "check your permissions")
-            .await?;
-        if !caps.has(&api, keyway_vault::Capability::Update) {
-            let event = caller.event(Action::SecretUndelete, s).versions(v, v);
-            self.refused(event, "refused by Vault policy").await?;
-            return Err(AppError::Denied(format!(
-                "You may not undelete versions of {s}: your Vault policies do not allow it."
-            )));
-        }
         let event = caller.event(Action::SecretUndelete, s).versions(v, v);
+        self.may_update(caller, s, "undelete", event.clone(), "undelete versions of")
+            .await?;
         let versions = [version];
         let call = || {
             self.vault
@@ -169,6 +158,30 @@ impl Core {
         self.audited(event, call, |_| v)
             .await?
             .map_err(|e| vault_error(e, &format!("undelete {s}")))
+    }
+
+    /// Vault first: `update` on `<mount>/<op>/<path>` (kv-v2's undelete and delete endpoints),
+    /// before an intent row is written. A user who may not gets one (collapsed) refusal row as
+    /// `event`, and a sentence saying they may not `doing` the secret.
+    async fn may_update(
+        &self,
+        caller: &Caller,
+        s: &SecretRef,
+        op: &str,
+        event: keyway_store::NewEvent,
+        doing: &str,
+    ) -> Result<(), AppError> {
+        let api = format!("{}/{op}/{}", s.mount, s.path);
+        let caps = self
+            .capabilities(caller, std::slice::from_ref(&api), "check your permissions")
+            .await?;
+        if caps.has(&api, keyway_vault::Capability::Update) {
+            return Ok(());
+        }
+        self.refused(event, "refused by Vault policy").await?;
+        Err(AppError::Denied(format!(
+            "You may not {doing} {s}: your Vault policies do not allow it."
+        )))
     }
 
     /// Soft-deletes exactly the version the user saw as latest (not whatever is latest by now).
@@ -194,6 +207,8 @@ impl Core {
         let event = caller
             .event(Action::SecretDelete, s)
             .versions(Some(version as i64), None);
+        self.may_update(caller, s, "delete", event.clone(), "delete versions of")
+            .await?;
         let versions = [version];
         let call = || {
             self.vault

@@ -95,6 +95,10 @@ impl Refusals {
     }
 }
 
+/// How much of a refusal's reason a count row keeps (the store keeps 500 characters of a
+/// detail, and the count after the reason takes at most 60).
+const WHY_MAX_CHARS: usize = 420;
+
 impl Repeats {
     /// The row counting the repeats (none when there were none).
     fn summary(&self) -> Option<NewEvent> {
@@ -109,7 +113,15 @@ impl Repeats {
                 (secs / 60).rem_euclid(60)
             )
         };
-        let why = self.last.detail.clone().unwrap_or_default();
+        // The count must survive the store's cut of a detail at 500 characters: the reason is
+        // shortened first, leaving room for it.
+        let why: String = {
+            let why = self.last.detail.as_deref().unwrap_or_default();
+            match why.char_indices().nth(WHY_MAX_CHARS) {
+                Some((cut, _)) => format!("{}…", &why[..cut]),
+                None => why.to_string(),
+            }
+        };
         let times = if self.count == 1 { "time" } else { "times" };
         Some(self.last.clone().detail(format!(
             "{why} (and {} more {times} in the minute from {hh_mm} UTC)",
@@ -151,6 +163,21 @@ mod tests {
             "{detail}"
         );
         assert!(r.take_due(None).is_empty(), "counted once");
+    }
+
+    #[test]
+    fn a_long_reason_is_shortened_so_the_count_is_kept() {
+        let r = Refusals::default();
+        let minute = minute_of(1_800_000_000);
+        let long = NewEvent::new("alice", Action::Restart)
+            .outcome(Outcome::Denied)
+            .detail("x".repeat(700));
+        r.note(long.clone(), minute);
+        r.note(long, minute);
+        let due = r.take_due(Some(minute + 1));
+        let detail = due[0].detail.as_deref().unwrap();
+        assert!(detail.chars().count() <= 500, "{}", detail.len());
+        assert!(detail.ends_with("UTC)"), "{detail}");
     }
 
     #[test]

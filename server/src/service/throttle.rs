@@ -125,7 +125,7 @@ impl Throttle {
         username: Option<&str>,
     ) -> Result<(), LoginThrottled> {
         let wait = |not_until: governor::NotUntil<_>| not_until.wait_time_from(self.clock.now());
-        if let Err(n) = self.login_by_address.check_key(&address.to_string()) {
+        if let Err(n) = self.login_by_address.check_key(&address_key(address)) {
             return Err(LoginThrottled {
                 limit: LoginLimit::Address,
                 error: too_many("from your address", wait(n)),
@@ -173,8 +173,28 @@ impl Throttle {
 }
 
 /// The per-username key: Vault's userpass and LDAP names are case-insensitive.
+/// A username as Vault's userpass and LDAP backends compare it: trimmed and lower-cased one
+/// character at a time, as Go's `strings.ToLower` does. (Rust's `to_lowercase` turns 'İ' into
+/// two characters where Go gives 'i', so "alİce" would count apart from the "alice" Vault locks.)
 fn user_key(mount: &str, username: &str) -> String {
-    format!("{mount}\u{0}{}", username.trim().to_lowercase())
+    let folded: String = username
+        .trim()
+        .chars()
+        .map(|c| c.to_lowercase().next().unwrap_or(c))
+        .collect();
+    format!("{mount}\u{0}{folded}")
+}
+
+/// The key an address is limited by: an IPv4 address, or the /64 an IPv6 address is in (one
+/// host usually holds a whole /64, so each of its addresses is not a client of its own).
+fn address_key(address: &str) -> String {
+    match address.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        _ => address.to_string(),
+    }
 }
 
 fn too_many(whom: &str, wait: Duration) -> AppError {
@@ -213,6 +233,20 @@ mod tests {
         for _ in 0..LOGIN_USER_BURST {
             t.login("10.0.0.1", "userpass", Some("alice")).unwrap();
         }
+    }
+
+    #[test]
+    fn usernames_fold_as_vault_folds_them_and_ipv6_counts_by_its_64() {
+        assert_eq!(
+            user_key("userpass", " alİce "),
+            user_key("userpass", "ALICE")
+        );
+        let t = Throttle::new(2);
+        t.login("2001:db8:1:2::1", "token", None).unwrap();
+        t.login("2001:db8:1:2:ffff::9", "token", None).unwrap();
+        let e = t.login("2001:db8:1:2:abcd::1", "token", None).unwrap_err();
+        assert_eq!(e.limit, LoginLimit::Address, "one /64 is one client");
+        t.login("2001:db8:1:3::1", "token", None).unwrap();
     }
 
     #[test]

@@ -102,7 +102,7 @@ impl Core {
         s: &SecretRef,
         v: NewVersion<'_>,
     ) -> Result<Saved, AppError> {
-        self.may_write(caller, s, v.action).await?;
+        self.may_write(caller, s, v.action, v.base_version).await?;
         let summary = diff::key_changes(v.base, &v.data);
         let mut event = caller
             .event(v.action, s)
@@ -136,13 +136,16 @@ impl Core {
     }
 
     /// Asks Vault whether the caller may write `s` at all, before an intent row is written: a
-    /// user without `create` or `update` on it gets one (collapsed) refusal row, not an intent
-    /// and an outcome per attempt. Whether this particular write lands is Vault's answer to it.
+    /// user without the capability gets one (collapsed) refusal row, not an intent and an
+    /// outcome per attempt. A new secret (`base_version` 0) needs `create` or `update`, a new
+    /// version of an existing one `update` (what Vault itself asks of a write there). Whether
+    /// this particular write lands is Vault's answer to it.
     async fn may_write(
         &self,
         caller: &Caller,
         s: &SecretRef,
         action: Action,
+        base_version: u64,
     ) -> Result<(), AppError> {
         let data = format!("{}/data/{}", s.mount, s.path);
         let caps = self
@@ -152,7 +155,12 @@ impl Core {
                 "check your permissions",
             )
             .await?;
-        if caps.has_any(&data, &[Capability::Create, Capability::Update]) {
+        let enough: &[Capability] = if base_version == 0 {
+            &[Capability::Create, Capability::Update]
+        } else {
+            &[Capability::Update]
+        };
+        if caps.has_any(&data, enough) {
             return Ok(());
         }
         self.refused(caller.event(action, s), "refused by Vault policy")
