@@ -13,8 +13,14 @@
 //! - **refused actions, per user**: 30 at once, then one every 2 s. Every refusal is still
 //!   counted in the audit log ([`super::refusals`] collapses repeats into one row a minute).
 //!
-//! Over a limit the answer is `AppError::TooMany` (429) with a plain sentence, and Vault is not
-//! asked. The limiters keep a small state per key; [`Throttle::forget_idle`] drops idle keys.
+//! Over a login limit the answer is `AppError::TooMany` (429) with a plain sentence, and Vault is
+//! not asked. The refusal limit is met only once a request has been refused (by Vault or a
+//! restart's guard), so Vault has been asked by then; what it saves is the audit row. The
+//! limiters keep a small state per key; [`Throttle::forget_idle`] drops idle keys.
+//!
+//! Left as it is: three wrong passwords for a username hold its real owner off for 8 minutes
+//! too (the attempts are counted before Vault's answer is known). That is the price of never
+//! letting Vault's own lockout (5 failures, all clients, 15 minutes) be reached through Keyway.
 
 use std::num::NonZeroU32;
 use std::time::Duration;

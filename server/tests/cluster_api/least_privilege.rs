@@ -238,7 +238,21 @@ async fn the_admission_policy_lets_keyway_change_only_its_two_annotations() {
                 .patch("ubuntu", &dry_run(), &other_ann)
                 .await
                 .map(drop),
-            "other labels or annotations",
+            "other labels, annotations",
+        ),
+        (
+            "a pod-template finalizer (its pods would hang when deleted)",
+            ubuntu
+                .patch(
+                    "ubuntu",
+                    &dry_run(),
+                    &Patch::Merge(
+                        json!({"spec": {"template": {"metadata": {"finalizers": ["example.com/stuck"]}}}}),
+                    ),
+                )
+                .await
+                .map(drop),
+            "finalizers",
         ),
         (
             "an owner (the garbage collector would delete it)",
@@ -449,4 +463,52 @@ async fn keyway_shows_the_apps_of_the_namespaces_it_serves_and_no_other() {
     })
     .await;
     assert!(names.contains(&"dev/vault-kv-app".to_string()), "{names:?}");
+}
+
+/// What RBAC does not grant today, the policy refuses anyway: should Keyway's account ever be
+/// bound more widely, it still changes nothing but its two annotations. Checked as a cluster
+/// admin impersonating Keyway's account name, with `system:masters` so that RBAC lets the
+/// request through to admission (dry runs: nothing is written).
+#[tokio::test]
+async fn the_admission_policy_refuses_every_other_kind_and_subresource_to_keyways_name() {
+    let path = cluster_env("KUBECONFIG");
+    let kc = kube::config::Kubeconfig::read_from(&path).expect("the admin kubeconfig");
+    let mut cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+        .await
+        .expect("usable");
+    cfg.auth_info.impersonate = Some("system:serviceaccount:keyway-system:keyway".into());
+    cfg.auth_info.impersonate_groups = Some(vec!["system:masters".into()]);
+    let as_keyway = Client::try_from(cfg).expect("client");
+    let config_maps: Api<k8s_openapi::api::core::v1::ConfigMap> =
+        Api::namespaced(as_keyway.clone(), "dev");
+    let cm: k8s_openapi::api::core::v1::ConfigMap = serde_json::from_value(
+        json!({"metadata": {"name": "keyway-would-not", "namespace": "dev"}}),
+    )
+    .unwrap();
+    let created = config_maps
+        .create(
+            &PostParams {
+                dry_run: true,
+                ..Default::default()
+            },
+            &cm,
+        )
+        .await
+        .map(drop);
+    let deployments: Api<Deployment> = Api::namespaced(as_keyway, "dev");
+    let scaled = deployments
+        .patch_scale(
+            "ubuntu",
+            &dry_run(),
+            &Patch::Merge(json!({"spec": {"replicas": 9}})),
+        )
+        .await
+        .map(drop);
+    for (what, r) in [("a ConfigMap", created), ("deployments/scale", scaled)] {
+        let (code, msg) = refusal(what, r);
+        assert!(
+            msg.contains("Keyway's account may change nothing but"),
+            "{what}: refused by the catch-all policy ({code}): {msg}"
+        );
+    }
 }

@@ -63,6 +63,8 @@ pub struct Vault {
     base: Url,
     /// One permit per request in flight ([`VaultConfig::max_in_flight`]), shared by clones.
     in_flight: Arc<Semaphore>,
+    /// [`VaultConfig::timeout`], also the longest wait for a permit.
+    timeout: Duration,
 }
 
 /// A decoded answer: status and JSON body (`Value::Null` when empty or not JSON).
@@ -147,6 +149,7 @@ impl Vault {
             http,
             base,
             in_flight: Arc::new(Semaphore::new(config.max_in_flight.max(1))),
+            timeout: config.timeout,
         })
     }
 
@@ -195,12 +198,18 @@ impl Vault {
         if let Some(body) = body {
             request = request.json(body);
         }
-        // Held until the body is read: the request is in flight until then.
-        let _slot = self
-            .in_flight
-            .acquire()
-            .await
-            .expect("the semaphore is never closed");
+        // Held until the body is read: the request is in flight until then. Waiting for a slot
+        // counts against the same timeout as the request: a Keyway that has had `max_in_flight`
+        // requests open for that long says Vault cannot be reached, instead of queueing on.
+        let _slot = match tokio::time::timeout(self.timeout, self.in_flight.acquire()).await {
+            Ok(slot) => slot.expect("the semaphore is never closed"),
+            Err(_) => {
+                return Err(VaultError::Unreachable(format!(
+                    "Keyway already has its most requests open to Vault (KEYWAY_VAULT_MAX_IN_FLIGHT) and none finished within {} s.",
+                    self.timeout.as_secs()
+                )))
+            }
+        };
         let started = Instant::now();
         let response = request.send().await.map_err(transport_error)?;
         let status = response.status();
