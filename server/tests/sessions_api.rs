@@ -215,6 +215,34 @@ async fn a_pasted_token_is_not_revoked_by_logout_or_timeout() {
 }
 
 #[tokio::test]
+async fn a_session_swept_by_two_replicas_at_once_ends_once() {
+    let one = &TestApp::spawn().await;
+    let two = &one.another_replica().await;
+    let _alice = one.login("alice", "alice-pass").await;
+    for app in [one, two] {
+        app.state
+            .sessions
+            .clock
+            .advance(Duration::from_secs(31 * 60));
+    }
+    let (a, b) = tokio::join!(sweep_now(one), sweep_now(two));
+    assert_eq!(a + b, 1, "one replica ended it");
+    let ends: Vec<String> = one
+        .audit_rows()
+        .await
+        .iter()
+        // The outcome rows (each end is an intent row, then its outcome).
+        .filter(|r| r.action == "logout" && r.outcome != keyway_store::Outcome::Pending)
+        .map(|r| format!("{:?}", r.detail))
+        .collect();
+    assert_eq!(
+        ends.len(),
+        1,
+        "one end-of-session row, not one per replica: {ends:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_request_in_flight_cannot_bring_a_session_back_after_logout() {
     in_flight_after_logout(&TestApp::spawn().await).await;
 }

@@ -111,6 +111,31 @@ impl AnyStore {
         }
     }
 
+    /// Deletes an expired row by its stored id; true when this call deleted it. Several
+    /// replicas sweep the same table: only the one whose delete took the row ends its session,
+    /// so a session that timed out gets one audit row, not one per replica.
+    pub async fn take_expired(&self, stored_id: &Id) -> session_store::Result<bool> {
+        let id = stored_id.to_string();
+        let deleted = match &self.backing {
+            Backing::Sqlite(_, pool) => {
+                sqlx::query(&format!("delete from {SQLITE_TABLE} where id = ?"))
+                    .bind(id)
+                    .execute(pool)
+                    .await
+                    .map(|r| r.rows_affected())
+            }
+            Backing::Postgres(_, pool) => {
+                sqlx::query(&format!("delete from {POSTGRES_TABLE} where id = $1"))
+                    .bind(id)
+                    .execute(pool)
+                    .await
+                    .map(|r| r.rows_affected())
+            }
+        }
+        .map_err(backend_error)?;
+        Ok(deleted > 0)
+    }
+
     /// Writes a row that is still there and unexpired; true when one was.
     async fn update_live(&self, stored: &Record) -> session_store::Result<bool> {
         let data = rmp_serde::to_vec(stored).map_err(backend_error)?;

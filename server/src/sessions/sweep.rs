@@ -1,6 +1,7 @@
 //! The sweeper: every minute, the sessions whose row expired (idle timeout, or the absolute
 //! lifetime, which caps the row's expiry) are ended like a logout — their Vault token revoked
-//! unless the user pasted it, an audit row written — and their rows deleted.
+//! unless the user pasted it, an audit row written — and their rows deleted. Each replica
+//! sweeps; a row is deleted first, and only the replica whose delete took it ends the session.
 //!
 //! A row is deleted even when Vault could not revoke its token: the failure is in the audit row
 //! and the log, and the token then ends at its own expiry. Retrying would write an audit row per
@@ -25,16 +26,21 @@ pub async fn sweep(store: &AnyStore, core: &Core, sealer: &Sealer, rules: &Sessi
     };
     let mut ended = 0;
     for record in expired {
+        // Taken first: another replica sweeping at the same moment finds it gone and leaves it.
+        match store.take_expired(&record.id).await {
+            Ok(true) => ended += 1,
+            Ok(false) => continue,
+            Err(e) => {
+                tracing::error!(error = %e, "could not delete an expired session");
+                continue;
+            }
+        }
         let user = record
             .data
             .get(USER_KEY)
             .and_then(|v| serde_json::from_value::<StoredUser>(v.clone()).ok());
         if let Some(user) = user {
             end_token(core, sealer, rules, &user).await;
-        }
-        match store.delete_stored(&record.id).await {
-            Ok(()) => ended += 1,
-            Err(e) => tracing::error!(error = %e, "could not delete an expired session"),
         }
     }
     ended
