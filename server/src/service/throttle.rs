@@ -178,8 +178,7 @@ impl Throttle {
     }
 }
 
-/// The per-username key: Vault's userpass and LDAP names are case-insensitive.
-/// A username as Vault's userpass and LDAP backends compare it: trimmed and lower-cased one
+/// The per-username key. A username as Vault's userpass and LDAP backends compare it: trimmed and lower-cased one
 /// character at a time, as Go's `strings.ToLower` does. (Rust's `to_lowercase` turns 'İ' into
 /// two characters where Go gives 'i', so "alİce" would count apart from the "alice" Vault locks.)
 fn user_key(mount: &str, username: &str) -> String {
