@@ -7,8 +7,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+mod access;
 mod cluster;
 mod ids;
+pub use access::*;
 pub use cluster::*;
 pub use ids::{AppRef, SecretRef, WorkloadKind, WorkloadRef};
 

@@ -30,6 +30,14 @@ pub fn secret_href(secret: &SecretRef) -> String {
     )
 }
 
+/// The platform team's access page: the environments whose access the caller manages.
+pub const ACCESS: &str = "/platform/access";
+
+/// `/platform/access/<environment>`: one environment's access.
+pub fn access_href(environment: &str) -> String {
+    format!("{ACCESS}/{}", encode_segment(environment))
+}
+
 /// The login page (plain HTML: `crate::PLAIN_HTML_PAGES`).
 pub const LOGIN: &str = "/login";
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Seeds an OpenBao (or Vault) server with Keyway's demo world: two kv-v2 environments, a few
-# apps' secrets, three policies and three userpass users. Safe to run again on a seeded server:
+# apps' secrets, four policies, five userpass users with their entities, a group and an OIDC mount. Safe to run again on a seeded server:
 # mounts and auth methods are enabled only when missing, secrets are written only when absent
 # (so re-running never adds versions), policies and users are simply rewritten.
 #
@@ -158,6 +158,41 @@ add_user() {
 add_user alice alice-pass dev-editor
 add_user bob bob-pass dev-editor,staging-editor
 add_user carol carol-pass readonly
+add_user platform platform-pass platform
+# dave starts with no access at all: the platform team gives it to him (group qa, below).
+add_user dave dave-pass ""
+
+# --- the platform team's identity groups ----------------------------------------------------------
+# Every user gets an entity with its userpass alias now, as Vault would at their first login, so
+# the platform team can pick them as group members before they ever logged in.
+USERPASS_ACCESSOR=$(bao read -field=accessor sys/auth/userpass)
+for u in alice bob carol platform dave; do
+  if bao write -format=json identity/lookup/entity alias_name="$u" alias_mount_accessor="$USERPASS_ACCESSOR" 2>/dev/null | grep -q '"id"'; then
+    say "entity for $u already present"
+  else
+    id=$(bao read -field=id identity/entity/name/"$u" 2>/dev/null || bao write -field=id identity/entity name="$u")
+    bao write identity/entity-alias name="$u" canonical_id="$id" mount_accessor="$USERPASS_ACCESSOR" >/dev/null
+    say "entity $u with its userpass login"
+  fi
+done
+# qa: an internal group (dave in it) with no policy yet.
+if bao read identity/group/name/qa >/dev/null 2>&1; then
+  say "group qa already present"
+else
+  dave_id=$(bao read -field=id identity/entity/name/dave)
+  bao write identity/group name=qa type=internal member_entity_ids="$dave_id" >/dev/null
+  say "group qa (members: dave)"
+fi
+# An identity provider's mount for external groups: OIDC at sso/ (not configured: no provider is
+# needed to link a group to one of its groups-claim values; members arrive at their login).
+# OpenBao 2.7.2 as published on PyPI has no LDAP plugin ("plugin not found in the catalog: ldap"),
+# so the demo's external groups hang on this mount; an LDAP mount's aliases work the same way.
+if bao read sys/auth/sso >/dev/null 2>&1; then
+  say "auth sso/ already enabled"
+else
+  bao auth enable -path=sso -description="Keyway demo identity provider (not configured)" oidc >/dev/null
+  say "auth sso/ enabled (oidc, for external groups)"
+fi
 
 # --- audit device ---------------------------------------------------------------------------------
 # OpenBao (2.3.2+) refuses to create audit devices through the API unless the server config sets

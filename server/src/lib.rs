@@ -8,6 +8,7 @@ pub mod backend;
 pub mod client_addr;
 pub mod commands;
 pub mod config;
+pub mod homes;
 pub mod http;
 pub mod sealing;
 pub mod service;
@@ -86,6 +87,11 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, AppState), String> {
             .await,
             throttle: service::throttle::Throttle::new(cfg.login_limit_per_address),
             refusals: Default::default(),
+            envs: service::environments::Environments {
+                homes: cfg.environment_kv.clone(),
+                scope: cfg.namespaces.clone().into(),
+            },
+            claims: keyway_store::RestartClaims::new(db.clone()),
         }),
         sealer: Sealer::new(&checked.session_key),
         leptos,

@@ -4,6 +4,7 @@
 //! methods authenticate the caller themselves. Endpoints are stable so tests and scripts can call
 //! them.
 
+pub mod access;
 pub mod auth;
 pub mod cluster;
 pub mod secrets;

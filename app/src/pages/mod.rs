@@ -1,6 +1,7 @@
 //! One module per page, each a lazy route (see `App`) but the plain-HTML login page;
 //! `on_first_open` and `rendered_lazily` show a lazy part of a page.
 
+pub mod access;
 pub mod apps;
 pub mod home;
 pub mod login;

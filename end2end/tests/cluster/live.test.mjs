@@ -9,21 +9,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { launch } from "../lib/browser.mjs";
-import { draftRow, hydrated, kvGet, kvPut, login, openSecret } from "../lib/keyway.mjs";
-
-/** Edits one key through the draft editor and saves; returns the new version. */
-async function editAndSave(page, key, value) {
-  await page.getByTestId("edit").click();
-  const row = draftRow(page, key);
-  await row.getByTestId("draft-load").click();
-  await row.getByTestId("draft-value").fill(value);
-  await page.getByTestId("review").click();
-  await page.getByTestId("review-item").first().waitFor();
-  await page.getByTestId("save").click();
-  await page.getByTestId("notice").filter({ hasText: "Saved version" }).waitFor();
-  const text = await page.getByTestId("notice").textContent();
-  return Number(/Saved version (\d+)/.exec(text)[1]);
-}
+import { editAndSave, hydrated, kvGet, kvPut, login, openSecret } from "../lib/keyway.mjs";
 
 const app = (page, id) => page.locator(`[data-testid=cluster-app][data-app="${id}"]`);
 const workload = (card, name) => card.locator(`[data-testid=workload][data-workload="${name}"]`);

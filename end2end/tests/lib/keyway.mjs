@@ -67,3 +67,17 @@ export function keyRow(page, key) {
 export function draftRow(page, key) {
   return page.locator(`[data-testid=draft-row][data-key="${key}"]`);
 }
+
+/** Edits one key through the draft editor and saves; returns the new version. */
+export async function editAndSave(page, key, value) {
+  await page.getByTestId("edit").click();
+  const row = draftRow(page, key);
+  await row.getByTestId("draft-load").click();
+  await row.getByTestId("draft-value").fill(value);
+  await page.getByTestId("review").click();
+  await page.getByTestId("review-item").first().waitFor();
+  await page.getByTestId("save").click();
+  await page.getByTestId("notice").filter({ hasText: "Saved version" }).waitFor();
+  const text = await page.getByTestId("notice").textContent();
+  return Number(/Saved version (\d+)/.exec(text)[1]);
+}

@@ -15,9 +15,11 @@
 //! [`Caller`]. Errors leave as [`AppError`] with a plain sentence; the details behind a 5xx are
 //! logged here, with the request id, and never sent to the browser.
 
+mod access;
 mod audit;
 mod auth;
 pub mod cluster;
+pub mod environments;
 mod history;
 mod overview;
 pub mod refusals;
@@ -44,6 +46,11 @@ pub struct Core {
     pub throttle: throttle::Throttle,
     /// Repeated refusals waiting to be written as one counted row.
     pub refusals: refusals::Refusals,
+    /// The environments the platform pages offer, and where their secrets live.
+    pub envs: environments::Environments,
+    /// The claim table every replica shares, here to serialise access edits of one group (Vault
+    /// has no check-and-set on groups); restarts use it through `cluster::ClusterCtx`.
+    pub claims: keyway_store::RestartClaims,
 }
 
 /// Where a request came from, for the audit log.

@@ -4,6 +4,10 @@
 //! itself shows a restart only once the watch brings the patched object back; the claim covers
 //! that gap, and the cooldown after it.
 //!
+//! The platform pages use the same table to serialise edits of one Vault identity group
+//! (kind `VaultGroup`, keyed by group id, or `VaultGroupName` for a group being created): Vault
+//! has no check-and-set on groups, so two replicas must not read-modify-write one at once.
+//!
 //! One statement per workload, inside one transaction for all the workloads of a click: a row
 //! whose time is past is taken over (`ON CONFLICT … DO UPDATE … WHERE held_until_ms <= now`), a
 //! row still held is not, and then the whole claim is rolled back. Both SQLite and PostgreSQL
@@ -14,11 +18,11 @@ use std::time::Duration;
 use crate::db::{with_pool, Backend};
 use crate::{Db, StoreError};
 
-/// One workload, as the claim table keys it.
+/// One workload (or Vault group), as the claim table keys it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimKey {
     pub namespace: String,
-    /// `Deployment`, `StatefulSet` or `DaemonSet`.
+    /// `Deployment`, `StatefulSet` or `DaemonSet`; `VaultGroup` or `VaultGroupName`.
     pub kind: String,
     pub name: String,
 }

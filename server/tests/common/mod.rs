@@ -91,6 +91,39 @@ impl TestApp {
         app
     }
 
+    /// Keyway on a fresh OpenBao seeded by the demo's own seed (`end2end/demo/seed.sh`: its
+    /// users, policies, entities, the group `qa`, the `sso/` mount), serving the environments
+    /// `dev` and `staging` without a cluster, plus `extra` flags.
+    pub async fn demo(extra: &[&str]) -> TestApp {
+        let bao = Bao::start().await;
+        let seed = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../end2end/demo/seed.sh");
+        let mut path = std::env::var("PATH").unwrap_or_default();
+        if let Some(dir) = std::env::var("KEYWAY_BAO_BIN")
+            .ok()
+            .and_then(|b| PathBuf::from(b).parent().map(|d| d.to_path_buf()))
+        {
+            path = format!("{}:{path}", dir.display());
+        }
+        let out = tokio::process::Command::new("bash")
+            .arg(&seed)
+            .env("VAULT_ADDR", &bao.addr)
+            .env("VAULT_TOKEN", &bao.root_token)
+            .env("PATH", path)
+            .output()
+            .await
+            .expect("the demo seed runs");
+        assert!(
+            out.status.success(),
+            "end2end/demo/seed.sh failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let db_url = format!("sqlite://{}/keyway.db?mode=rwc", dir.path().display());
+        let mut args = vec!["--cluster", "off", "--environment-kv", "dev=dev,staging=staging"];
+        args.extend_from_slice(extra);
+        Self::build(bao, db_url, dir, &args).await
+    }
+
     /// Like [`TestApp::spawn`], with a bare OpenBao and Keyway's extra flags `extra` (for example
     /// another `--public-url`, which then replaces [`ORIGIN`]).
     pub async fn spawn_with(extra: &[&str]) -> TestApp {
@@ -125,6 +158,8 @@ impl TestApp {
         if let Some(ns) = namespaces {
             args.extend(["--namespaces", ns]);
         }
+        let homes = cluster_env("KEYWAY_SA_ENVIRONMENT_KV");
+        args.extend(["--environment-kv", homes.as_str()]);
         Self::build(bao, db_url, dir, &args).await
     }
 

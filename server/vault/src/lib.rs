@@ -1,4 +1,5 @@
-//! A narrow Vault/OpenBao HTTP client: login, tokens, capabilities, kv-v2.
+//! A narrow Vault/OpenBao HTTP client: login, tokens, capabilities, kv-v2, and for the platform
+//! pages ACL policies and identity groups.
 //!
 //! Keyway acts *as the user*: every call that reads or changes something takes that user's own
 //! token, so Vault's policies, identity templates and audit log see the real person. The
@@ -19,15 +20,21 @@
 mod auth;
 mod client;
 mod error;
+mod identity;
 mod kv;
 mod kv_types;
+mod policies;
 mod sys;
 mod token;
 
 pub use auth::{AuthMount, Login};
 pub use client::{Vault, VaultConfig, MAX_IN_FLIGHT};
 pub use error::VaultError;
+pub use identity::{
+    AuthMethod, Entity, EntityAlias, EntitySummary, Group, GroupAlias, GroupType, NewGroup,
+};
 pub use kv_types::{KvData, KvMetadata, KvVersion, VersionInfo, VersionMeta};
+pub use policies::{AclPolicy, PolicyCas, PolicyWriteError};
 pub use sys::{Capabilities, Capability, KvMount, CAPABILITIES_BATCH};
 pub use token::{Renewal, TokenInfo};
 

@@ -24,11 +24,13 @@ pub enum Action {
     SyncNow,
     /// Restarted workloads of an app.
     Restart,
+    /// Changed who may view, edit or restart in an environment (Vault policies and groups).
+    AccessChange,
 }
 
 impl Action {
     /// Every action, in a fixed order.
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 13] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -41,6 +43,7 @@ impl Action {
         Action::SecretUndelete,
         Action::SyncNow,
         Action::Restart,
+        Action::AccessChange,
     ];
 
     /// The stored spelling.
@@ -58,6 +61,7 @@ impl Action {
             Action::SecretUndelete => "secret.undelete",
             Action::SyncNow => "sync_now",
             Action::Restart => "restart",
+            Action::AccessChange => "access.change",
         }
     }
 

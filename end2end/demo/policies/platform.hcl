@@ -1,0 +1,49 @@
+# platform: the platform team's policy in the demo. Keyway's platform pages appear for a token
+# with these rights, and every write they make is made with that token, so Vault decides and
+# Vault's audit log names the person. Developers' policies have none of this.
+
+# --- Access (who may view, edit, restart where) ------------------------------------------------
+# Read every ACL policy, to show what hand-written policies already give.
+path "sys/policies/acl" {
+  capabilities = ["list"]
+}
+path "sys/policies/acl/*" {
+  capabilities = ["read"]
+}
+# Write Keyway's own policies, keyway-<environment>-<level>, and nothing else (this rule is
+# more specific than the one above, so it wins for those names).
+path "sys/policies/acl/keyway-*" {
+  capabilities = ["create", "read", "update"]
+}
+# Identity groups: create them, change their policies and members, link external groups to
+# an identity provider's group (group aliases).
+path "identity/group" {
+  capabilities = ["create", "update"]
+}
+path "identity/group/id" {
+  capabilities = ["list"]
+}
+path "identity/group/id/*" {
+  capabilities = ["read", "update"]
+}
+path "identity/group/name/*" {
+  capabilities = ["read"]
+}
+path "identity/group-alias" {
+  capabilities = ["create", "update"]
+}
+# People, to pick members and to show one person's effective access.
+path "identity/entity/id" {
+  capabilities = ["list"]
+}
+path "identity/entity/id/*" {
+  capabilities = ["read"]
+}
+# The auth methods (their accessors name an external group's alias), and the userpass users'
+# own policies (part of a person's effective access).
+path "sys/auth" {
+  capabilities = ["read"]
+}
+path "auth/userpass/users/*" {
+  capabilities = ["read"]
+}

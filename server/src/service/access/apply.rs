@@ -1,0 +1,403 @@
+//! Applying an access change: refuse if anything changed since the preview, then write the
+//! policies (with OpenBao's check-and-set) and the groups (each re-read just before its write,
+//! since Vault has no check-and-set on groups), audited as one action listing its steps.
+//!
+//! Order and repeatability: policies first (a policy no group holds grants nothing), then
+//! groups; every step converges, so after a failure midway applying the same change again
+//! finishes it, and the answer lists what was already written.
+
+use keyway_app::dto::{AccessApplied, AccessPlan, GroupTarget};
+use keyway_app::error::AppError;
+use keyway_store::{Action, ClaimKey, NewEvent, Outcome};
+use keyway_vault::{GroupType, NewGroup, PolicyCas, PolicyWriteError, VaultError};
+use sha2::{Digest, Sha256};
+
+use super::super::audit::Classify;
+use super::super::{vault_error, Caller, Core};
+use super::plan::{self, GroupWrite, PolicyWrite, Writes};
+use super::state::VaultState;
+
+/// How long a claim on the groups of one apply holds at most (it is given back when done).
+const CLAIM_HOLD: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The claim keys of the groups a plan writes.
+fn claim_keys(request: &AccessPlan) -> Vec<ClaimKey> {
+    request
+        .changes
+        .iter()
+        .map(|c| match &c.target {
+            GroupTarget::Existing { id, .. } => ClaimKey {
+                namespace: String::new(),
+                kind: "VaultGroup".into(),
+                name: id.clone(),
+            },
+            GroupTarget::New { name, .. } => ClaimKey {
+                namespace: String::new(),
+                kind: "VaultGroupName".into(),
+                name: name.clone(),
+            },
+        })
+        .collect()
+}
+
+/// Why an apply stopped, with the steps it had done.
+pub(super) struct Stopped {
+    pub done: Vec<String>,
+    pub why: StopReason,
+}
+
+pub(super) enum StopReason {
+    /// Someone changed this (a sentence) since it was read.
+    Changed(String),
+    /// Vault refused or failed the step named.
+    Vault { step: String, error: VaultError },
+}
+
+impl Classify for Stopped {
+    fn classify(&self) -> (Outcome, String) {
+        let done = if self.done.is_empty() {
+            String::new()
+        } else {
+            format!(" (done before: {})", self.done.join("; "))
+        };
+        match &self.why {
+            StopReason::Changed(what) => (Outcome::Conflict, format!("{what}{done}")),
+            StopReason::Vault { step, error } => {
+                let (outcome, note) = error.classify();
+                (outcome, format!("{step}: {note}{done}"))
+            }
+        }
+    }
+}
+
+/// The first 12 hex digits of a policy text's SHA-256, to tie an audit row to the text.
+fn short_hash(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))[..12].to_owned()
+}
+
+fn policy_step(w: &PolicyWrite) -> String {
+    let verb = if w.before.is_none() { "create" } else { "rewrite" };
+    format!("{verb} policy {} (sha256 {})", w.name, short_hash(&w.text))
+}
+
+fn group_step(w: &GroupWrite) -> String {
+    let d = &w.diff;
+    let mut parts = Vec::new();
+    if d.created {
+        parts.push("create".to_owned());
+    }
+    parts.extend(d.policies_added.iter().map(|p| format!("+{p}")));
+    parts.extend(d.policies_removed.iter().map(|p| format!("-{p}")));
+    if !d.members_added.is_empty() {
+        parts.push(format!("+members {}", d.members_added.join(", ")));
+    }
+    if !d.members_removed.is_empty() {
+        parts.push(format!("-members {}", d.members_removed.join(", ")));
+    }
+    if let Some(a) = &d.alias {
+        parts.push(format!("linked to {} on {}", a.name, a.mount));
+    }
+    format!("group {}: {}", w.name, parts.join(" "))
+}
+
+/// What changed in the groups the plan names since the caller read them, in sentences.
+fn changed_since(state: &VaultState, request: &AccessPlan) -> Vec<String> {
+    let mut out = Vec::new();
+    for change in &request.changes {
+        match &change.target {
+            GroupTarget::Existing {
+                id,
+                seen,
+                seen_policies,
+                seen_members,
+            } => match state.group(id) {
+                None => out.push("A group you changed was deleted from Vault.".to_owned()),
+                Some(g) if g.modify_index != *seen => {
+                    let diff = |a: &[String], b: &[String]| -> Vec<String> {
+                        b.iter().filter(|x| !a.contains(x)).cloned().collect()
+                    };
+                    let mut what = Vec::new();
+                    let (added, removed) = (
+                        diff(seen_policies, &g.policies),
+                        diff(&g.policies, seen_policies),
+                    );
+                    if !added.is_empty() {
+                        what.push(format!("added the policies {}", added.join(", ")));
+                    }
+                    if !removed.is_empty() {
+                        what.push(format!("removed the policies {}", removed.join(", ")));
+                    }
+                    let label = |ids: Vec<String>| -> Vec<String> {
+                        ids.iter().map(|i| state.entity_label(i)).collect()
+                    };
+                    let (joined, left) = (
+                        label(diff(seen_members, &g.member_entity_ids)),
+                        label(diff(&g.member_entity_ids, seen_members)),
+                    );
+                    if !joined.is_empty() {
+                        what.push(format!("added the members {}", joined.join(", ")));
+                    }
+                    if !left.is_empty() {
+                        what.push(format!("removed the members {}", left.join(", ")));
+                    }
+                    if what.is_empty() {
+                        what.push("changed its other settings".to_owned());
+                    }
+                    out.push(format!(
+                        "Someone changed the group {} since you opened this page: they {}.",
+                        g.name,
+                        what.join(" and ")
+                    ));
+                }
+                Some(_) => {}
+            },
+            GroupTarget::New { name, .. } => {
+                if state.group_named(name).is_some() {
+                    out.push(format!(
+                        "Someone created a group named {name} since you opened this page."
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+impl Core {
+    pub async fn apply_access(
+        &self,
+        caller: Caller,
+        request: AccessPlan,
+    ) -> Result<AccessApplied, AppError> {
+        let event = NewEvent::new(&caller.display_name, Action::AccessChange)
+            .entity(&caller.entity_id)
+            .request(&caller.meta.request_id, &caller.meta.client_addr);
+        let environment = match self.managed_environment(&caller, &request.environment).await {
+            Ok(e) => e,
+            Err(AppError::Denied(why)) => {
+                self.refused(
+                    event.detail(format!("environment {}", request.environment)),
+                    why.clone(),
+                )
+                .await?;
+                return Err(AppError::Denied(why));
+            }
+            Err(e) => return Err(e),
+        };
+        let home = self.home(&environment);
+        plan::check_bounds(&request)?;
+        // One edit of a group at a time, across replicas: claimed before the fresh read below,
+        // given back when done, so no two read-modify-writes of a group interleave.
+        let keys = claim_keys(&request);
+        let claim = match self.claims.claim(&keys, CLAIM_HOLD).await {
+            Ok(Ok(id)) => id,
+            Ok(Err(_)) => {
+                return Ok(AccessApplied::Conflict {
+                    changes: vec!["Another change to one of these groups is being applied right now. Reload in a moment to see it, then make yours.".into()],
+                    done: Vec::new(),
+                })
+            }
+            Err(e) => return Err(AppError::Unavailable(e.to_string())),
+        };
+        let outcome = self.apply_claimed(&caller, &environment, &home, event, &request).await;
+        if let Err(e) = self.claims.release(&claim, &keys).await {
+            tracing::warn!(error = %e, "could not give back an access claim; it lapses by itself");
+        }
+        outcome
+    }
+
+    async fn apply_claimed(
+        &self,
+        caller: &Caller,
+        environment: &keyway_k8s::scope::Namespace,
+        home: &keyway_app::dto::KvHome,
+        event: NewEvent,
+        request: &AccessPlan,
+    ) -> Result<AccessApplied, AppError> {
+        let state = self.vault_state(caller).await?;
+        let changes = changed_since(&state, request);
+        let event = event.detail(format!("environment {environment}"));
+        if !changes.is_empty() {
+            let note = changes.join(" ");
+            if let Err(e) = self
+                .audit
+                .record(event.outcome(Outcome::Conflict).detail(format!(
+                    "environment {environment}: nothing written; {note}"
+                )))
+                .await
+            {
+                tracing::error!(error = %e, "could not record an access conflict");
+            }
+            return Ok(AccessApplied::Conflict {
+                changes,
+                done: Vec::new(),
+            });
+        }
+        let writes = plan::plan(environment, home, &state, request)?;
+        if writes.is_empty() {
+            return Ok(AccessApplied::Done { steps: Vec::new() });
+        }
+        let planned: Vec<String> = writes
+            .policies
+            .iter()
+            .map(policy_step)
+            .chain(writes.groups.iter().map(group_step))
+            .collect();
+        let event = event.detail(format!("environment {environment}: {}", planned.join("; ")));
+        let result = self
+            .audited(event, || self.write_all(caller, &state, &writes), |_| None)
+            .await?;
+        match result {
+            Ok(steps) => Ok(AccessApplied::Done { steps }),
+            Err(Stopped {
+                done,
+                why: StopReason::Changed(what),
+            }) => Ok(AccessApplied::Conflict {
+                changes: vec![what],
+                done,
+            }),
+            Err(Stopped {
+                done,
+                why: StopReason::Vault { step, error },
+            }) => {
+                let suffix = if done.is_empty() {
+                    format!(" (at: {step}; nothing was written)")
+                } else {
+                    format!(
+                        " (at: {step}). Already written: {}. Applying the same change again finishes it: each step is safe to repeat.",
+                        done.join("; ")
+                    )
+                };
+                Err(match vault_error(error, "change this access") {
+                    AppError::Denied(m) => AppError::Denied(m + &suffix),
+                    AppError::Unavailable(m) => AppError::Unavailable(m + &suffix),
+                    AppError::Invalid(m) => AppError::Invalid(m + &suffix),
+                    other => other,
+                })
+            }
+        }
+    }
+
+    /// Makes the writes in order; stops at the first refusal or conflict.
+    async fn write_all(
+        &self,
+        caller: &Caller,
+        state: &VaultState,
+        writes: &Writes,
+    ) -> Result<Vec<String>, Stopped> {
+        let token = &caller.token;
+        let mut done = Vec::new();
+        for w in &writes.policies {
+            let step = policy_step(w);
+            let vault = |error| StopReason::Vault {
+                step: step.clone(),
+                error,
+            };
+            if w.cas == PolicyCas::None {
+                // No check-and-set on this server: compare with a fresh read instead.
+                let now = self.vault.acl_policy(token, &w.name).await;
+                match now {
+                    Ok(now) if now.map(|p| p.text) != w.before => {
+                        return Err(Stopped {
+                            done,
+                            why: StopReason::Changed(format!(
+                                "Someone changed the policy {} since you opened this page.",
+                                w.name
+                            )),
+                        })
+                    }
+                    Ok(_) => {}
+                    Err(e) => return Err(Stopped { done, why: vault(e) }),
+                }
+            }
+            match self.vault.write_acl_policy(token, &w.name, &w.text, w.cas).await {
+                Ok(()) => done.push(step),
+                Err(PolicyWriteError::Changed) => {
+                    return Err(Stopped {
+                        done,
+                        why: StopReason::Changed(format!(
+                            "Someone wrote the policy {} since you opened this page.",
+                            w.name
+                        )),
+                    })
+                }
+                Err(PolicyWriteError::Vault(e)) => return Err(Stopped { done, why: vault(e) }),
+            }
+        }
+        for w in &writes.groups {
+            let step = group_step(w);
+            let vault = |error| StopReason::Vault {
+                step: step.clone(),
+                error,
+            };
+            match &w.target {
+                GroupTarget::Existing { id, .. } => {
+                    let read = state.group(id).map(|g| g.modify_index);
+                    match self.vault.group(token, id).await {
+                        Ok(Some(g)) if Some(g.modify_index) == read => {}
+                        Ok(_) => {
+                            return Err(Stopped {
+                                done,
+                                why: StopReason::Changed(format!(
+                                    "Someone changed the group {} while this change was being applied.",
+                                    w.name
+                                )),
+                            })
+                        }
+                        Err(e) => return Err(Stopped { done, why: vault(e) }),
+                    }
+                    if let Err(e) = self
+                        .vault
+                        .update_group(token, id, &w.policies, w.members.as_deref())
+                        .await
+                    {
+                        return Err(Stopped { done, why: vault(e) });
+                    }
+                }
+                GroupTarget::New { name, .. } => {
+                    let group = NewGroup {
+                        name: name.clone(),
+                        kind: if w.alias.is_some() {
+                            GroupType::External
+                        } else {
+                            GroupType::Internal
+                        },
+                        policies: w.policies.clone(),
+                        member_entity_ids: w.members.clone().unwrap_or_default(),
+                        metadata: [("managed-by".to_owned(), "keyway".to_owned())].into(),
+                    };
+                    let id = match self.vault.create_group(token, &group).await {
+                        Ok(id) => id,
+                        Err(VaultError::BadRequest(m)) if m.contains("already in use") => {
+                            return Err(Stopped {
+                                done,
+                                why: StopReason::Changed(format!(
+                                    "Someone created a group named {name} while this change was being applied."
+                                )),
+                            })
+                        }
+                        Err(e) => return Err(Stopped { done, why: vault(e) }),
+                    };
+                    if let Some((accessor, alias)) = &w.alias {
+                        if let Err(e) = self
+                            .vault
+                            .create_group_alias(token, &id, alias, accessor)
+                            .await
+                        {
+                            done.push(format!("group {name}: create"));
+                            return Err(Stopped {
+                                done,
+                                why: StopReason::Vault {
+                                    step: format!("link group {name} to {alias}"),
+                                    error: e,
+                                },
+                            });
+                        }
+                    }
+                }
+            }
+            done.push(step);
+        }
+        Ok(done)
+    }
+}

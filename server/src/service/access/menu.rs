@@ -1,0 +1,80 @@
+//! Which platform pages the caller may open, per environment: one `sys/capabilities-self` call
+//! with the caller's token, so Vault decides and a developer's token opens none.
+//!
+//! The paths asked are the ones the pages then write or that Keyway's own account acts on:
+//! - managing access to `E`: `create` or `update` on the policy `keyway-E-view`
+//!   (`sys/policies/acl/…`) and `update` on `identity/group` (groups are created and changed there);
+//! - fleet health of `E`: `read` on `keyway/fleet/E`;
+//! - onboarding into `E`: `update` on `keyway/onboard/E`.
+//! A page checked here still makes each write with the same token: this only decides what is
+//! shown, and which server functions refuse at once with a plain sentence.
+
+use keyway_app::dto::{Level, PlatformMenu};
+use keyway_app::error::AppError;
+use keyway_k8s::scope::Namespace;
+use keyway_policy::paths;
+use keyway_vault::{Capabilities, Capability};
+
+use super::super::{Caller, Core};
+
+/// The path whose capabilities say the caller may manage access to `environment`.
+fn access_path(environment: &str) -> String {
+    format!(
+        "sys/policies/acl/{}",
+        keyway_policy::policy_name(environment, super::policy_level(Level::View))
+    )
+}
+
+/// Where groups are created and changed.
+const GROUPS_PATH: &str = "identity/group";
+
+/// What the caller's policies open, read from one capabilities answer.
+pub(super) struct Menu {
+    caps: Capabilities,
+    environments: Vec<Namespace>,
+}
+
+impl Menu {
+    /// May the caller manage access to `environment`?
+    pub fn may_manage(&self, environment: &str) -> bool {
+        self.environments.iter().any(|e| e.as_str() == environment)
+            && self.caps.has(GROUPS_PATH, Capability::Update)
+            && self.caps.has_any(
+                &access_path(environment),
+                &[Capability::Create, Capability::Update],
+            )
+    }
+
+    pub fn dto(&self) -> PlatformMenu {
+        let names = |keep: &dyn Fn(&str) -> bool| {
+            self.environments
+                .iter()
+                .map(Namespace::as_str)
+                .filter(|e| keep(e))
+                .map(str::to_owned)
+                .collect()
+        };
+        PlatformMenu {
+            access: names(&|e| self.may_manage(e)),
+            fleet: names(&|e| self.caps.has(&paths::fleet_grant(e), Capability::Read)),
+            onboard: names(&|e| self.caps.has(&paths::onboard_grant(e), Capability::Update)),
+        }
+    }
+}
+
+impl Core {
+    /// The caller's platform menu over every environment Keyway knows.
+    pub(super) async fn menu(&self, caller: &Caller) -> Result<Menu, AppError> {
+        let environments = self.environments().await;
+        let mut asked = vec![GROUPS_PATH.to_owned()];
+        for e in &environments {
+            asked.push(access_path(e.as_str()));
+            asked.push(paths::fleet_grant(e.as_str()));
+            asked.push(paths::onboard_grant(e.as_str()));
+        }
+        let caps = self
+            .capabilities(caller, &asked, "see the platform pages")
+            .await?;
+        Ok(Menu { caps, environments })
+    }
+}

@@ -1,0 +1,149 @@
+//! What Vault holds now, as far as one environment's access page needs it: every group (with
+//! its policies and members), every ACL policy's text (parsed), the entities and auth mounts.
+//! Read with the caller's token; a developer's token is refused here by Vault itself.
+//!
+//! Bounded: at most [`MAX_GROUPS`] groups and [`MAX_POLICIES`] policies are read (concurrently,
+//! [`READS`] at a time); past that the page says it stopped, and Keyway never writes on the basis
+//! of a partial read of a group it changes (the apply re-reads each group it writes).
+
+use std::collections::BTreeMap;
+
+use futures::{stream, StreamExt};
+use keyway_app::error::AppError;
+use keyway_vault::{AclPolicy, AuthMethod, EntitySummary, Group};
+
+use super::super::{vault_error, Caller, Core};
+
+/// Most groups read for one page.
+pub const MAX_GROUPS: usize = 500;
+/// Most policies read for one page.
+pub const MAX_POLICIES: usize = 500;
+/// Concurrent reads.
+const READS: usize = 16;
+
+/// One policy as read, with its parsed rules (None when Keyway cannot parse it).
+pub(super) struct ReadPolicy {
+    pub stored: AclPolicy,
+    pub parsed: Option<keyway_policy::Policy>,
+    pub managed: bool,
+}
+
+/// Vault's current state.
+pub(super) struct VaultState {
+    pub groups: Vec<Group>,
+    pub policies: BTreeMap<String, ReadPolicy>,
+    pub entities: Vec<EntitySummary>,
+    pub auth: Vec<AuthMethod>,
+    /// Why the read stopped short, if it did.
+    pub cut: Option<String>,
+}
+
+impl VaultState {
+    pub fn group(&self, id: &str) -> Option<&Group> {
+        self.groups.iter().find(|g| g.id == id)
+    }
+
+    pub fn group_named(&self, name: &str) -> Option<&Group> {
+        self.groups.iter().find(|g| g.name == name)
+    }
+
+    /// The entity's label: its name and login names (`bob (userpass: bob)`).
+    pub fn entity_label(&self, id: &str) -> String {
+        match self.entities.iter().find(|e| e.id == id) {
+            Some(e) => entity_label(e),
+            None => format!("{id} (no longer in Vault)"),
+        }
+    }
+
+    /// The auth mount path of an accessor.
+    pub fn mount_of(&self, accessor: &str) -> String {
+        self.auth
+            .iter()
+            .find(|m| m.accessor == accessor)
+            .map(|m| m.path.clone())
+            .unwrap_or_else(|| accessor.to_owned())
+    }
+}
+
+/// `bob (userpass: bob)`.
+pub(super) fn entity_label(e: &EntitySummary) -> String {
+    let logins: Vec<String> = e
+        .aliases
+        .iter()
+        .map(|a| format!("{}: {}", a.mount_path.trim_start_matches("auth/").trim_end_matches('/'), a.name))
+        .collect();
+    if logins.is_empty() {
+        e.name.clone()
+    } else {
+        format!("{} ({})", e.name, logins.join(", "))
+    }
+}
+
+impl Core {
+    /// Reads every group, policy, entity and auth mount the page needs.
+    pub(super) async fn vault_state(&self, caller: &Caller) -> Result<VaultState, AppError> {
+        let doing = "manage access";
+        let token = &caller.token;
+        let (ids, names, entities, auth) = tokio::join!(
+            self.vault.group_ids(token),
+            self.vault.acl_policy_names(token),
+            self.vault.entities(token),
+            self.vault.auth_methods(token),
+        );
+        let ids = ids.map_err(|e| vault_error(e, doing))?;
+        let names = names.map_err(|e| vault_error(e, doing))?;
+        let entities = entities.map_err(|e| vault_error(e, doing))?;
+        let auth = auth.map_err(|e| vault_error(e, doing))?;
+        let mut cut = Vec::new();
+        if ids.len() > MAX_GROUPS {
+            cut.push(format!("the first {MAX_GROUPS} of {} groups", ids.len()));
+        }
+        if names.len() > MAX_POLICIES {
+            cut.push(format!("the first {MAX_POLICIES} of {} policies", names.len()));
+        }
+        let groups: Vec<Option<Group>> = stream::iter(ids.iter().take(MAX_GROUPS))
+            .map(|(id, _)| self.vault.group(token, id))
+            .buffered(READS)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<Result<_, _>>()
+            .map_err(|e| vault_error(e, doing))?;
+        let read: Vec<Option<AclPolicy>> = stream::iter(names.iter().take(MAX_POLICIES))
+            .map(|name| self.vault.acl_policy(token, name))
+            .buffered(READS)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<Result<_, _>>()
+            .map_err(|e| vault_error(e, doing))?;
+        let policies = read
+            .into_iter()
+            .flatten()
+            .map(|p| {
+                let parsed = keyway_policy::parse(&p.text).ok();
+                let managed = keyway_policy::is_managed(&p.text);
+                (
+                    p.name.clone(),
+                    ReadPolicy {
+                        stored: p,
+                        parsed,
+                        managed,
+                    },
+                )
+            })
+            .collect();
+        Ok(VaultState {
+            groups: groups.into_iter().flatten().collect(),
+            policies,
+            entities,
+            auth,
+            cut: (!cut.is_empty()).then(|| {
+                format!(
+                    "Keyway read only {}; search Vault for the rest.",
+                    cut.join(" and ")
+                )
+            }),
+        })
+    }
+}
