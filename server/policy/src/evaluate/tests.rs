@@ -102,10 +102,29 @@ fn priority_2_not_a_prefix_beats_a_prefix() {
 }
 
 #[test]
+fn priority_2_between_plus_patterns_of_the_same_text() {
+    let a = acl(&[&[("g/+/b", &["read"]), ("g/+/b*", &["list"])]]);
+    assert_eq!(words(&a, "g/x/b"), ["read"]);
+    assert_eq!(words(&a, "g/x/bc"), ["list"]);
+}
+
+#[test]
 fn priority_3_fewer_plus_segments_win() {
     let a = acl(&[&[("a/+/b/c", &["read"]), ("a/+/+/c", &["list"])]]);
     assert_eq!(words(&a, "a/x/b/c"), ["read"]);
     assert_eq!(words(&a, "a/x/y/c"), ["list"]);
+}
+
+#[test]
+fn priority_3_comes_before_length() {
+    let a = acl(&[&[("a/+/x/c*", &["read"]), ("a/+/+/cc*", &["list"])]]);
+    assert_eq!(words(&a, "a/q/x/ccc"), ["read"]);
+}
+
+#[test]
+fn priority_4_comes_before_lexicographic_order() {
+    let a = acl(&[&[("f/+/+/dddd", &["read"]), ("f/+/abc/+", &["list"])]]);
+    assert_eq!(words(&a, "f/x/abc/dddd"), ["read"]);
 }
 
 #[test]
