@@ -155,7 +155,12 @@ pub struct Config {
     /// Where each environment's secrets live in Vault, for the platform pages' policies:
     /// `payments=dev/payments,dev=dev` (environment=mount or environment=mount/folder). An
     /// environment not listed uses the kv-v2 mount named like it, all of it.
-    #[arg(long, env = "KEYWAY_ENVIRONMENT_KV", value_name = "ENV=MOUNT[/FOLDER],…", default_value = "")]
+    #[arg(
+        long,
+        env = "KEYWAY_ENVIRONMENT_KV",
+        value_name = "ENV=MOUNT[/FOLDER],…",
+        default_value = ""
+    )]
     pub environment_kv: crate::homes::Homes,
     /// A command instead of serving.
     #[command(subcommand)]

@@ -55,7 +55,8 @@ fn path_problem(what: &str, s: &str, max: usize) -> Option<String> {
     let bad = s
         .split('/')
         .any(|seg| seg.is_empty() || seg == "." || seg == "..")
-        || s.chars().any(|c| c.is_control() || c == '*' || c == '+' || c == '"');
+        || s.chars()
+            .any(|c| c.is_control() || c == '*' || c == '+' || c == '"');
     bad.then(|| format!("\"{s}\" is not a valid {what}"))
 }
 

@@ -43,6 +43,18 @@ fn plan(env: &str, changes: Vec<Value>, probe: Option<&str>) -> Value {
     json!({"plan": {"environment": env, "changes": changes, "probe_user": probe}})
 }
 
+/// A JSON list of strings, sorted (Vault stores a group's policies sorted).
+fn sorted(list: &Value) -> Vec<String> {
+    let mut v: Vec<String> = list
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect();
+    v.sort();
+    v
+}
+
 fn edit() -> Value {
     json!({"view": true, "edit": true, "restart": false})
 }
@@ -50,16 +62,31 @@ fn edit() -> Value {
 #[tokio::test]
 async fn developers_see_no_platform_page_and_every_platform_endpoint_refuses_them() {
     let app = TestApp::demo(&[]).await;
-    for (user, pass) in [("alice", "alice-pass"), ("carol", "carol-pass"), ("dave", "dave-pass")] {
+    for (user, pass) in [
+        ("alice", "alice-pass"),
+        ("carol", "carol-pass"),
+        ("dave", "dave-pass"),
+    ] {
         let mut c = app.login(user, pass).await;
         let menu = c.ok("platform_menu", json!({})).await;
-        assert_eq!(menu, json!({"access": [], "fleet": [], "onboard": []}), "{user}");
-        let (code, body) = c.call("environment_access", json!({"environment": "dev"})).await;
+        assert_eq!(
+            menu,
+            json!({"access": [], "fleet": [], "onboard": []}),
+            "{user}"
+        );
+        let (code, body) = c
+            .call("environment_access", json!({"environment": "dev"}))
+            .await;
         assert_eq!(code, 403, "{user}: {body}");
-        assert!(body["Denied"].as_str().unwrap().contains("platform team"), "{body}");
+        assert!(
+            body["Denied"].as_str().unwrap().contains("platform team"),
+            "{body}"
+        );
         let change = json!({"target": {"New": {"name": "mine", "kind": "Internal"}}, "levels": edit(), "members": []});
         for endpoint in ["preview_access", "apply_access"] {
-            let (code, body) = c.call(endpoint, plan("dev", vec![change.clone()], None)).await;
+            let (code, body) = c
+                .call(endpoint, plan("dev", vec![change.clone()], None))
+                .await;
             assert_eq!(code, 403, "{user} {endpoint}: {body}");
         }
         // Vault itself refuses the entity list to a developer's token.
@@ -67,8 +94,15 @@ async fn developers_see_no_platform_page_and_every_platform_endpoint_refuses_the
         assert_eq!(code, 403, "{user} find_entities");
     }
     let rows = app.audit_rows().await;
-    let refused: Vec<_> = rows.iter().filter(|r| r.action == "access.change").collect();
-    assert_eq!(refused.len(), 3, "one refused apply per developer: {refused:?}");
+    let refused: Vec<_> = rows
+        .iter()
+        .filter(|r| r.action == "access.change")
+        .collect();
+    assert_eq!(
+        refused.len(),
+        3,
+        "one refused apply per developer: {refused:?}"
+    );
     assert!(refused.iter().all(|r| r.outcome == Outcome::Denied));
     // Nothing was created in Vault.
     let status = app
@@ -105,7 +139,11 @@ async fn a_grant_is_previewed_applied_and_lets_a_member_edit() {
     let (code, _) = dave.call("secret", json!({"secret": secret})).await;
     assert_eq!(code, 403);
 
-    let grant = plan("staging", vec![existing(&page, "qa", edit(), None)], Some("dave"));
+    let grant = plan(
+        "staging",
+        vec![existing(&page, "qa", edit(), None)],
+        Some("dave"),
+    );
     let preview = platform.ok("preview_access", grant.clone()).await;
     let names: Vec<&str> = preview["policies"]
         .as_array()
@@ -120,10 +158,17 @@ async fn a_grant_is_previewed_applied_and_lets_a_member_edit() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|l| l["Added"].as_str().expect("a new policy is all added lines"))
+        .map(|l| {
+            l["Added"]
+                .as_str()
+                .expect("a new policy is all added lines")
+        })
         .collect();
     assert!(lines[0].starts_with("# Managed by Keyway"), "{lines:?}");
-    assert!(lines.iter().any(|l| l.contains("staging/data/*")), "{lines:?}");
+    assert!(
+        lines.iter().any(|l| l.contains("staging/data/*")),
+        "{lines:?}"
+    );
     assert_eq!(
         preview["groups"],
         json!([{"name": "qa", "created": false,
@@ -161,10 +206,13 @@ async fn a_grant_is_previewed_applied_and_lets_a_member_edit() {
     let text = stored["data"]["policy"].as_str().unwrap();
     let previewed: Vec<&str> = lines.clone();
     assert_eq!(text.lines().collect::<Vec<_>>(), previewed);
-    let qa = app.bao.root_request("GET", "identity/group/name/qa", None).await;
+    let qa = app
+        .bao
+        .root_request("GET", "identity/group/name/qa", None)
+        .await;
     assert_eq!(
-        qa["data"]["policies"],
-        json!(["keyway-staging-view", "keyway-staging-edit"])
+        sorted(&qa["data"]["policies"]),
+        ["keyway-staging-edit", "keyway-staging-view"]
     );
 
     // dave's Vault token (group policies apply at once) now reads and saves staging.
@@ -180,7 +228,13 @@ async fn a_grant_is_previewed_applied_and_lets_a_member_edit() {
     assert_eq!(saved.0, 200, "{}", saved.1);
 
     // Applying the same plan again changes nothing (and is not a conflict with itself).
-    let again = platform.ok("preview_access", plan("staging", vec![existing(&access(&mut platform, "staging").await, "qa", edit(), None)], None)).await;
+    let now = access(&mut platform, "staging").await;
+    let again = platform
+        .ok(
+            "preview_access",
+            plan("staging", vec![existing(&now, "qa", edit(), None)], None),
+        )
+        .await;
     assert_eq!(again["unchanged"], true, "{again}");
 
     let rows = app.audit_rows().await;
@@ -189,10 +243,22 @@ async fn a_grant_is_previewed_applied_and_lets_a_member_edit() {
         .find(|r| r.action == "access.change" && r.outcome == Outcome::Ok)
         .expect("the apply is audited");
     assert_eq!(change.actor_name, "userpass-platform");
-    let detail = change.detail.as_deref().unwrap();
+    // The steps are on the intent row, written before the first Vault write.
+    let intent = rows
+        .iter()
+        .find(|r| Some(r.seq) == change.intent_seq)
+        .expect("the outcome names its intent");
+    assert_eq!(intent.outcome, Outcome::Pending);
+    let detail = intent.detail.as_deref().unwrap();
     assert!(detail.contains("environment staging"), "{detail}");
-    assert!(detail.contains("create policy keyway-staging-edit (sha256 "), "{detail}");
-    assert!(detail.contains("group qa: +keyway-staging-view +keyway-staging-edit"), "{detail}");
+    assert!(
+        detail.contains("create policy keyway-staging-edit (sha256 "),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("group qa: +keyway-staging-view +keyway-staging-edit"),
+        "{detail}"
+    );
 }
 
 #[tokio::test]
@@ -205,41 +271,65 @@ async fn two_engineers_at_once_give_one_conflict_and_lose_nothing() {
     let restart = json!({"view": true, "edit": false, "restart": true});
     // Both read the same page, then both apply at the same moment.
     let (ra, rb) = tokio::join!(
-        a.call("apply_access", plan("dev", vec![existing(&page, "qa", view_only, None)], None)),
-        b.call("apply_access", plan("dev", vec![existing(&page, "qa", restart, None)], None)),
+        a.call(
+            "apply_access",
+            plan("dev", vec![existing(&page, "qa", view_only, None)], None)
+        ),
+        b.call(
+            "apply_access",
+            plan("dev", vec![existing(&page, "qa", restart, None)], None)
+        ),
     );
-    assert_eq!((ra.0, rb.0), (200, 200), "{ra:?} {rb:?}");
+    assert_eq!((ra.0.as_u16(), rb.0.as_u16()), (200, 200), "{ra:?} {rb:?}");
     let outcomes = [&ra.1, &rb.1];
     let done = outcomes.iter().filter(|o| o.get("Done").is_some()).count();
-    let conflicts: Vec<&&Value> = outcomes.iter().filter(|o| o.get("Conflict").is_some()).collect();
+    let conflicts: Vec<&&Value> = outcomes
+        .iter()
+        .filter(|o| o.get("Conflict").is_some())
+        .collect();
     assert_eq!((done, conflicts.len()), (1, 1), "{outcomes:?}");
     let said = conflicts[0]["Conflict"]["changes"][0].as_str().unwrap();
     assert!(
-        said.contains("qa") && (said.contains("added the policies") || said.contains("being applied right now")),
+        said.contains("group qa")
+            && (said.contains("added the policies") || said.contains("being applied right now")),
         "the conflict says what the other one did: {said}"
     );
     // What Vault holds is exactly the winner's change: nothing half-merged.
-    let qa = app.bao.root_request("GET", "identity/group/name/qa", None).await;
-    let policies = qa["data"]["policies"].clone();
-    let winner_restart = ra.1.get("Done").is_some() == false;
-    let expected = if winner_restart {
-        json!(["keyway-dev-view", "keyway-dev-restart"])
+    let qa = app
+        .bao
+        .root_request("GET", "identity/group/name/qa", None)
+        .await;
+    let winner_restart = ra.1.get("Done").is_none();
+    let expected: &[&str] = if winner_restart {
+        &["keyway-dev-restart", "keyway-dev-view"]
     } else {
-        json!(["keyway-dev-view"])
+        &["keyway-dev-view"]
     };
-    assert_eq!(policies, expected, "{outcomes:?}");
+    assert_eq!(sorted(&qa["data"]["policies"]), expected, "{outcomes:?}");
 
     // The loser, starting again from a fresh read, applies on top: nothing lost.
     let fresh = access(&mut b, "dev").await;
     let both = json!({"view": true, "edit": true, "restart": true});
-    let applied = b.ok("apply_access", plan("dev", vec![existing(&fresh, "qa", both, None)], None)).await;
+    let applied = b
+        .ok(
+            "apply_access",
+            plan("dev", vec![existing(&fresh, "qa", both, None)], None),
+        )
+        .await;
     assert!(applied.get("Done").is_some(), "{applied}");
     // A stale page (read before that) is refused, naming what changed.
-    let stale = a.ok("apply_access", plan("dev", vec![existing(&page, "qa", edit(), None)], None)).await;
+    let stale = a
+        .ok(
+            "apply_access",
+            plan("dev", vec![existing(&page, "qa", edit(), None)], None),
+        )
+        .await;
     let said = stale["Conflict"]["changes"][0].as_str().unwrap();
     assert!(said.contains("added the policies"), "{said}");
     let rows = app.audit_rows().await;
-    assert!(rows.iter().any(|r| r.action == "access.change" && r.outcome == Outcome::Conflict));
+    assert!(rows
+        .iter()
+        .any(|r| r.action == "access.change" && r.outcome == Outcome::Conflict));
 }
 
 #[tokio::test]
@@ -260,19 +350,28 @@ async fn a_hand_written_policy_of_keyways_name_is_never_overwritten() {
     for endpoint in ["preview_access", "apply_access"] {
         let (code, body) = platform.call(endpoint, grant.clone()).await;
         assert_eq!(code, 422, "{endpoint}: {body}");
-        assert!(body["Invalid"].as_str().unwrap().contains("did not write"), "{body}");
+        assert!(
+            body["Invalid"].as_str().unwrap().contains("did not write"),
+            "{body}"
+        );
     }
     let stored = app
         .bao
         .root_request("GET", "sys/policies/acl/keyway-staging-edit", None)
         .await;
     assert_eq!(stored["data"]["policy"], theirs);
-    let qa = app.bao.root_request("GET", "identity/group/name/qa", None).await;
+    let qa = app
+        .bao
+        .root_request("GET", "identity/group/name/qa", None)
+        .await;
     assert!(qa["data"]["policies"].is_null() || qa["data"]["policies"] == json!([]));
     // A view grant (its policy name is free) still works.
     let view = json!({"view": true, "edit": false, "restart": false});
     let applied = platform
-        .ok("apply_access", plan("staging", vec![existing(&page, "qa", view, None)], None))
+        .ok(
+            "apply_access",
+            plan("staging", vec![existing(&page, "qa", view, None)], None),
+        )
         .await;
     assert!(applied.get("Done").is_some(), "{applied}");
 }
@@ -282,30 +381,60 @@ async fn an_external_group_is_created_linked_to_its_identity_provider_group() {
     let app = TestApp::demo(&[]).await;
     let mut platform = app.login("platform", "platform-pass").await;
     let page = access(&mut platform, "dev").await;
-    assert!(page["auth_mounts"].as_array().unwrap().contains(&json!("sso")), "{page}");
+    assert!(
+        page["auth_mounts"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("sso")),
+        "{page}"
+    );
     let change = json!({
         "target": {"New": {"name": "ops", "kind": {"External": {"mount": "sso", "alias": "platform-ops"}}}},
         "levels": {"view": true, "edit": false, "restart": true},
         "members": null,
     });
-    let preview = platform.ok("preview_access", plan("dev", vec![change.clone()], None)).await;
-    assert_eq!(preview["groups"][0]["alias"], json!({"name": "platform-ops", "mount": "sso"}));
-    assert!(preview["warnings"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("next login")));
-    let applied = platform.ok("apply_access", plan("dev", vec![change.clone()], None)).await;
+    let preview = platform
+        .ok("preview_access", plan("dev", vec![change.clone()], None))
+        .await;
+    assert_eq!(
+        preview["groups"][0]["alias"],
+        json!({"name": "platform-ops", "mount": "sso"})
+    );
+    assert!(preview["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w.as_str().unwrap().contains("next login")));
+    let applied = platform
+        .ok("apply_access", plan("dev", vec![change.clone()], None))
+        .await;
     assert!(applied.get("Done").is_some(), "{applied}");
-    let ops = app.bao.root_request("GET", "identity/group/name/ops", None).await;
+    let ops = app
+        .bao
+        .root_request("GET", "identity/group/name/ops", None)
+        .await;
     assert_eq!(ops["data"]["type"], "external");
     assert_eq!(ops["data"]["alias"]["name"], "platform-ops");
     assert_eq!(ops["data"]["metadata"]["managed-by"], "keyway");
-    assert_eq!(ops["data"]["policies"], json!(["keyway-dev-view", "keyway-dev-restart"]));
+    assert_eq!(
+        sorted(&ops["data"]["policies"]),
+        ["keyway-dev-restart", "keyway-dev-view"]
+    );
     // The page shows it with its link; setting members of an external group is refused.
     let page = access(&mut platform, "dev").await;
-    assert_eq!(group(&page, "ops")["kind"]["External"]["alias"], json!({"name": "platform-ops", "mount": "sso"}));
+    assert_eq!(
+        group(&page, "ops")["kind"]["External"]["alias"],
+        json!({"name": "platform-ops", "mount": "sso"})
+    );
     let members = existing(&page, "ops", edit(), Some(vec!["x".into()]));
-    let (code, body) = platform.call("preview_access", plan("dev", vec![members], None)).await;
+    let (code, body) = platform
+        .call("preview_access", plan("dev", vec![members], None))
+        .await;
     assert_eq!(code, 422, "{body}");
     // Creating it again is refused: the name is taken.
-    let (code, body) = platform.call("preview_access", plan("dev", vec![change], None)).await;
+    let (code, body) = platform
+        .call("preview_access", plan("dev", vec![change], None))
+        .await;
     assert_eq!(code, 422, "{body}");
 }
 
@@ -314,21 +443,69 @@ async fn members_are_found_by_login_name_and_set_on_an_internal_group() {
     let app = TestApp::demo(&[]).await;
     let mut platform = app.login("platform", "platform-pass").await;
     let found = platform.ok("find_entities", json!({"query": "car"})).await;
-    let carol = found.as_array().unwrap().iter().find(|e| e["label"].as_str().unwrap().starts_with("carol")).expect("carol found");
+    let carol = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["label"].as_str().unwrap().starts_with("carol"))
+        .expect("carol found");
     let page = access(&mut platform, "dev").await;
     let qa = group(&page, "qa");
-    let mut members: Vec<String> = qa["kind"]["Internal"]["members"].as_array().unwrap().iter().map(|m| m["entity_id"].as_str().unwrap().to_string()).collect();
+    let mut members: Vec<String> = qa["kind"]["Internal"]["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["entity_id"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(members.len(), 1, "dave");
     members.push(carol["id"].as_str().unwrap().to_string());
-    let change = existing(&page, "qa", json!({"view": true, "edit": false, "restart": false}), Some(members));
-    let preview = platform.ok("preview_access", plan("dev", vec![change.clone()], Some("carol"))).await;
-    assert!(preview["groups"][0]["members_added"][0].as_str().unwrap().starts_with("carol"), "{preview}");
+    let change = existing(
+        &page,
+        "qa",
+        json!({"view": true, "edit": false, "restart": false}),
+        Some(members),
+    );
+    let preview = platform
+        .ok(
+            "preview_access",
+            plan("dev", vec![change.clone()], Some("carol")),
+        )
+        .await;
+    assert!(
+        preview["groups"][0]["members_added"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("carol"),
+        "{preview}"
+    );
     // carol already reads dev through her hand-written policy: shown as outside Keyway.
-    let row = preview["effective"].as_array().unwrap().iter().find(|r| r["subject"] == json!({"User": "carol"}) && r["environment"] == "dev").unwrap();
-    let view = row["levels"].as_array().unwrap().iter().find(|l| l["level"] == "View").unwrap();
-    assert_eq!((view["before"].as_str(), view["after"].as_str(), view["outside"].as_bool()), (Some("All"), Some("All"), Some(true)));
-    platform.ok("apply_access", plan("dev", vec![change], None)).await;
-    let qa = app.bao.root_request("GET", "identity/group/name/qa", None).await;
+    let row = preview["effective"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["subject"] == json!({"User": "carol"}) && r["environment"] == "dev")
+        .unwrap();
+    let view = row["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["level"] == "View")
+        .unwrap();
+    assert_eq!(
+        (
+            view["before"].as_str(),
+            view["after"].as_str(),
+            view["outside"].as_bool()
+        ),
+        (Some("All"), Some("All"), Some(true))
+    );
+    platform
+        .ok("apply_access", plan("dev", vec![change], None))
+        .await;
+    let qa = app
+        .bao
+        .root_request("GET", "identity/group/name/qa", None)
+        .await;
     assert_eq!(qa["data"]["member_entity_ids"].as_array().unwrap().len(), 2);
     // Over the bounds: refused before anything is read or written.
     let many: Vec<Value> = (0..51).map(|i| json!({"target": {"New": {"name": format!("g{i}"), "kind": "Internal"}}, "levels": edit(), "members": []})).collect();

@@ -39,7 +39,14 @@ pub async fn platform_pages() -> Result<PlatformMenu, AppError> {
 
 #[server(prefix = "/api", endpoint = "environment_access", input = Json)]
 pub async fn access_to(environment: String) -> Result<EnvironmentAccess, AppError> {
-    respond(async move { crate::backend::backend()?.environment_access(&environment).await }.await)
+    respond(
+        async move {
+            crate::backend::backend()?
+                .environment_access(&environment)
+                .await
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/api", endpoint = "preview_access", input = Json)]

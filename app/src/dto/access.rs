@@ -227,7 +227,10 @@ pub enum GroupTarget {
 pub enum NewGroupKind {
     Internal,
     /// Linked to `alias` on the auth mount `mount`.
-    External { mount: String, alias: String },
+    External {
+        mount: String,
+        alias: String,
+    },
 }
 
 /// The new state of one group in the environment.

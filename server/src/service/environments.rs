@@ -48,7 +48,9 @@ impl Core {
             .into_iter()
             .find(|e| e.as_str() == name)
             .ok_or_else(|| {
-                AppError::NotFound(format!("Keyway does not serve an environment named {name}."))
+                AppError::NotFound(format!(
+                    "Keyway does not serve an environment named {name}."
+                ))
             })
     }
 

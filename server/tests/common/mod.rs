@@ -119,7 +119,12 @@ impl TestApp {
         );
         let dir = tempfile::tempdir().unwrap();
         let db_url = format!("sqlite://{}/keyway.db?mode=rwc", dir.path().display());
-        let mut args = vec!["--cluster", "off", "--environment-kv", "dev=dev,staging=staging"];
+        let mut args = vec![
+            "--cluster",
+            "off",
+            "--environment-kv",
+            "dev=dev,staging=staging",
+        ];
         args.extend_from_slice(extra);
         Self::build(bao, db_url, dir, &args).await
     }

@@ -355,7 +355,11 @@ impl Vault {
 
     /// One entity by id; `None` when there is none.
     #[tracing::instrument(skip_all, fields(entity = %id))]
-    pub async fn entity(&self, token: &SecretString, id: &str) -> Result<Option<Entity>, VaultError> {
+    pub async fn entity(
+        &self,
+        token: &SecretString,
+        id: &str,
+    ) -> Result<Option<Entity>, VaultError> {
         let url = self.url(&["identity/entity/id", id], false)?;
         let answer = self
             .for_user(Method::GET, url, token, None, NotFound::IsAnswer)

@@ -120,7 +120,9 @@ impl Vault {
             PolicyCas::Version(v) => json!({ "policy": text, "cas": v }),
             PolicyCas::None => json!({ "policy": text }),
         };
-        let answer = self.send(Method::PUT, url, Some(token), Some(&body)).await?;
+        let answer = self
+            .send(Method::PUT, url, Some(token), Some(&body))
+            .await?;
         if answer.status.is_success() {
             return Ok(());
         }

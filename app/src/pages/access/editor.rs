@@ -188,7 +188,9 @@ fn Members(name: String, list: Vec<Member>, key: String, edit: Callback<EditFn>)
     let found: RwSignal<Option<Result<Vec<EntityChoice>, AppError>>> = RwSignal::new(None);
     let search = move || {
         let q = query.get_untracked();
-        spawn_local(async move { found.set(Some(find_entities(q).await)); });
+        spawn_local(async move {
+            found.set(Some(find_entities(q).await));
+        });
     };
     let add = move |m: Member| {
         let key = key.get_value();
@@ -289,8 +291,13 @@ fn AddGroup(
             name: alias.get_untracked().trim().to_string(),
             mount: mount.get_untracked(),
         });
-        if ext.as_ref().is_some_and(|a| a.name.is_empty() || a.mount.is_empty()) {
-            problem.set(Some("An external group needs its auth method and its group name there.".into()));
+        if ext
+            .as_ref()
+            .is_some_and(|a| a.name.is_empty() || a.mount.is_empty())
+        {
+            problem.set(Some(
+                "An external group needs its auth method and its group name there.".into(),
+            ));
             return;
         }
         if groups.with_untracked(|gs| gs.iter().any(|g| g.name == name)) {

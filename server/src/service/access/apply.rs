@@ -76,7 +76,11 @@ fn short_hash(text: &str) -> String {
 }
 
 fn policy_step(w: &PolicyWrite) -> String {
-    let verb = if w.before.is_none() { "create" } else { "rewrite" };
+    let verb = if w.before.is_none() {
+        "create"
+    } else {
+        "rewrite"
+    };
     format!("{verb} policy {} (sha256 {})", w.name, short_hash(&w.text))
 }
 
@@ -172,7 +176,10 @@ impl Core {
         let event = NewEvent::new(&caller.display_name, Action::AccessChange)
             .entity(&caller.entity_id)
             .request(&caller.meta.request_id, &caller.meta.client_addr);
-        let environment = match self.managed_environment(&caller, &request.environment).await {
+        let environment = match self
+            .managed_environment(&caller, &request.environment)
+            .await
+        {
             Ok(e) => e,
             Err(AppError::Denied(why)) => {
                 self.refused(
@@ -191,15 +198,24 @@ impl Core {
         let keys = claim_keys(&request);
         let claim = match self.claims.claim(&keys, CLAIM_HOLD).await {
             Ok(Ok(id)) => id,
-            Ok(Err(_)) => {
+            Ok(Err(held)) => {
+                let name = match held.kind.as_str() {
+                    "VaultGroup" => match self.vault.group(&caller.token, &held.name).await {
+                        Ok(Some(g)) => g.name,
+                        _ => held.name,
+                    },
+                    _ => held.name,
+                };
                 return Ok(AccessApplied::Conflict {
-                    changes: vec!["Another change to one of these groups is being applied right now. Reload in a moment to see it, then make yours.".into()],
+                    changes: vec![format!("Another change to the group {name} is being applied right now. Reload in a moment to see it, then make yours.")],
                     done: Vec::new(),
-                })
+                });
             }
             Err(e) => return Err(AppError::Unavailable(e.to_string())),
         };
-        let outcome = self.apply_claimed(&caller, &environment, &home, event, &request).await;
+        let outcome = self
+            .apply_claimed(&caller, &environment, &home, event, &request)
+            .await;
         if let Err(e) = self.claims.release(&claim, &keys).await {
             tracing::warn!(error = %e, "could not give back an access claim; it lapses by itself");
         }
@@ -297,7 +313,7 @@ impl Core {
                 // No check-and-set on this server: compare with a fresh read instead.
                 let now = self.vault.acl_policy(token, &w.name).await;
                 match now {
-                    Ok(now) if now.map(|p| p.text) != w.before => {
+                    Ok(now) if now.as_ref().map(|p| &p.text) != w.before.as_ref() => {
                         return Err(Stopped {
                             done,
                             why: StopReason::Changed(format!(
@@ -307,10 +323,19 @@ impl Core {
                         })
                     }
                     Ok(_) => {}
-                    Err(e) => return Err(Stopped { done, why: vault(e) }),
+                    Err(e) => {
+                        return Err(Stopped {
+                            done,
+                            why: vault(e),
+                        })
+                    }
                 }
             }
-            match self.vault.write_acl_policy(token, &w.name, &w.text, w.cas).await {
+            match self
+                .vault
+                .write_acl_policy(token, &w.name, &w.text, w.cas)
+                .await
+            {
                 Ok(()) => done.push(step),
                 Err(PolicyWriteError::Changed) => {
                     return Err(Stopped {
@@ -321,7 +346,12 @@ impl Core {
                         )),
                     })
                 }
-                Err(PolicyWriteError::Vault(e)) => return Err(Stopped { done, why: vault(e) }),
+                Err(PolicyWriteError::Vault(e)) => {
+                    return Err(Stopped {
+                        done,
+                        why: vault(e),
+                    })
+                }
             }
         }
         for w in &writes.groups {
@@ -335,23 +365,29 @@ impl Core {
                     let read = state.group(id).map(|g| g.modify_index);
                     match self.vault.group(token, id).await {
                         Ok(Some(g)) if Some(g.modify_index) == read => {}
-                        Ok(_) => {
+                        Ok(_) => return Err(Stopped {
+                            done,
+                            why: StopReason::Changed(format!(
+                                "Someone changed the group {} while this change was being applied.",
+                                w.name
+                            )),
+                        }),
+                        Err(e) => {
                             return Err(Stopped {
                                 done,
-                                why: StopReason::Changed(format!(
-                                    "Someone changed the group {} while this change was being applied.",
-                                    w.name
-                                )),
+                                why: vault(e),
                             })
                         }
-                        Err(e) => return Err(Stopped { done, why: vault(e) }),
                     }
                     if let Err(e) = self
                         .vault
                         .update_group(token, id, &w.policies, w.members.as_deref())
                         .await
                     {
-                        return Err(Stopped { done, why: vault(e) });
+                        return Err(Stopped {
+                            done,
+                            why: vault(e),
+                        });
                     }
                 }
                 GroupTarget::New { name, .. } => {

@@ -119,7 +119,7 @@ fn reach(place: &Place, policies: &[&keyway_policy::Policy], level: Level) -> Re
                     prefix: place.home.prefix.clone(),
                 },
             );
-            keyway_policy::levels_at(&acl, &scope, &p.app, &p.path).has(policy_level(level))
+            keyway_policy::levels_at(&acl, &scope, &p.app, &p.path).contains(policy_level(level))
         })
         .count() as u32;
     match apps {

@@ -64,6 +64,8 @@ mod tests {
                 DiffLine::Added("d".into()),
             ]
         );
-        assert!(diff("", "x").iter().all(|l| matches!(l, DiffLine::Added(_))));
+        assert!(diff("", "x")
+            .iter()
+            .all(|l| matches!(l, DiffLine::Added(_))));
     }
 }

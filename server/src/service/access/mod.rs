@@ -18,8 +18,8 @@ use async_trait::async_trait;
 use keyway_app::backend::AccessApi;
 use keyway_app::dto::{
     AccessApplied, AccessPlan, AccessPreview, EntityChoice, EnvironmentAccess, GroupAccess,
-    GroupKind, GroupTarget, KvHome, Level, Levels, Member, OutsideGrant, PlatformMenu,
-    PolicyDiff, PolicyState, Reach, Subject,
+    GroupKind, GroupTarget, KvHome, Level, Levels, Member, OutsideGrant, PlatformMenu, PolicyDiff,
+    PolicyState, Reach, Subject,
 };
 use keyway_app::error::AppError;
 use keyway_k8s::scope::Namespace;
@@ -71,7 +71,8 @@ impl AccessApi for RequestBackend {
     }
 
     async fn preview_access(&self, plan: AccessPlan) -> Result<AccessPreview, AppError> {
-        self.with_caller(|c| self.core.preview_access(c, plan)).await
+        self.with_caller(|c| self.core.preview_access(c, plan))
+            .await
     }
 
     async fn apply_access(&self, plan: AccessPlan) -> Result<AccessApplied, AppError> {
@@ -79,7 +80,8 @@ impl AccessApi for RequestBackend {
     }
 
     async fn find_entities(&self, query: &str) -> Result<Vec<EntityChoice>, AppError> {
-        self.with_caller(|c| self.core.find_entities(c, query)).await
+        self.with_caller(|c| self.core.find_entities(c, query))
+            .await
     }
 }
 
@@ -182,7 +184,9 @@ impl Core {
         caller: Caller,
         request: AccessPlan,
     ) -> Result<AccessPreview, AppError> {
-        let environment = self.managed_environment(&caller, &request.environment).await?;
+        let environment = self
+            .managed_environment(&caller, &request.environment)
+            .await?;
         let home = self.home(&environment);
         let state = self.vault_state(&caller).await?;
         let writes = plan::plan(&environment, &home, &state, &request)?;
@@ -203,7 +207,11 @@ impl Core {
             })
             .collect();
         let mut warnings = Vec::new();
-        if let Some(user) = request.probe_user.as_deref().map(str::trim).filter(|u| !u.is_empty())
+        if let Some(user) = request
+            .probe_user
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
         {
             match self.user_holder(&caller, &state, &writes, user).await? {
                 Some(h) => holders.push(h),
@@ -255,7 +263,8 @@ impl Core {
     ) -> Result<Option<Holder>, AppError> {
         let lower = user.to_lowercase();
         let Some(found) = state.entities.iter().find(|e| {
-            e.name.to_lowercase() == lower || e.aliases.iter().any(|a| a.name.to_lowercase() == lower)
+            e.name.to_lowercase() == lower
+                || e.aliases.iter().any(|a| a.name.to_lowercase() == lower)
         }) else {
             return Ok(None);
         };
@@ -271,9 +280,16 @@ impl Core {
         base.push("default".into());
         let mut unseen = Vec::new();
         for alias in &entity.aliases {
-            let mount = alias.mount_path.trim_start_matches("auth/").trim_end_matches('/');
+            let mount = alias
+                .mount_path
+                .trim_start_matches("auth/")
+                .trim_end_matches('/');
             if alias.mount_type == "userpass" {
-                match self.vault.userpass_policies(&caller.token, mount, &alias.name).await {
+                match self
+                    .vault
+                    .userpass_policies(&caller.token, mount, &alias.name)
+                    .await
+                {
                     Ok(Some(p)) => base.extend(p),
                     Ok(None) => {}
                     Err(_) => unseen.push(mount.to_owned()),
@@ -303,7 +319,9 @@ impl Core {
                     writes
                         .groups
                         .iter()
-                        .filter(|w| matches!(&w.target, GroupTarget::Existing { id, .. } if id == gid))
+                        .filter(
+                            |w| matches!(&w.target, GroupTarget::Existing { id, .. } if id == gid),
+                        )
                         .flat_map(|w| w.policies.iter().cloned()),
                 ),
                 (None, Some(g)) => after.extend(g.policies.iter().cloned()),
@@ -420,9 +438,9 @@ fn outside_grants(state: &VaultState, place: &Place) -> Vec<OutsideGrant> {
         }
         let note = match &p.parsed {
             None => Some("Keyway could not parse this policy.".to_owned()),
-            Some(parsed) if parsed.rules.iter().any(|r| r.templated) => Some(
-                "It has identity-templated paths, which Keyway does not evaluate.".to_owned(),
-            ),
+            Some(parsed) if parsed.rules.iter().any(|r| r.templated) => {
+                Some("It has identity-templated paths, which Keyway does not evaluate.".to_owned())
+            }
             Some(parsed) if parsed.rules.iter().any(|r| r.has_parameters) => Some(
                 "Some of its paths also restrict parameters, which Keyway does not evaluate."
                     .to_owned(),

@@ -73,7 +73,12 @@ impl Writes {
 pub(super) fn levels_of(environment: &str, policies: &[String]) -> Levels {
     let mut levels = Levels::default();
     for level in Level::ALL {
-        levels.set(level, policies.iter().any(|p| *p == policy_name(environment, level)));
+        levels.set(
+            level,
+            policies
+                .iter()
+                .any(|p| *p == policy_name(environment, level)),
+        );
     }
     levels
 }
@@ -101,7 +106,10 @@ pub(super) fn policy_status(
     home: &KvHome,
     level: Level,
 ) -> PolicyStatus {
-    match state.policies.get(&policy_name(environment.as_str(), level)) {
+    match state
+        .policies
+        .get(&policy_name(environment.as_str(), level))
+    {
         None => PolicyStatus::Missing,
         Some(p) if !p.managed => PolicyStatus::Foreign,
         Some(p) if p.stored.text == generated(environment, home, level) => PolicyStatus::Current,
@@ -117,7 +125,9 @@ pub(super) fn generated(environment: &Namespace, home: &KvHome, level: Level) ->
 fn name_problem(what: &str, value: &str) -> Result<(), AppError> {
     check_chars(what, value, NAME_MAX).map_err(AppError::Invalid)?;
     if value.trim().is_empty() || value.chars().any(char::is_control) {
-        return Err(AppError::Invalid(format!("The {what} cannot be empty or hold control characters.")));
+        return Err(AppError::Invalid(format!(
+            "The {what} cannot be empty or hold control characters."
+        )));
     }
     Ok(())
 }
@@ -157,7 +167,11 @@ pub(super) fn check_bounds(request: &AccessPlan) -> Result<(), AppError> {
                 ..
             } => {
                 name_problem("group id", id)?;
-                [seen_policies, seen_members, change.members.as_deref().unwrap_or_default()]
+                [
+                    seen_policies,
+                    seen_members,
+                    change.members.as_deref().unwrap_or_default(),
+                ]
             }
             GroupTarget::New { name, kind } => {
                 name_problem("group name", name)?;
@@ -235,12 +249,27 @@ pub(super) fn plan(
                 let members = change
                     .members
                     .as_ref()
-                    .map(|m| m.iter().cloned().collect::<BTreeSet<_>>().into_iter().collect::<Vec<_>>())
+                    .map(|m| {
+                        m.iter()
+                            .cloned()
+                            .collect::<BTreeSet<_>>()
+                            .into_iter()
+                            .collect::<Vec<_>>()
+                    })
                     .filter(|m| {
                         let before: BTreeSet<&String> = group.member_entity_ids.iter().collect();
                         before != m.iter().collect()
                     });
-                let diff = group_diff(state, &group.name, false, &group.policies, &policies, &group.member_entity_ids, members.as_deref(), None);
+                let diff = group_diff(
+                    state,
+                    &group.name,
+                    false,
+                    &group.policies,
+                    &policies,
+                    &group.member_entity_ids,
+                    members.as_deref(),
+                    None,
+                );
                 GroupWrite {
                     target: change.target.clone(),
                     name: group.name.clone(),
@@ -264,11 +293,9 @@ pub(super) fn plan(
                 }
                 let policies = with_levels(env, &[], change.levels);
                 let (members, alias, shown) = match kind {
-                    NewGroupKind::Internal => (
-                        Some(change.members.clone().unwrap_or_default()),
-                        None,
-                        None,
-                    ),
+                    NewGroupKind::Internal => {
+                        (Some(change.members.clone().unwrap_or_default()), None, None)
+                    }
                     NewGroupKind::External { mount, alias } => {
                         if change.members.is_some() {
                             return Err(AppError::Invalid(format!(
@@ -295,7 +322,16 @@ pub(super) fn plan(
                         )
                     }
                 };
-                let diff = group_diff(state, name, true, &[], &policies, &[], members.as_deref(), shown);
+                let diff = group_diff(
+                    state,
+                    name,
+                    true,
+                    &[],
+                    &policies,
+                    &[],
+                    members.as_deref(),
+                    shown,
+                );
                 GroupWrite {
                     target: change.target.clone(),
                     name: name.clone(),

@@ -70,7 +70,15 @@ pub(super) fn entity_label(e: &EntitySummary) -> String {
     let logins: Vec<String> = e
         .aliases
         .iter()
-        .map(|a| format!("{}: {}", a.mount_path.trim_start_matches("auth/").trim_end_matches('/'), a.name))
+        .map(|a| {
+            format!(
+                "{}: {}",
+                a.mount_path
+                    .trim_start_matches("auth/")
+                    .trim_end_matches('/'),
+                a.name
+            )
+        })
         .collect();
     if logins.is_empty() {
         e.name.clone()
@@ -99,18 +107,31 @@ impl Core {
             cut.push(format!("the first {MAX_GROUPS} of {} groups", ids.len()));
         }
         if names.len() > MAX_POLICIES {
-            cut.push(format!("the first {MAX_POLICIES} of {} policies", names.len()));
+            cut.push(format!(
+                "the first {MAX_POLICIES} of {} policies",
+                names.len()
+            ));
         }
-        let groups: Vec<Option<Group>> = stream::iter(ids.iter().take(MAX_GROUPS))
-            .map(|(id, _)| self.vault.group(token, id))
+        // Owned items and clones in each future: a stream of borrowing futures is not `Send`
+        // for every lifetime, which the async trait needs.
+        let ids: Vec<String> = ids.into_iter().take(MAX_GROUPS).map(|(id, _)| id).collect();
+        let groups: Vec<Option<Group>> = stream::iter(ids)
+            .map(|id| {
+                let (vault, token) = (self.vault.clone(), token.clone());
+                async move { vault.group(&token, &id).await }
+            })
             .buffered(READS)
             .collect::<Vec<_>>()
             .await
             .into_iter()
             .collect::<Result<_, _>>()
             .map_err(|e| vault_error(e, doing))?;
-        let read: Vec<Option<AclPolicy>> = stream::iter(names.iter().take(MAX_POLICIES))
-            .map(|name| self.vault.acl_policy(token, name))
+        let names: Vec<String> = names.into_iter().take(MAX_POLICIES).collect();
+        let read: Vec<Option<AclPolicy>> = stream::iter(names)
+            .map(|name| {
+                let (vault, token) = (self.vault.clone(), token.clone());
+                async move { vault.acl_policy(&token, &name).await }
+            })
             .buffered(READS)
             .collect::<Vec<_>>()
             .await
