@@ -241,7 +241,11 @@ fn payments_probes(level: Level) -> Vec<Probe> {
         Level::Edit => (EDIT, UPDATE),
         Level::View | Level::Restart => (VIEW, NONE),
     };
-    let restart = if level == Level::Restart { UPDATE } else { NONE };
+    let restart = if level == Level::Restart {
+        UPDATE
+    } else {
+        NONE
+    };
     vec![
         ("dev/data/payments/api", data),
         ("dev/data/payments/deep/er", data),
@@ -277,7 +281,11 @@ fn web_probes(level: Level) -> Vec<Probe> {
         Level::Edit => (EDIT, UPDATE),
         Level::View | Level::Restart => (VIEW, NONE),
     };
-    let restart = if level == Level::Restart { UPDATE } else { NONE };
+    let restart = if level == Level::Restart {
+        UPDATE
+    } else {
+        NONE
+    };
     vec![
         ("web/data/api", data),
         ("web/data/a/b", data),
@@ -341,7 +349,11 @@ async fn generated_policies_grant_exactly_their_level_and_nothing_outside_the_sc
                     want.to_vec()
                 };
                 assert_eq!(vault, want, "{name}: OpenBao on {path}");
-                assert_eq!(acl.capabilities(path).to_words(), want, "{name}: Acl on {path}");
+                assert_eq!(
+                    acl.capabilities(path).to_words(),
+                    want,
+                    "{name}: Acl on {path}"
+                );
             }
         }
     }
