@@ -358,3 +358,39 @@ async fn generated_policies_grant_exactly_their_level_and_nothing_outside_the_sc
         }
     }
 }
+
+#[tokio::test]
+async fn the_parser_refuses_what_openbao_refuses() {
+    let bao = Bao::start().await;
+    let refused = [
+        "path \"a\" {\n  capabilities = [\"read\", \"write\"]\n}\n",
+        "path \"a\" {\n  policy = \"admin\"\n}\n",
+        "path \"a/+*\" {\n  capabilities = [\"read\"]\n}\n",
+        "path \"a\" {\n  capabilitys = [\"read\"]\n}\n",
+        "listener \"tcp\" {}\n",
+        "path \"a\" {\n  capabilities = [\"read\"]\n",
+    ];
+    for (i, hcl) in refused.iter().enumerate() {
+        let status = bao
+            .root_request_status(
+                "POST",
+                &format!("sys/policies/acl/bad-{i}"),
+                json!({ "policy": hcl }),
+            )
+            .await;
+        assert_eq!(status, 400, "OpenBao accepted {hcl:?}");
+        assert!(parse(hcl).is_err(), "parse accepted {hcl:?}");
+    }
+    // The one known difference: Vault's HCL 1 parser takes two attributes on one line, HCL 2
+    // (hcl-rs) does not. Such a policy is refused with a sentence, never misread.
+    let one_line = "path \"a\" { policy = \"read\", capabilities = [\"update\"] }";
+    let status = bao
+        .root_request_status(
+            "POST",
+            "sys/policies/acl/one-line",
+            json!({ "policy": one_line }),
+        )
+        .await;
+    assert_eq!(status, 204);
+    assert!(parse(one_line).is_err());
+}

@@ -6,6 +6,7 @@ use keyway_app::backend::VersionsApi;
 use keyway_app::dto::{KeyDiff, Saved, SecretRef, VersionRow};
 use keyway_app::error::AppError;
 use keyway_app::logic::diff;
+use keyway_policy::paths::{kv, KvApi};
 use keyway_store::Action;
 
 use super::write::NewVersion;
@@ -148,8 +149,14 @@ impl Core {
         }
         let v = Some(version as i64);
         let event = caller.event(Action::SecretUndelete, s).versions(v, v);
-        self.may_update(caller, s, "undelete", event.clone(), "undelete versions of")
-            .await?;
+        self.may_update(
+            caller,
+            s,
+            KvApi::Undelete,
+            event.clone(),
+            "undelete versions of",
+        )
+        .await?;
         let versions = [version];
         let call = || {
             self.vault
@@ -167,11 +174,11 @@ impl Core {
         &self,
         caller: &Caller,
         s: &SecretRef,
-        op: &str,
+        op: KvApi,
         event: keyway_store::NewEvent,
         doing: &str,
     ) -> Result<(), AppError> {
-        let api = format!("{}/{op}/{}", s.mount, s.path);
+        let api = kv(&s.mount, op, &s.path);
         let caps = self
             .capabilities(caller, std::slice::from_ref(&api), "check your permissions")
             .await?;
@@ -207,8 +214,14 @@ impl Core {
         let event = caller
             .event(Action::SecretDelete, s)
             .versions(Some(version as i64), None);
-        self.may_update(caller, s, "delete", event.clone(), "delete versions of")
-            .await?;
+        self.may_update(
+            caller,
+            s,
+            KvApi::Delete,
+            event.clone(),
+            "delete versions of",
+        )
+        .await?;
         let versions = [version];
         let call = || {
             self.vault

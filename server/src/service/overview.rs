@@ -13,6 +13,7 @@ use keyway_app::error::AppError;
 use keyway_app::logic::limits::NAME_MAX_CHARS;
 use keyway_k8s::apps::{self, AppRef};
 use keyway_k8s::snapshot;
+use keyway_policy::paths::{kv, KvApi};
 use keyway_vault::Capability;
 
 use super::cluster::app_dto;
@@ -133,13 +134,13 @@ impl Core {
             batch = (batch * 2).min(MAX_BATCH);
             let mut paths: Vec<String> = chunk
                 .iter()
-                .map(|a| format!("{}/data/{}", a.mount, a.path))
+                .map(|a| kv(&a.mount, KvApi::Data, &a.path))
                 .collect();
             paths.sort();
             paths.dedup();
             let caps = self.capabilities(caller, &paths, "list apps").await?;
             let readable =
-                |a: &AppRef| caps.has(&format!("{}/data/{}", a.mount, a.path), Capability::Read);
+                |a: &AppRef| caps.has(&kv(&a.mount, KvApi::Data, &a.path), Capability::Read);
             visible.extend(chunk.iter().copied().filter(|a| readable(a)));
             if visible.len() >= want {
                 break;

@@ -10,6 +10,8 @@ use keyway_app::dto::{
 };
 use keyway_app::error::AppError;
 use keyway_app::logic::{dotenv, limits};
+use keyway_policy::paths::{kv, KvApi};
+use keyway_policy::rights::{SecretPaths, SecretRights};
 use keyway_store::Action;
 use keyway_vault::{Capability, VaultError};
 
@@ -166,7 +168,7 @@ impl Core {
         if paths.is_empty() {
             return Ok(Vec::new());
         }
-        let api: Vec<String> = paths.iter().map(|p| format!("{mount}/data/{p}")).collect();
+        let api: Vec<String> = paths.iter().map(|p| kv(mount, KvApi::Data, p)).collect();
         let caps = self
             .capabilities(caller, &api, "check your permissions")
             .await?;
@@ -184,28 +186,20 @@ impl Core {
 
     /// What the user may do with one secret, from `sys/capabilities-self`.
     pub async fn caps(&self, caller: &Caller, s: &SecretRef) -> Result<Caps, AppError> {
-        let api = |op: &str| format!("{}/{op}/{}", s.mount, s.path);
-        let (data, metadata, subkeys, delete, undelete) = (
-            api("data"),
-            api("metadata"),
-            api("subkeys"),
-            api("delete"),
-            api("undelete"),
-        );
-        let paths = [&data, &metadata, &subkeys, &delete, &undelete].map(String::clone);
+        let paths = SecretPaths::new(&s.mount, &s.path);
         let caps = self
-            .capabilities(caller, &paths, "check your permissions")
+            .capabilities(caller, &paths.all(), "check your permissions")
             .await?;
-        use Capability::{Create, Read, Update};
+        // The one rule for what each answer means, shared with the access page's preview.
+        let r = SecretRights::from_caps(&paths, |path, cap| caps.has(path, cap));
         Ok(Caps {
-            read: caps.has(&data, Read),
-            create: caps.has(&data, Create),
-            update: caps.has(&data, Update),
-            // Keyway deletes exactly the version the user saw, through `delete/`.
-            delete: caps.has(&delete, Update),
-            undelete: caps.has(&undelete, Update),
-            history: caps.has(&metadata, Read),
-            subkeys: caps.has(&subkeys, Read),
+            read: r.read,
+            create: r.create,
+            update: r.update,
+            delete: r.delete,
+            undelete: r.undelete,
+            history: r.history,
+            subkeys: r.subkeys,
         })
     }
 

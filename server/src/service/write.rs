@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use keyway_app::dto::{Changes, ConflictInfo, Saved, SecretRef};
 use keyway_app::error::AppError;
 use keyway_app::logic::{diff, keys, limits};
+use keyway_policy::paths::{kv, KvApi};
 use keyway_store::Action;
 use keyway_vault::{Capability, KvData, VaultError};
 
@@ -147,7 +148,7 @@ impl Core {
         action: Action,
         base_version: u64,
     ) -> Result<(), AppError> {
-        let data = format!("{}/data/{}", s.mount, s.path);
+        let data = kv(&s.mount, KvApi::Data, &s.path);
         let caps = self
             .capabilities(
                 caller,

@@ -11,32 +11,9 @@ use serde_json::{json, Value};
 use crate::client::NotFound;
 use crate::{Vault, VaultError};
 
-/// One capability a Vault policy grants on a path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Capability {
-    Create,
-    Read,
-    Update,
-    Patch,
-    Delete,
-    List,
-    Sudo,
-}
-
-impl Capability {
-    /// Vault's spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Capability::Create => "create",
-            Capability::Read => "read",
-            Capability::Update => "update",
-            Capability::Patch => "patch",
-            Capability::Delete => "delete",
-            Capability::List => "list",
-            Capability::Sudo => "sudo",
-        }
-    }
-}
+/// One capability a Vault policy grants on a path: the one type, defined with the policy
+/// language in keyway-policy and re-exported here for every existing user.
+pub use keyway_policy::Capability;
 
 /// The answer of `sys/capabilities-self`: what the token may do on each asked path. The one
 /// rule for reading it is [`Capabilities::has`]: `root` grants everything, `deny` nothing.

@@ -9,15 +9,11 @@
 use keyway_app::dto::{AppRef, SecretRef};
 use keyway_app::error::AppError;
 use keyway_k8s::{apps, names, snapshot};
+use keyway_policy::paths::{kv, restart_grant, KvApi};
 use keyway_store::Action;
 use keyway_vault::{Capabilities, Capability};
 
 use super::super::{check_secret, Caller, Core};
-
-/// The Vault path whose `update` capability allows restarting and syncing an app.
-pub fn grant_path(namespace: &str, app: &str) -> String {
-    format!("keyway/restart/{namespace}/{app}")
-}
 
 /// An app as Vault's grant path names it: its environment (namespace) and name.
 #[derive(Clone, Copy)]
@@ -57,7 +53,7 @@ impl Grants {
     pub fn may_act<'a>(&self, app: impl Into<AppId<'a>>) -> bool {
         let app = app.into();
         self.caps
-            .has(&grant_path(app.namespace, app.name), Capability::Update)
+            .has(&restart_grant(app.namespace, app.name), Capability::Update)
     }
 }
 
@@ -77,9 +73,9 @@ impl Core {
         s: &SecretRef,
         apps: impl IntoIterator<Item = AppId<'a>>,
     ) -> Result<Grants, AppError> {
-        let data = format!("{}/data/{}", s.mount, s.path);
+        let data = kv(&s.mount, KvApi::Data, &s.path);
         let mut paths = vec![data.clone()];
-        paths.extend(apps.into_iter().map(|a| grant_path(a.namespace, a.name)));
+        paths.extend(apps.into_iter().map(|a| restart_grant(a.namespace, a.name)));
         let caps = self
             .capabilities(caller, &paths, "see this app's status")
             .await?;
@@ -112,7 +108,7 @@ impl Core {
                 return Err(e);
             }
         };
-        let grant = grant_path(&app.namespace, &app.name);
+        let grant = restart_grant(&app.namespace, &app.name);
         if !(grants.read && grants.may_act(app)) {
             let why = format!("{app}: refused by Vault policy ({grant})");
             self.refused(event(), why).await?;

@@ -26,7 +26,6 @@ use keyway_store::{ClaimId, ClaimKey, RestartClaims};
 
 use super::{check_secret, Caller, Core, RequestBackend};
 
-pub use authorize::grant_path;
 use authorize::AppId;
 pub(super) use wording::app_dto;
 

@@ -7,8 +7,7 @@ use keyway_app::error::AppError;
 use keyway_k8s::actions::ActionError;
 use keyway_k8s::apps::AppView;
 use keyway_k8s::status::{self, AutoRestart, Live, Pods};
-
-use super::authorize::grant_path;
+use keyway_policy::paths::restart_grant;
 
 fn secs(t: Timestamp) -> i64 {
     t.as_second()
@@ -95,7 +94,7 @@ fn pods_dto(p: Pods) -> PodsState {
 
 /// One app as the cluster panel shows it; `may_act`: the caller holds its grant.
 pub(in crate::service) fn app_dto(v: AppView, may_act: bool) -> ClusterApp {
-    let grant = grant_path(&v.app.namespace, &v.app.name);
+    let grant = restart_grant(&v.app.namespace, &v.app.name);
     ClusterApp {
         namespace: v.app.namespace,
         name: v.app.name,
