@@ -365,13 +365,15 @@ impl Core {
                     let read = state.group(id).map(|g| g.modify_index);
                     match self.vault.group(token, id).await {
                         Ok(Some(g)) if Some(g.modify_index) == read => {}
-                        Ok(_) => return Err(Stopped {
-                            done,
-                            why: StopReason::Changed(format!(
+                        Ok(_) => {
+                            return Err(Stopped {
+                                done,
+                                why: StopReason::Changed(format!(
                                 "Someone changed the group {} while this change was being applied.",
                                 w.name
                             )),
-                        }),
+                            })
+                        }
                         Err(e) => {
                             return Err(Stopped {
                                 done,

@@ -6,6 +6,7 @@
 //!   (`sys/policies/acl/…`) and `update` on `identity/group` (groups are created and changed there);
 //! - fleet health of `E`: `read` on `keyway/fleet/E`;
 //! - onboarding into `E`: `update` on `keyway/onboard/E`.
+//!
 //! A page checked here still makes each write with the same token: this only decides what is
 //! shown, and which server functions refuse at once with a plain sentence.
 

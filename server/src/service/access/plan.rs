@@ -209,7 +209,6 @@ pub(super) fn plan(
     check_bounds(request)?;
     let mut seen_targets = BTreeSet::new();
     let mut groups = Vec::new();
-    let mut granted = Levels::default();
     for change in &request.changes {
         let key = match &change.target {
             GroupTarget::Existing { id, .. } => format!("id:{id}"),
@@ -219,9 +218,6 @@ pub(super) fn plan(
             return Err(AppError::Invalid(
                 "The change names the same group twice.".into(),
             ));
-        }
-        for level in change.levels.iter() {
-            granted.set(level, true);
         }
         if let Some(members) = &change.members {
             for id in members {
@@ -350,6 +346,14 @@ pub(super) fn plan(
             groups.push(write);
         }
     }
+    // The policies of the levels the written groups will hold: each must exist as Keyway
+    // writes it (a level an unchanged group holds is not this change's business).
+    let mut granted = Levels::default();
+    for g in &groups {
+        for level in levels_of(env, &g.policies).iter() {
+            granted.set(level, true);
+        }
+    }
     let mut policies = Vec::new();
     for level in granted.iter() {
         let name = policy_name(env, level);
@@ -415,3 +419,6 @@ fn group_diff(
         alias,
     }
 }
+
+#[cfg(test)]
+mod tests;

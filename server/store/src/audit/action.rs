@@ -110,12 +110,13 @@ mod tests {
             Action::SecretUndelete => 9,
             Action::SyncNow => 10,
             Action::Restart => 11,
+            Action::AccessChange => 12,
         };
         for (i, a) in Action::ALL.into_iter().enumerate() {
             assert_eq!(place(a), i, "{a} is out of place in ALL");
         }
         assert_eq!(
-            place(Action::Restart) + 1,
+            place(Action::AccessChange) + 1,
             Action::ALL.len(),
             "the last place is ALL's end"
         );
