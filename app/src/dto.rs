@@ -9,9 +9,11 @@ use serde::{Deserialize, Serialize};
 
 mod access;
 mod cluster;
+mod fleet;
 mod ids;
 pub use access::*;
 pub use cluster::*;
+pub use fleet::*;
 pub use ids::{AppRef, SecretRef, WorkloadKind, WorkloadRef};
 
 /// Who is logged in, as Vault sees them.

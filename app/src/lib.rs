@@ -112,6 +112,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/secrets/:mount/*path") view={Lazy::<pages::secret::SecretRoute>::new()} />
                     <Route path=path!("/platform/access") view={Lazy::<pages::access::AccessIndexRoute>::new()} />
                     <Route path=path!("/platform/access/:env") view={Lazy::<pages::access::AccessRoute>::new()} />
+                    <Route path=path!("/platform/fleet") view={Lazy::<pages::fleet::FleetRoute>::new()} />
                 </Routes>
             </main>
         </Router>

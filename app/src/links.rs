@@ -38,6 +38,33 @@ pub fn access_href(environment: &str) -> String {
     format!("{ACCESS}/{}", encode_segment(environment))
 }
 
+/// `/platform/fleet?env=…&problem=…&q=…&page=…` (page from 1; empty filters left out).
+pub fn fleet_href(
+    environment: Option<&str>,
+    problem: Option<crate::dto::FleetProblem>,
+    text: &str,
+    page: u32,
+) -> String {
+    let mut params = Vec::new();
+    if let Some(e) = environment {
+        params.push(format!("env={}", encode_segment(e)));
+    }
+    if let Some(p) = problem {
+        params.push(format!("problem={}", p.as_str()));
+    }
+    if !text.trim().is_empty() {
+        params.push(format!("q={}", encode_segment(text.trim())));
+    }
+    if page > 1 {
+        params.push(format!("page={page}"));
+    }
+    if params.is_empty() {
+        "/platform/fleet".to_owned()
+    } else {
+        format!("/platform/fleet?{}", params.join("&"))
+    }
+}
+
 /// The login page (plain HTML: `crate::PLAIN_HTML_PAGES`).
 pub const LOGIN: &str = "/login";
 

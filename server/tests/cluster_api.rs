@@ -13,6 +13,8 @@
 //! Built only with `--features cluster-tests`; fails, never skips, without the cluster's env.
 
 mod common;
+#[path = "cluster_api/fleet.rs"]
+mod fleet;
 #[path = "cluster_api/guards.rs"]
 mod guards;
 #[path = "cluster_api/least_privilege.rs"]

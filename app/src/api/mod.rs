@@ -7,6 +7,7 @@
 pub mod access;
 pub mod auth;
 pub mod cluster;
+pub mod fleet;
 pub mod secrets;
 pub mod versions;
 

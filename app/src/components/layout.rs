@@ -43,7 +43,7 @@ pub fn Header() -> impl IntoView {
                                         <A href=crate::links::ACCESS attr:class="text-slate-700 hover:text-indigo-700">"Access"</A>
                                     })}
                                     {(!m.fleet.is_empty()).then(|| view! {
-                                        <A href="/platform/fleet" attr:class="text-slate-700 hover:text-indigo-700">"Fleet health"</A>
+                                        <A href=crate::links::fleet_href(None, None, "", 1) attr:class="text-slate-700 hover:text-indigo-700">"Fleet health"</A>
                                     })}
                                 </nav>
                             }

@@ -47,3 +47,10 @@ path "sys/auth" {
 path "auth/userpass/users/*" {
   capabilities = ["read"]
 }
+
+# --- Fleet health ---------------------------------------------------------------------------------
+# See which apps need attention in every environment. No engine serves keyway/: Keyway asks
+# Vault (sys/capabilities-self) whether this token may `read` keyway/fleet/<environment>.
+path "keyway/fleet/*" {
+  capabilities = ["read"]
+}

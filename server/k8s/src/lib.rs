@@ -16,6 +16,7 @@
 pub mod actions;
 pub mod apps;
 pub mod cache;
+pub mod fleet;
 pub mod names;
 pub mod reduced;
 pub mod refs;

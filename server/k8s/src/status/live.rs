@@ -211,6 +211,22 @@ pub fn refresh_interval(
     }
 }
 
+/// A failure that nothing newer superseded, whatever was written when: what fleet health
+/// calls failing (it reads no Vault version, so it cannot compare with a write).
+pub fn standing_failure(app: &AppSync<'_>) -> Option<Live> {
+    failure::failing(app, Timestamp::UNIX_EPOCH)
+}
+
+/// When the operator last reconciled the app and how often it should, if that was more than
+/// twice its refresh interval before `now`: the operator is not refreshing it, so whatever Vault
+/// holds now may not reach the cluster. None when it does not poll, or shows no reconcile yet.
+pub fn overdue(app: &AppSync<'_>, now: Timestamp) -> Option<(Timestamp, SignedDuration)> {
+    let every = refresh_interval(app.refresh_after, app.hmac_secret_data)?;
+    let last = last_reconcile(app)?;
+    let limit = last.checked_add(every.checked_mul(2)?).ok()?;
+    (now > limit).then_some((last, every))
+}
+
 /// `^([0-9]+(\.[0-9]+)?(s|m|h))$`, the CRD's pattern for `refreshAfter`.
 fn parse_refresh_after(s: &str) -> Option<SignedDuration> {
     let (number, unit_secs) = if let Some(n) = s.strip_suffix('s') {

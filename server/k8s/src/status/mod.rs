@@ -19,7 +19,10 @@ use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use serde::{Deserialize, Serialize};
 
-pub use live::{live_state, AppSync, ClusterSync, Live, LiveInput, VaultVersion, VssEvent};
+pub use live::{
+    live_state, overdue, refresh_interval, standing_failure, AppSync, ClusterSync, Live, LiveInput,
+    VaultVersion, VssEvent,
+};
 pub use pods::{
     can_restart, pods_state, rollout, AutoRestart, Pods, Rollout, WorkloadInput, WorkloadKind,
 };

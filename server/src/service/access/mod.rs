@@ -1,7 +1,7 @@
 //! The platform team's access pages: who may view, edit and restart in each environment, as
 //! Vault identity groups holding Keyway's policies `keyway-<environment>-<level>`.
 //!
-//! Split by job: [`menu`] asks Vault which platform pages the caller may open, [`state`] reads
+//! Split by job: `super::menu` asks Vault which platform pages the caller may open, [`state`] reads
 //! Vault's groups and policies, [`plan`] turns a requested change into writes (pure),
 //! [`effective`] evaluates who can do what before and after, [`apply`] writes with
 //! check-and-set and conflict checks, audited as one action. Every Vault call uses the caller's
@@ -10,7 +10,6 @@
 mod apply;
 mod effective;
 mod lines;
-mod menu;
 mod plan;
 mod state;
 

@@ -44,6 +44,8 @@ pub struct ClusterCtx {
     /// the watch event that shows it, so two clicks at the same moment, on this replica or on
     /// another, restart once.
     claims: RestartClaims,
+    /// Fleet health's classification of the last snapshot.
+    pub fleet: super::fleet::FleetCache,
 }
 
 impl ClusterCtx {
@@ -52,6 +54,7 @@ impl ClusterCtx {
             client,
             caches,
             claims,
+            fleet: Default::default(),
         }
     }
 

@@ -235,3 +235,64 @@ fn live_serialises_with_a_state_tag() {
         }
     );
 }
+
+impl App {
+    fn sync(&self) -> AppSync<'_> {
+        AppSync {
+            pinned_version: self.pinned,
+            refresh_after: self.refresh_after,
+            hmac_secret_data: self.hmac,
+            conditions: &self.conditions,
+            events: &self.events,
+            synced_version: self.synced,
+            secret_changed: self.secret_changed,
+        }
+    }
+}
+
+/// Fleet health's "not refreshed": the last reconcile (Healthy/Ready at 90) more than twice the
+/// refresh interval ago, and never for an app that does not poll.
+#[test]
+fn an_app_is_overdue_only_past_twice_its_refresh_interval() {
+    let mut a = app();
+    a.refresh_after = Some("30s");
+    assert_eq!(overdue(&a.sync(), t(150)), None, "exactly twice: not yet");
+    assert_eq!(
+        overdue(&a.sync(), t(151)),
+        Some((t(90), SignedDuration::from_secs(30)))
+    );
+    a.refresh_after = None;
+    assert_eq!(
+        overdue(&a.sync(), t(210)),
+        None,
+        "default 60 s: at 210 exactly twice"
+    );
+    assert!(overdue(&a.sync(), t(211)).is_some());
+    a.hmac = false;
+    assert_eq!(
+        overdue(&a.sync(), t(100_000)),
+        None,
+        "no polling: never overdue"
+    );
+    let mut never = app();
+    never.conditions.clear();
+    never.events.clear();
+    assert_eq!(
+        overdue(&never.sync(), t(100_000)),
+        None,
+        "no reconcile seen: not judged"
+    );
+}
+
+/// Fleet health's "failing" ignores when Vault was written: a failure nothing superseded.
+#[test]
+fn a_standing_failure_is_one_no_later_reconcile_superseded() {
+    let mut a = app();
+    a.conditions = vec![sync_failed(DENIED, 100), cond("Healthy", "False", 100)];
+    assert!(matches!(
+        standing_failure(&a.sync()),
+        Some(Live::Failing { .. })
+    ));
+    a.conditions.push(cond("Ready", "True", 120));
+    assert_eq!(standing_failure(&a.sync()), None);
+}

@@ -1,4 +1,4 @@
-//! Which platform pages the caller may open, per environment: one `sys/capabilities-self` call
+//! Which platform pages (access, fleet health, onboarding) the caller may open, per environment: one `sys/capabilities-self` call
 //! with the caller's token, so Vault decides and a developer's token opens none.
 //!
 //! The paths asked are the ones the pages then write or that Keyway's own account acts on:
@@ -16,13 +16,13 @@ use keyway_k8s::scope::Namespace;
 use keyway_policy::paths;
 use keyway_vault::{Capabilities, Capability};
 
-use super::super::{Caller, Core};
+use super::{Caller, Core};
 
 /// The path whose capabilities say the caller may manage access to `environment`.
 fn access_path(environment: &str) -> String {
     format!(
         "sys/policies/acl/{}",
-        keyway_policy::policy_name(environment, super::policy_level(Level::View))
+        keyway_policy::policy_name(environment, super::access::policy_level(Level::View))
     )
 }
 
@@ -30,7 +30,7 @@ fn access_path(environment: &str) -> String {
 const GROUPS_PATH: &str = "identity/group";
 
 /// What the caller's policies open, read from one capabilities answer.
-pub(super) struct Menu {
+pub struct Menu {
     caps: Capabilities,
     environments: Vec<Namespace>,
 }
@@ -65,7 +65,7 @@ impl Menu {
 
 impl Core {
     /// The caller's platform menu over every environment Keyway knows.
-    pub(super) async fn menu(&self, caller: &Caller) -> Result<Menu, AppError> {
+    pub async fn menu(&self, caller: &Caller) -> Result<Menu, AppError> {
         let environments = self.environments().await;
         let mut asked = vec![GROUPS_PATH.to_owned()];
         for e in &environments {
