@@ -24,9 +24,12 @@ pub const PAGE_SIZE: usize = 50;
 /// The deepest page: past it, filters narrow the list.
 pub const MAX_PAGE: u32 = 200;
 
+/// A snapshot and the apps needing attention in it.
+type Classified = (Arc<Snapshot>, Arc<Vec<Attention>>);
+
 /// The classification of the last snapshot, shared by every request.
 #[derive(Default)]
-pub struct FleetCache(tokio::sync::Mutex<Option<(Arc<Snapshot>, Arc<Vec<Attention>>)>>);
+pub struct FleetCache(tokio::sync::Mutex<Option<Classified>>);
 
 impl FleetCache {
     /// The apps needing attention in `snap`, computed once per snapshot (off the async workers).

@@ -286,6 +286,23 @@ impl Vault {
     }
 }
 
+impl Vault {
+    /// A `LIST` for a user: the answer's `data`, or `None` when there is nothing to list (Vault
+    /// answers 404 with `{"errors":[]}` for an empty list).
+    pub(crate) async fn list(
+        &self,
+        token: &SecretString,
+        parts: &[&str],
+    ) -> Result<Option<Answer>, VaultError> {
+        let url = self.url(parts, false)?;
+        let method = Method::from_bytes(b"LIST").expect("LIST is a valid method");
+        let answer = self
+            .for_user(method, url, token, None, NotFound::IsAnswer)
+            .await?;
+        Ok((answer.status != StatusCode::NOT_FOUND).then_some(answer))
+    }
+}
+
 /// Decodes `value` into `T`. On failure reports only `what` was being read: serde's message
 /// can quote the offending value, which may be a secret or a token.
 pub(crate) fn decode<T: serde::de::DeserializeOwned>(

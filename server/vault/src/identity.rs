@@ -99,10 +99,6 @@ pub struct AuthMethod {
     pub accessor: String,
 }
 
-fn list_method() -> Method {
-    Method::from_bytes(b"LIST").expect("LIST is a valid method")
-}
-
 #[derive(Deserialize)]
 struct RawAlias {
     #[serde(default)]
@@ -133,13 +129,9 @@ impl Vault {
         &self,
         token: &SecretString,
     ) -> Result<Vec<(String, String)>, VaultError> {
-        let url = self.url(&["identity/group/id"], false)?;
-        let answer = self
-            .for_user(list_method(), url, token, None, NotFound::IsAnswer)
-            .await?;
-        if answer.status == StatusCode::NOT_FOUND {
+        let Some(answer) = self.list(token, &["identity/group/id"]).await? else {
             return Ok(Vec::new());
-        }
+        };
         #[derive(Deserialize)]
         struct Info {
             #[serde(default)]
@@ -309,13 +301,9 @@ impl Vault {
     /// Every entity with its aliases (`LIST identity/entity/id`); none is an empty list.
     #[tracing::instrument(skip_all)]
     pub async fn entities(&self, token: &SecretString) -> Result<Vec<EntitySummary>, VaultError> {
-        let url = self.url(&["identity/entity/id"], false)?;
-        let answer = self
-            .for_user(list_method(), url, token, None, NotFound::IsAnswer)
-            .await?;
-        if answer.status == StatusCode::NOT_FOUND {
+        let Some(answer) = self.list(token, &["identity/entity/id"]).await? else {
             return Ok(Vec::new());
-        }
+        };
         #[derive(Deserialize)]
         struct Info {
             #[serde(default)]

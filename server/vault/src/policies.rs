@@ -55,19 +55,9 @@ impl Vault {
     /// The names of every ACL policy.
     #[tracing::instrument(skip_all)]
     pub async fn acl_policy_names(&self, token: &SecretString) -> Result<Vec<String>, VaultError> {
-        let url = self.url(&["sys/policies/acl"], false)?;
-        let answer = self
-            .for_user(
-                Method::from_bytes(b"LIST").expect("LIST is a valid method"),
-                url,
-                token,
-                None,
-                NotFound::IsAnswer,
-            )
-            .await?;
-        if answer.status == StatusCode::NOT_FOUND {
+        let Some(answer) = self.list(token, &["sys/policies/acl"]).await? else {
             return Ok(Vec::new());
-        }
+        };
         #[derive(Deserialize)]
         struct Keys {
             #[serde(default)]

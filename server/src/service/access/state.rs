@@ -88,6 +88,27 @@ pub(super) fn entity_label(e: &EntitySummary) -> String {
 }
 
 impl Core {
+    /// `read` for each key, [`READS`] at a time, in order; the first error wins. Each future owns
+    /// its key and clones of the client and token: a stream of borrowing futures is not `Send`
+    /// for every lifetime, which the async trait needs.
+    async fn read_each<T, Fut>(
+        &self,
+        caller: &Caller,
+        keys: impl Iterator<Item = String>,
+        read: impl Fn(keyway_vault::Vault, keyway_vault::SecretString, String) -> Fut,
+    ) -> Result<Vec<T>, keyway_vault::VaultError>
+    where
+        Fut: std::future::Future<Output = Result<T, keyway_vault::VaultError>>,
+    {
+        stream::iter(keys)
+            .map(|key| read(self.vault.clone(), caller.token.clone(), key))
+            .buffered(READS)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect()
+    }
+
     /// Reads every group, policy, entity and auth mount the page needs.
     pub(super) async fn vault_state(&self, caller: &Caller) -> Result<VaultState, AppError> {
         let doing = "manage access";
@@ -112,31 +133,21 @@ impl Core {
                 names.len()
             ));
         }
-        // Owned items and clones in each future: a stream of borrowing futures is not `Send`
-        // for every lifetime, which the async trait needs.
-        let ids: Vec<String> = ids.into_iter().take(MAX_GROUPS).map(|(id, _)| id).collect();
-        let groups: Vec<Option<Group>> = stream::iter(ids)
-            .map(|id| {
-                let (vault, token) = (self.vault.clone(), token.clone());
-                async move { vault.group(&token, &id).await }
-            })
-            .buffered(READS)
-            .collect::<Vec<_>>()
+        let ids = ids.into_iter().take(MAX_GROUPS).map(|(id, _)| id);
+        let groups: Vec<Option<Group>> = self
+            .read_each(
+                caller,
+                ids,
+                |v, t, id| async move { v.group(&t, &id).await },
+            )
             .await
-            .into_iter()
-            .collect::<Result<_, _>>()
             .map_err(|e| vault_error(e, doing))?;
-        let names: Vec<String> = names.into_iter().take(MAX_POLICIES).collect();
-        let read: Vec<Option<AclPolicy>> = stream::iter(names)
-            .map(|name| {
-                let (vault, token) = (self.vault.clone(), token.clone());
-                async move { vault.acl_policy(&token, &name).await }
+        let names = names.into_iter().take(MAX_POLICIES);
+        let read: Vec<Option<AclPolicy>> = self
+            .read_each(caller, names, |v, t, name| async move {
+                v.acl_policy(&t, &name).await
             })
-            .buffered(READS)
-            .collect::<Vec<_>>()
             .await
-            .into_iter()
-            .collect::<Result<_, _>>()
             .map_err(|e| vault_error(e, doing))?;
         let policies = read
             .into_iter()
