@@ -76,6 +76,26 @@ impl Levels {
         }
     }
 
+    /// Ticks or unticks `level` the way the access page does: edit and restart both need view
+    /// (each reads the secret), so ticking either ticks view, and unticking view unticks them.
+    pub fn toggle(&mut self, level: Level, on: bool) {
+        self.set(level, on);
+        match (level, on) {
+            (Level::Edit | Level::Restart, true) => self.view = true,
+            (Level::View, false) => {
+                self.edit = false;
+                self.restart = false;
+            }
+            _ => {}
+        }
+    }
+
+    /// With view added when edit or restart is held (what [`Levels::toggle`] keeps true).
+    pub fn with_view_implied(mut self) -> Self {
+        self.view |= self.edit || self.restart;
+        self
+    }
+
     pub fn with(mut self, level: Level) -> Self {
         self.set(level, true);
         self

@@ -78,7 +78,8 @@ test("a platform engineer grants a new group edit on staging after reviewing it,
   await page.getByTestId(`group-${groupName}`).waitFor();
   assert.ok(await page.getByTestId(`level-${groupName}-edit`).isChecked());
   const group = await bao("GET", `identity/group/name/${groupName}`);
-  assert.deepEqual(group.data.policies, ["keyway-staging-view", "keyway-staging-edit"]);
+  assert.deepEqual([...group.data.policies].sort(), ["keyway-staging-edit", "keyway-staging-view"], "edit brings view");
+  assert.ok(await page.getByTestId(`level-${groupName}-view`).isChecked(), "view is ticked with edit");
 
   // The member, logging in now, edits a staging secret (one of its own, so the apps the other
   // cluster tests watch keep their secrets).

@@ -197,6 +197,25 @@ mod tests {
     }
 
     #[test]
+    fn edit_and_restart_bring_view_and_dropping_view_drops_them() {
+        let mut l = Levels::default();
+        l.toggle(Level::Restart, true);
+        assert!(l.view && l.restart && !l.edit);
+        l.toggle(Level::Edit, true);
+        l.toggle(Level::View, false);
+        assert!(l.is_empty());
+        l.toggle(Level::View, true);
+        l.toggle(Level::Edit, true);
+        l.toggle(Level::Edit, false);
+        assert!(l.view && !l.edit);
+        let edit_only = Levels {
+            edit: true,
+            ..Default::default()
+        };
+        assert!(edit_only.with_view_implied().view);
+    }
+
+    #[test]
     fn members_are_sent_whole_when_they_change_and_an_external_group_has_none() {
         let mut g = DraftGroup::read(&group(Levels::default()));
         g.add_member(Member {

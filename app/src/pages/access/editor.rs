@@ -149,7 +149,7 @@ fn GroupRow(group: DraftGroup, edit: Callback<EditFn>) -> impl IntoView {
         let key = key.get_value();
         edit.run(std::sync::Arc::new(move |gs: &mut Vec<DraftGroup>| {
             if let Some(g) = gs.iter_mut().find(|g| g.key() == key) {
-                g.levels.set(level, on);
+                g.levels.toggle(level, on);
             }
         }));
     };

@@ -241,7 +241,7 @@ pub(super) fn plan(
                         group.name
                     )));
                 }
-                let policies = with_levels(env, &group.policies, change.levels);
+                let policies = with_levels(env, &group.policies, change.levels.with_view_implied());
                 let members = change
                     .members
                     .as_ref()
@@ -287,7 +287,7 @@ pub(super) fn plan(
                         "The new group {name} is given no level here: tick at least one."
                     )));
                 }
-                let policies = with_levels(env, &[], change.levels);
+                let policies = with_levels(env, &[], change.levels.with_view_implied());
                 let (members, alias, shown) = match kind {
                     NewGroupKind::Internal => {
                         (Some(change.members.clone().unwrap_or_default()), None, None)
