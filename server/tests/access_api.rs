@@ -39,8 +39,20 @@ fn existing(page: &Value, name: &str, levels: Value, members: Option<Vec<String>
     })
 }
 
+/// A plan with Keyway's policies as `page` read them.
+fn plan_on(page: &Value, changes: Vec<Value>, probe: Option<&str>) -> Value {
+    let seen: Vec<Value> = page["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["seen"].clone())
+        .collect();
+    json!({"plan": {"environment": page["environment"], "changes": changes, "policies_seen": seen, "probe_user": probe}})
+}
+
+/// A plan that says nothing of how the policies read (what a forged call might send).
 fn plan(env: &str, changes: Vec<Value>, probe: Option<&str>) -> Value {
-    json!({"plan": {"environment": env, "changes": changes, "probe_user": probe}})
+    json!({"plan": {"environment": env, "changes": changes, "policies_seen": [], "probe_user": probe}})
 }
 
 /// A JSON list of strings, sorted (Vault stores a group's policies sorted).
@@ -139,8 +151,8 @@ async fn a_grant_is_previewed_applied_and_lets_a_member_edit() {
     let (code, _) = dave.call("secret", json!({"secret": secret})).await;
     assert_eq!(code, 403);
 
-    let grant = plan(
-        "staging",
+    let grant = plan_on(
+        &page,
         vec![existing(&page, "qa", edit(), None)],
         Some("dave"),
     );
@@ -232,7 +244,7 @@ async fn a_grant_is_previewed_applied_and_lets_a_member_edit() {
     let again = platform
         .ok(
             "preview_access",
-            plan("staging", vec![existing(&now, "qa", edit(), None)], None),
+            plan_on(&now, vec![existing(&now, "qa", edit(), None)], None),
         )
         .await;
     assert_eq!(again["unchanged"], true, "{again}");
@@ -273,11 +285,11 @@ async fn two_engineers_at_once_give_one_conflict_and_lose_nothing() {
     let (ra, rb) = tokio::join!(
         a.call(
             "apply_access",
-            plan("dev", vec![existing(&page, "qa", view_only, None)], None)
+            plan_on(&page, vec![existing(&page, "qa", view_only, None)], None)
         ),
         b.call(
             "apply_access",
-            plan("dev", vec![existing(&page, "qa", restart, None)], None)
+            plan_on(&page, vec![existing(&page, "qa", restart, None)], None)
         ),
     );
     assert_eq!((ra.0.as_u16(), rb.0.as_u16()), (200, 200), "{ra:?} {rb:?}");
@@ -313,7 +325,7 @@ async fn two_engineers_at_once_give_one_conflict_and_lose_nothing() {
     let applied = b
         .ok(
             "apply_access",
-            plan("dev", vec![existing(&fresh, "qa", both, None)], None),
+            plan_on(&fresh, vec![existing(&fresh, "qa", both, None)], None),
         )
         .await;
     assert!(applied.get("Done").is_some(), "{applied}");
@@ -321,7 +333,7 @@ async fn two_engineers_at_once_give_one_conflict_and_lose_nothing() {
     let stale = a
         .ok(
             "apply_access",
-            plan("dev", vec![existing(&page, "qa", edit(), None)], None),
+            plan_on(&page, vec![existing(&page, "qa", edit(), None)], None),
         )
         .await;
     let said = stale["Conflict"]["changes"][0].as_str().unwrap();
@@ -346,7 +358,7 @@ async fn a_hand_written_policy_of_keyways_name_is_never_overwritten() {
         .find(|p| p["name"] == "keyway-staging-edit")
         .unwrap();
     assert_eq!(edit_state["state"], "Foreign");
-    let grant = plan("staging", vec![existing(&page, "qa", edit(), None)], None);
+    let grant = plan_on(&page, vec![existing(&page, "qa", edit(), None)], None);
     for endpoint in ["preview_access", "apply_access"] {
         let (code, body) = platform.call(endpoint, grant.clone()).await;
         assert_eq!(code, 422, "{endpoint}: {body}");
@@ -370,7 +382,7 @@ async fn a_hand_written_policy_of_keyways_name_is_never_overwritten() {
     let applied = platform
         .ok(
             "apply_access",
-            plan("staging", vec![existing(&page, "qa", view, None)], None),
+            plan_on(&page, vec![existing(&page, "qa", view, None)], None),
         )
         .await;
     assert!(applied.get("Done").is_some(), "{applied}");
@@ -394,7 +406,7 @@ async fn an_external_group_is_created_linked_to_its_identity_provider_group() {
         "members": null,
     });
     let preview = platform
-        .ok("preview_access", plan("dev", vec![change.clone()], None))
+        .ok("preview_access", plan_on(&page, vec![change.clone()], None))
         .await;
     assert_eq!(
         preview["groups"][0]["alias"],
@@ -406,7 +418,7 @@ async fn an_external_group_is_created_linked_to_its_identity_provider_group() {
         .iter()
         .any(|w| w.as_str().unwrap().contains("next login")));
     let applied = platform
-        .ok("apply_access", plan("dev", vec![change.clone()], None))
+        .ok("apply_access", plan_on(&page, vec![change.clone()], None))
         .await;
     assert!(applied.get("Done").is_some(), "{applied}");
     let ops = app
@@ -426,14 +438,22 @@ async fn an_external_group_is_created_linked_to_its_identity_provider_group() {
         group(&page, "ops")["kind"]["External"]["alias"],
         json!({"name": "platform-ops", "mount": "sso"})
     );
-    let members = existing(&page, "ops", edit(), Some(vec!["x".into()]));
+    let dave = group(&page, "qa")["kind"]["Internal"]["members"][0]["entity_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let members = existing(&page, "ops", edit(), Some(vec![dave]));
     let (code, body) = platform
-        .call("preview_access", plan("dev", vec![members], None))
+        .call("preview_access", plan_on(&page, vec![members], None))
         .await;
     assert_eq!(code, 422, "{body}");
+    assert!(
+        body["Invalid"].as_str().unwrap().contains("external group"),
+        "{body}"
+    );
     // Creating it again is refused: the name is taken.
     let (code, body) = platform
-        .call("preview_access", plan("dev", vec![change], None))
+        .call("preview_access", plan_on(&page, vec![change], None))
         .await;
     assert_eq!(code, 422, "{body}");
 }
@@ -468,7 +488,7 @@ async fn members_are_found_by_login_name_and_set_on_an_internal_group() {
     let preview = platform
         .ok(
             "preview_access",
-            plan("dev", vec![change.clone()], Some("carol")),
+            plan_on(&page, vec![change.clone()], Some("carol")),
         )
         .await;
     assert!(
@@ -500,7 +520,7 @@ async fn members_are_found_by_login_name_and_set_on_an_internal_group() {
         (Some("All"), Some("All"), Some(true))
     );
     platform
-        .ok("apply_access", plan("dev", vec![change], None))
+        .ok("apply_access", plan_on(&page, vec![change], None))
         .await;
     let qa = app
         .bao
@@ -511,4 +531,154 @@ async fn members_are_found_by_login_name_and_set_on_an_internal_group() {
     let many: Vec<Value> = (0..51).map(|i| json!({"target": {"New": {"name": format!("g{i}"), "kind": "Internal"}}, "levels": edit(), "members": []})).collect();
     let (code, body) = platform.call("apply_access", plan("dev", many, None)).await;
     assert_eq!(code, 422, "{body}");
+}
+
+#[tokio::test]
+async fn an_apply_refuses_policies_changed_since_the_page_read_them_and_names_taken_in_any_case() {
+    let app = TestApp::demo(&[]).await;
+    let mut platform = app.login("platform", "platform-pass").await;
+    let view = json!({"view": true, "edit": false, "restart": false});
+    let page = access(&mut platform, "dev").await;
+    platform
+        .ok(
+            "apply_access",
+            plan_on(&page, vec![existing(&page, "qa", view.clone(), None)], None),
+        )
+        .await;
+    // Someone edits Keyway's policy by hand (keeping the marker) after the page was read.
+    let page = access(&mut platform, "dev").await;
+    let mine = app
+        .bao
+        .root_request("GET", "sys/policies/acl/keyway-dev-view", None)
+        .await;
+    let edited = format!("{}\n# a note\n", mine["data"]["policy"].as_str().unwrap());
+    app.bao.put_policy("keyway-dev-view", &edited).await;
+    let grant = plan_on(&page, vec![existing(&page, "qa", edit(), None)], None);
+    let stale = platform.ok("apply_access", grant).await;
+    let said = stale["Conflict"]["changes"].to_string();
+    assert!(
+        said.contains("changed the policy keyway-dev-view"),
+        "{stale}"
+    );
+    let kept = app
+        .bao
+        .root_request("GET", "sys/policies/acl/keyway-dev-view", None)
+        .await;
+    assert_eq!(
+        kept["data"]["policy"],
+        edited.as_str(),
+        "nothing overwritten"
+    );
+    // A forged plan that says nothing of the policies is refused the same way.
+    let page = access(&mut platform, "dev").await;
+    let forged = platform
+        .ok(
+            "apply_access",
+            plan("dev", vec![existing(&page, "qa", edit(), None)], None),
+        )
+        .await;
+    assert!(
+        forged["Conflict"]["changes"]
+            .to_string()
+            .contains("reload the page"),
+        "{forged}"
+    );
+    // Vault's group names ignore case: "QA" is qa, and is not created over it.
+    let upper = json!({"target": {"New": {"name": "QA", "kind": "Internal"}}, "levels": view, "members": []});
+    let (code, body) = platform
+        .call("preview_access", plan_on(&page, vec![upper.clone()], None))
+        .await;
+    assert_eq!(code, 422, "{body}");
+    assert!(
+        body["Invalid"].as_str().unwrap().contains("exists already"),
+        "{body}"
+    );
+    // Applied without a preview, it is a conflict that names the group, and nothing is made.
+    let taken = platform
+        .ok("apply_access", plan_on(&page, vec![upper], None))
+        .await;
+    assert!(
+        taken["Conflict"]["changes"]
+            .to_string()
+            .contains("named QA exists"),
+        "{taken}"
+    );
+    let ids = app
+        .bao
+        .root_request("LIST", "identity/group/name", None)
+        .await;
+    assert_eq!(ids["data"]["keys"].as_array().unwrap().len(), 1, "{ids}");
+}
+
+#[tokio::test]
+async fn an_engineer_of_one_environment_cannot_change_members_of_a_group_of_another() {
+    let app = TestApp::demo(&[]).await;
+    // A platform policy narrowed to dev: Keyway's policy names of dev only.
+    let platform = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../end2end/demo/policies/platform.hcl"
+    ))
+    .unwrap();
+    let dev_only = platform.replace(
+        "path \"sys/policies/acl/keyway-*\"",
+        "path \"sys/policies/acl/keyway-dev-*\"",
+    );
+    assert_ne!(dev_only, platform);
+    app.bao.put_policy("platform-dev", &dev_only).await;
+    app.bao
+        .add_user("pdev", "pdev-pass", &["platform-dev"])
+        .await;
+    let mut root = app.login("platform", "platform-pass").await;
+    let page = access(&mut root, "staging").await;
+    root.ok(
+        "apply_access",
+        plan_on(&page, vec![existing(&page, "qa", edit(), None)], None),
+    )
+    .await;
+
+    let mut pdev = app.login("pdev", "pdev-pass").await;
+    let menu = pdev.ok("platform_menu", json!({})).await;
+    assert_eq!(menu["access"], json!(["dev"]));
+    let (code, _) = pdev
+        .call("environment_access", json!({"environment": "staging"}))
+        .await;
+    assert_eq!(code, 403);
+    // An environment Keyway does not serve reads the same as one not managed: no oracle.
+    let (code, body) = pdev
+        .call("environment_access", json!({"environment": "nowhere"}))
+        .await;
+    assert_eq!(code, 403, "{body}");
+    // qa holds staging levels: pdev may not change its members from dev's page.
+    let page = access(&mut pdev, "dev").await;
+    let found = pdev.ok("find_entities", json!({"query": "bob"})).await;
+    let bob = found[0]["id"].as_str().unwrap().to_string();
+    let qa = group(&page, "qa");
+    let mut members: Vec<String> = qa["kind"]["Internal"]["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["entity_id"].as_str().unwrap().to_string())
+        .collect();
+    members.push(bob);
+    let change = existing(
+        &page,
+        "qa",
+        json!({"view": false, "edit": false, "restart": false}),
+        Some(members),
+    );
+    for endpoint in ["preview_access", "apply_access"] {
+        let (code, body) = pdev
+            .call(endpoint, plan_on(&page, vec![change.clone()], None))
+            .await;
+        assert_eq!(code, 403, "{endpoint}: {body}");
+        assert!(
+            body["Denied"].as_str().unwrap().contains("staging"),
+            "{body}"
+        );
+    }
+    let qa = app
+        .bao
+        .root_request("GET", "identity/group/name/qa", None)
+        .await;
+    assert_eq!(qa["data"]["member_entity_ids"].as_array().unwrap().len(), 1);
 }

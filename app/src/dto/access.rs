@@ -45,8 +45,8 @@ impl Level {
     pub fn meaning(self) -> &'static str {
         match self {
             Level::View => "see key names and versions, reveal values",
-            Level::Edit => "save new versions, roll back, delete and undelete versions",
-            Level::Restart => "restart the apps and sync them now",
+            Level::Edit => "save new versions, roll back, delete and undelete versions (with view)",
+            Level::Restart => "restart the apps and sync them now (with view)",
         }
     }
 }
@@ -196,6 +196,15 @@ pub struct PolicyState {
     pub name: String,
     pub level: Level,
     pub state: PolicyStatus,
+    /// Its text as read (a fingerprint), sent back with a plan: an apply refuses if it changed.
+    pub seen: SeenPolicy,
+}
+
+/// A policy as the page read it: the SHA-256 of its text, None when it did not exist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeenPolicy {
+    pub name: String,
+    pub sha256: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -205,7 +214,8 @@ pub enum PolicyStatus {
     /// Written by Keyway, as Keyway would write it now.
     Current,
     /// Written by Keyway, but its text differs from what Keyway writes now (edited by hand, or
-    /// an older Keyway): the next apply rewrites it, shown in the preview.
+    /// an older Keyway): the next change that grants this level rewrites it (the preview shows
+    /// the diff).
     Drifted,
     /// A policy of that name that Keyway did not write: Keyway never overwrites it, and grants
     /// of this level are refused until it is renamed.
@@ -267,6 +277,8 @@ pub struct GroupChange {
 pub struct AccessPlan {
     pub environment: String,
     pub changes: Vec<GroupChange>,
+    /// Keyway's policies of the environment as the page read them.
+    pub policies_seen: Vec<SeenPolicy>,
     /// A user to show the effective access of (their name or login name), if any.
     pub probe_user: Option<String>,
 }

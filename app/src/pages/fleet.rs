@@ -13,6 +13,7 @@ use crate::components::ui::{Badge, ErrorBox};
 use crate::dto::{FleetPage, FleetProblem, FleetQuery};
 use crate::error::AppError;
 use crate::links::{fleet_href, secret_href};
+use crate::pages::secret::short_time;
 
 /// `/platform/fleet`: a lazy route (its code is a wasm chunk of its own).
 pub struct FleetRoute;
@@ -60,7 +61,7 @@ fn Fleet() -> impl IntoView {
     let page = Resource::new(move || query.get(), fleet_health);
     view! {
         <h1 class="text-2xl font-semibold">"Fleet health"</h1>
-        <p class="mt-1 text-slate-600">"Apps that need attention, in every environment you may see. Everything here is read from the cluster now; nothing is asked of the apps themselves."</p>
+        <p class="mt-1 text-slate-600">"Apps that need attention, in every environment you may see. Everything here comes from Keyway's view of the cluster, kept up to date as it changes; nothing is asked of the apps themselves."</p>
         <Suspense fallback=|| view! { <p class="mt-4 text-slate-500">"Loading…"</p> }>
             {move || page.get().map(|r| match r {
                 Err(AppError::Unauthenticated) => view! { <Redirect path=crate::links::LOGIN /> }.into_any(),
@@ -155,6 +156,7 @@ fn FleetView(page: FleetPage, query: FleetQuery) -> impl IntoView {
                                 <span class="text-xs uppercase tracking-wide text-slate-500">{i.environment.clone()}</span>
                                 <A href=secret_href(&i.secret) attr:class="font-medium text-indigo-700 hover:underline">{i.app.clone()}</A>
                                 <span class="text-xs text-slate-500">{format!("{}/{}", i.secret.mount, i.secret.path)}</span>
+                                {i.since.as_deref().map(|t| view! { <span class="text-xs text-slate-500">{format!("since {}", short_time(t))}</span> })}
                             </div>
                             <p class="mt-1 text-sm text-slate-700" data-testid="fleet-sentence">{i.sentence.clone()}</p>
                         </li>
@@ -164,7 +166,7 @@ fn FleetView(page: FleetPage, query: FleetQuery) -> impl IntoView {
             }.into_any()
         }}
         <div class="mt-3 flex items-center gap-3 text-sm">
-            <span>{format!("{} app{} need attention", page.matched, if page.matched == 1 { "" } else { "s" })}</span>
+            <span>{if page.matched == 1 { "1 app needs attention".to_owned() } else { format!("{} apps need attention", page.matched) }}</span>
             {(query.page > 0).then(|| view! {
                 <A href=fleet_href(query.environment.as_deref(), query.problem, &query.text, query.page) attr:class="btn-link">"Previous"</A>
             })}

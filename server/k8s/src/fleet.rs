@@ -100,7 +100,7 @@ pub fn of_app(snap: &Snapshot, app: &AppRef, now: Timestamp) -> Option<Attention
     }
     if let Some((last, every)) = status::overdue(&sync, now) {
         let sentence = format!(
-            "The operator has not refreshed it for {} (it should every {}), so changes in Vault do not reach the cluster.",
+            "The operator has not refreshed it for {} (it should refresh every {}), so changes in Vault do not reach the cluster.",
             age(now.as_second() - last.as_second()),
             age(every.as_secs())
         );

@@ -93,6 +93,18 @@ pub fn policy_name(namespace: &str, level: Level) -> String {
     format!("keyway-{namespace}-{}", level.as_str())
 }
 
+/// The environment a Keyway policy name is for (`keyway-dev-edit` → `dev`): the inverse of
+/// [`policy_name`]; None for any other name.
+pub fn environment_of(policy: &str) -> Option<String> {
+    let rest = policy.strip_prefix("keyway-")?;
+    Level::ALL.iter().find_map(|l| {
+        rest.strip_suffix(l.as_str())?
+            .strip_suffix('-')
+            .filter(|env| !env.is_empty())
+            .map(str::to_owned)
+    })
+}
+
 /// Whether the policy text is one Keyway wrote: its first non-empty line is [`MANAGED_MARKER`].
 pub fn is_managed(hcl: &str) -> bool {
     hcl.lines()

@@ -33,20 +33,25 @@ pub struct FleetCache(tokio::sync::Mutex<Option<Classified>>);
 
 impl FleetCache {
     /// The apps needing attention in `snap`, computed once per snapshot (off the async workers).
-    async fn of(&self, snap: Arc<Snapshot>) -> Arc<Vec<Attention>> {
+    /// A classification that did not finish (it panicked) is an error, never an empty list
+    /// ("nothing needs attention"), and is not kept.
+    async fn of(&self, snap: Arc<Snapshot>) -> Result<Arc<Vec<Attention>>, AppError> {
         let mut slot = self.0.lock().await;
         if let Some((s, list)) = slot.as_ref() {
             if Arc::ptr_eq(s, &snap) {
-                return list.clone();
+                return Ok(list.clone());
             }
         }
         let built = snap.clone();
         let list = tokio::task::spawn_blocking(move || fleet::attention(&built, Timestamp::now()))
             .await
-            .unwrap_or_default();
+            .map_err(|e| {
+                tracing::error!(error = %e, "fleet classification failed");
+                AppError::Internal
+            })?;
         let list = Arc::new(list);
         *slot = Some((snap, list.clone()));
-        list
+        Ok(list)
     }
 }
 
@@ -97,7 +102,7 @@ impl Core {
         };
         let snap = snapshot::snapshot(&k.caches).await;
         let problem = (!snap.health_ok).then(|| snap.cluster.sentence().to_owned());
-        let list = k.fleet.of(snap.clone()).await;
+        let list = k.fleet.of(snap.clone()).await?;
         let seen = |ns: &str| visible.iter().any(|v| v == ns);
         let mut counts: Vec<FleetCount> = visible
             .iter()

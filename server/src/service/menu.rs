@@ -2,15 +2,16 @@
 //! with the caller's token, so Vault decides and a developer's token opens none.
 //!
 //! The paths asked are the ones the pages then write or that Keyway's own account acts on:
-//! - managing access to `E`: `create` or `update` on the policy `keyway-E-view`
-//!   (`sys/policies/acl/…`) and `update` on `identity/group` (groups are created and changed there);
+//! - managing access to `E`: `create` or `update` on each of Keyway's policies of `E`
+//!   (`sys/policies/acl/keyway-E-view`, `-edit`, `-restart`), and `update` on `identity/group`
+//!   and `identity/group-alias` (where groups and their links are created);
 //! - fleet health of `E`: `read` on `keyway/fleet/E`;
 //! - onboarding into `E`: `update` on `keyway/onboard/E`.
 //!
 //! A page checked here still makes each write with the same token: this only decides what is
 //! shown, and which server functions refuse at once with a plain sentence.
 
-use keyway_app::dto::{Level, PlatformMenu};
+use keyway_app::dto::PlatformMenu;
 use keyway_app::error::AppError;
 use keyway_k8s::scope::Namespace;
 use keyway_policy::paths;
@@ -18,16 +19,21 @@ use keyway_vault::{Capabilities, Capability};
 
 use super::{Caller, Core};
 
-/// The path whose capabilities say the caller may manage access to `environment`.
-fn access_path(environment: &str) -> String {
-    format!(
-        "sys/policies/acl/{}",
-        keyway_policy::policy_name(environment, super::access::policy_level(Level::View))
-    )
+/// The policy paths whose capabilities say the caller may manage access to `environment`.
+fn access_paths(environment: &str) -> Vec<String> {
+    keyway_policy::Level::ALL
+        .iter()
+        .map(|l| {
+            format!(
+                "sys/policies/acl/{}",
+                keyway_policy::policy_name(environment, *l)
+            )
+        })
+        .collect()
 }
 
-/// Where groups are created and changed.
-const GROUPS_PATH: &str = "identity/group";
+/// Where groups, and external groups' links, are created and changed.
+const GROUPS_PATHS: [&str; 2] = ["identity/group", "identity/group-alias"];
 
 /// What the caller's policies open, read from one capabilities answer.
 pub struct Menu {
@@ -39,11 +45,13 @@ impl Menu {
     /// May the caller manage access to `environment`?
     pub fn may_manage(&self, environment: &str) -> bool {
         self.environments.iter().any(|e| e.as_str() == environment)
-            && self.caps.has(GROUPS_PATH, Capability::Update)
-            && self.caps.has_any(
-                &access_path(environment),
-                &[Capability::Create, Capability::Update],
-            )
+            && GROUPS_PATHS
+                .iter()
+                .all(|p| self.caps.has(p, Capability::Update))
+            && access_paths(environment).iter().all(|p| {
+                self.caps
+                    .has_any(p, &[Capability::Create, Capability::Update])
+            })
     }
 
     pub fn dto(&self) -> PlatformMenu {
@@ -67,9 +75,9 @@ impl Core {
     /// The caller's platform menu over every environment Keyway knows.
     pub async fn menu(&self, caller: &Caller) -> Result<Menu, AppError> {
         let environments = self.environments().await;
-        let mut asked = vec![GROUPS_PATH.to_owned()];
+        let mut asked: Vec<String> = GROUPS_PATHS.iter().map(|p| p.to_string()).collect();
         for e in &environments {
-            asked.push(access_path(e.as_str()));
+            asked.extend(access_paths(e.as_str()));
             asked.push(paths::fleet_grant(e.as_str()));
             asked.push(paths::onboard_grant(e.as_str()));
         }

@@ -125,10 +125,16 @@ pub fn groups_of(access: &EnvironmentAccess) -> Vec<DraftGroup> {
     access.groups.iter().map(DraftGroup::read).collect()
 }
 
-/// The plan of the changed groups.
-pub fn plan(environment: &str, groups: &[DraftGroup], probe_user: &str) -> AccessPlan {
+/// The plan of the changed groups, with Keyway's policies as the page read them.
+pub fn plan(
+    environment: &str,
+    groups: &[DraftGroup],
+    policies_seen: &[crate::dto::SeenPolicy],
+    probe_user: &str,
+) -> AccessPlan {
     AccessPlan {
         environment: environment.to_owned(),
+        policies_seen: policies_seen.to_vec(),
         changes: groups
             .iter()
             .filter(|g| g.changed())
@@ -170,9 +176,11 @@ mod tests {
     #[test]
     fn only_changed_groups_are_in_the_plan_with_what_was_seen() {
         let mut g = DraftGroup::read(&group(Levels::default().with(Level::View)));
-        assert!(plan("dev", std::slice::from_ref(&g), "").changes.is_empty());
+        assert!(plan("dev", std::slice::from_ref(&g), &[], "")
+            .changes
+            .is_empty());
         g.levels.set(Level::Edit, true);
-        let p = plan("dev", std::slice::from_ref(&g), " bob ");
+        let p = plan("dev", std::slice::from_ref(&g), &[], " bob ");
         assert_eq!(p.probe_user.as_deref(), Some("bob"));
         assert_eq!(p.changes.len(), 1);
         let c = &p.changes[0];
@@ -193,7 +201,7 @@ mod tests {
         }
         // Back to what was read: out of the plan again.
         g.levels.set(Level::Edit, false);
-        assert!(plan("dev", &[g], "").changes.is_empty());
+        assert!(plan("dev", &[g], &[], "").changes.is_empty());
     }
 
     #[test]
@@ -226,10 +234,10 @@ mod tests {
             entity_id: "e2".into(),
             label: "bob".into(),
         });
-        let p = plan("dev", std::slice::from_ref(&g), "");
+        let p = plan("dev", std::slice::from_ref(&g), &[], "");
         assert_eq!(p.changes[0].members, Some(vec!["e1".into(), "e2".into()]));
         g.remove_member("e2");
-        assert!(plan("dev", &[g], "").changes.is_empty());
+        assert!(plan("dev", &[g], &[], "").changes.is_empty());
 
         let ext = DraftGroup::new_group(
             "ops".into(),
@@ -238,9 +246,12 @@ mod tests {
                 mount: "ldap".into(),
             }),
         );
-        let p = plan("dev", &[ext], "");
+        let p = plan("dev", &[ext], &[], "");
         assert_eq!(p.changes[0].members, None);
         let int = DraftGroup::new_group("qa".into(), None);
-        assert_eq!(plan("dev", &[int], "").changes[0].members, Some(vec![]));
+        assert_eq!(
+            plan("dev", &[int], &[], "").changes[0].members,
+            Some(vec![])
+        );
     }
 }

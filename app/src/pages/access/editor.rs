@@ -38,6 +38,13 @@ pub fn Editor(
         format!("the folder {} of the kv mount {}", home.prefix, home.mount)
     };
     let policies = access.policies.clone();
+    let seen = StoredValue::new(
+        access
+            .policies
+            .iter()
+            .map(|p| p.seen.clone())
+            .collect::<Vec<_>>(),
+    );
     let outside = access.outside.clone();
     let auth_mounts = access.auth_mounts.clone();
     view! {
@@ -84,7 +91,7 @@ pub fn Editor(
                             {outside.into_iter().map(|o| {
                                 let gives = o.levels.iter().map(|l| l.label()).collect::<Vec<_>>().join(", ");
                                 let held = if o.groups.is_empty() {
-                                    "no group (given by a login method or a token)".to_string()
+                                    "no group (tokens, login methods or entities may hold it directly)".to_string()
                                 } else {
                                     o.groups.join(", ")
                                 };
@@ -108,7 +115,7 @@ pub fn Editor(
                     let (text, tone) = match p.state {
                         PolicyStatus::Missing => ("not written yet", ""),
                         PolicyStatus::Current => ("up to date", "green"),
-                        PolicyStatus::Drifted => ("differs from what Keyway writes: the next apply rewrites it", "amber"),
+                        PolicyStatus::Drifted => ("differs from what Keyway writes: the next change that grants this level rewrites it", "amber"),
                         PolicyStatus::Foreign => ("a policy of this name was not written by Keyway: this level cannot be granted until it is renamed", "red"),
                     };
                     view! { <li data-testid=format!("policy-{}", p.name)><span class="font-mono">{p.name.clone()}</span>" "<Badge text=text tone=tone /></li> }
@@ -123,7 +130,7 @@ pub fn Editor(
                     prop:value=move || probe.get()
                     on:input=move |ev| { probe.set(event_target_value(&ev)); previewed.set(None); } />
             </label>
-            <Preview env=env.get_value() groups probe previewed reload done />
+            <Preview env=env.get_value() seen=seen.get_value() groups probe previewed reload done />
         </section>
     }
     .into_any()

@@ -15,6 +15,7 @@ use crate::error::AppError;
 #[component]
 pub fn Preview(
     env: String,
+    seen: Vec<crate::dto::SeenPolicy>,
     groups: RwSignal<Vec<DraftGroup>>,
     probe: RwSignal<String>,
     previewed: RwSignal<Option<AccessPlan>>,
@@ -22,6 +23,7 @@ pub fn Preview(
     done: RwSignal<Option<Vec<String>>>,
 ) -> impl IntoView {
     let env = StoredValue::new(env);
+    let seen = StoredValue::new(seen);
     let answer: RwSignal<Option<Result<AccessPreview, AppError>>> = RwSignal::new(None);
     let applied: RwSignal<Option<Result<AccessApplied, AppError>>> = RwSignal::new(None);
     let ask = Action::new(move |plan: &AccessPlan| {
@@ -52,7 +54,7 @@ pub fn Preview(
         <div class="mt-3 flex gap-2">
             <button type="button" class="btn-secondary" data-testid="preview"
                 disabled=move || busy.get() || (nothing.get() && probe.with(|p| p.trim().is_empty()))
-                on:click=move |_| { ask.dispatch(draft::plan(&env.get_value(), &groups.get_untracked(), &probe.get_untracked())); }>
+                on:click=move |_| { ask.dispatch(draft::plan(&env.get_value(), &groups.get_untracked(), &seen.get_value(), &probe.get_untracked())); }>
                 "Preview the change"
             </button>
             <button type="button" class="btn-primary" data-testid="apply"
@@ -69,7 +71,9 @@ pub fn Preview(
             Ok(AccessApplied::Done { .. }) => ().into_any(),
             Ok(AccessApplied::Conflict { changes, done }) => view! {
                 <div class="mt-3 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm" role="alert" data-testid="access-conflict">
-                    <p class="font-medium">"Not applied: someone changed this access since you opened the page."</p>
+                    <p class="font-medium">
+                        {if done.is_empty() { "Not applied: this access is being changed by someone else." } else { "Stopped partway: someone else changed this access while it was being applied." }}
+                    </p>
                     <ul class="mt-1 list-disc pl-5">{changes.into_iter().map(|c| view! { <li>{c}</li> }).collect_view()}</ul>
                     {(!done.is_empty()).then(|| view! {
                         <p class="mt-1">{format!("Already written before that was seen: {}.", done.join("; "))}</p>

@@ -229,3 +229,22 @@ fn edit_needs_every_edit_right() {
     let got = levels_at(&Acl::new([&p]), &s, "api", "payments/api");
     assert!(got.view && !got.edit, "no undelete: {got:?}");
 }
+
+#[test]
+fn a_policy_name_gives_back_its_environment() {
+    for level in Level::ALL {
+        assert_eq!(
+            environment_of(&policy_name("dev-eu", level)).as_deref(),
+            Some("dev-eu")
+        );
+    }
+    for other in [
+        "keyway-",
+        "keyway--view",
+        "dev-editor",
+        "keyway-dev-admin",
+        "readonly",
+    ] {
+        assert_eq!(environment_of(other), None, "{other}");
+    }
+}

@@ -10,7 +10,6 @@ use keyway_app::dto::{AccessApplied, AccessPlan, GroupTarget};
 use keyway_app::error::AppError;
 use keyway_store::{Action, ClaimKey, NewEvent, Outcome};
 use keyway_vault::{GroupType, NewGroup, PolicyCas, PolicyWriteError, VaultError};
-use sha2::{Digest, Sha256};
 
 use super::super::audit::Classify;
 use super::super::{vault_error, Caller, Core};
@@ -34,7 +33,8 @@ fn claim_keys(request: &AccessPlan) -> Vec<ClaimKey> {
             GroupTarget::New { name, .. } => ClaimKey {
                 namespace: String::new(),
                 kind: "VaultGroupName".into(),
-                name: name.clone(),
+                // Vault's group names are case-insensitive.
+                name: name.to_lowercase(),
             },
         })
         .collect()
@@ -72,7 +72,7 @@ impl Classify for Stopped {
 
 /// The first 12 hex digits of a policy text's SHA-256, to tie an audit row to the text.
 fn short_hash(text: &str) -> String {
-    hex::encode(Sha256::digest(text.as_bytes()))[..12].to_owned()
+    super::state::text_sha(text)[..12].to_owned()
 }
 
 fn policy_step(w: &PolicyWrite) -> String {
@@ -102,6 +102,33 @@ fn group_step(w: &GroupWrite) -> String {
         parts.push(format!("linked to {} on {}", a.name, a.mount));
     }
     format!("group {}: {}", w.name, parts.join(" "))
+}
+
+/// What the audit row of a refused apply says: which groups changed, by Vault's counters.
+fn conflict_note(state: &VaultState, request: &AccessPlan) -> String {
+    let mut out = Vec::new();
+    for change in &request.changes {
+        match &change.target {
+            GroupTarget::Existing { id, seen, .. } => match state.group(id) {
+                None => out.push(format!("group {id} is gone")),
+                Some(g) if g.modify_index != *seen => out.push(format!(
+                    "group {} changed (modify_index {} now)",
+                    g.name, g.modify_index
+                )),
+                Some(_) => {}
+            },
+            GroupTarget::New { name, .. } => {
+                if let Some(g) = state.group_named(name) {
+                    out.push(format!("group {} exists now", g.name));
+                }
+            }
+        }
+    }
+    if out.is_empty() {
+        "a policy changed since it was read".to_owned()
+    } else {
+        out.join("; ")
+    }
 }
 
 /// What changed in the groups the plan names since the caller read them, in sentences.
@@ -158,7 +185,7 @@ fn changed_since(state: &VaultState, request: &AccessPlan) -> Vec<String> {
             GroupTarget::New { name, .. } => {
                 if state.group_named(name).is_some() {
                     out.push(format!(
-                        "Someone created a group named {name} since you opened this page."
+                        "A group named {name} exists in Vault now (group names ignore case): reload the page and pick it from the list of groups."
                     ));
                 }
             }
@@ -230,11 +257,29 @@ impl Core {
         event: NewEvent,
         request: &AccessPlan,
     ) -> Result<AccessApplied, AppError> {
-        let state = self.vault_state(caller).await?;
-        let changes = changed_since(&state, request);
+        let state = self
+            .vault_state(caller, &super::own_policies(environment))
+            .await?;
+        let mut changes = changed_since(&state, request);
+        // Keyway's policies of the environment, as the page read them.
+        for level in keyway_app::dto::Level::ALL {
+            let name = super::policy_name(environment.as_str(), level);
+            let now = state.seen(&name);
+            match request.policies_seen.iter().find(|s| s.name == name) {
+                Some(seen) if *seen == now => {}
+                Some(_) => changes.push(format!(
+                    "Someone changed the policy {name} since you opened this page."
+                )),
+                None => changes.push(format!(
+                    "The change does not say how the policy {name} read when it was made: reload the page."
+                )),
+            }
+        }
         let event = event.detail(format!("environment {environment}"));
         if !changes.is_empty() {
-            let note = changes.join(" ");
+            // The audit row says only what the server knows (the sentences above quote the
+            // page's own view of the groups, which the caller sent).
+            let note = conflict_note(&state, request);
             if let Err(e) = self
                 .audit
                 .record(event.outcome(Outcome::Conflict).detail(format!(
@@ -250,6 +295,7 @@ impl Core {
             });
         }
         let writes = plan::plan(environment, home, &state, request)?;
+        super::refuse_foreign_members(&self.menu(caller).await?, &state, &writes)?;
         if writes.is_empty() {
             return Ok(AccessApplied::Done { steps: Vec::new() });
         }
@@ -259,7 +305,17 @@ impl Core {
             .map(policy_step)
             .chain(writes.groups.iter().map(group_step))
             .collect();
-        let event = event.detail(format!("environment {environment}: {}", planned.join("; ")));
+        let detail = format!("environment {environment}: {}", planned.join("; "));
+        // Every step is on the intent row, whole: a change too large for it is refused rather
+        // than audited in part.
+        if detail.chars().count() > keyway_store::DETAIL_MAX_CHARS {
+            return Err(AppError::Invalid(format!(
+                "This change is too large to record as one action ({} characters of steps, at most {}): apply it in parts, with fewer groups or members at a time.",
+                detail.chars().count(),
+                keyway_store::DETAIL_MAX_CHARS
+            )));
+        }
+        let event = event.detail(detail);
         let result = self
             .audited(event, || self.write_all(caller, &state, &writes), |_| None)
             .await?;
@@ -309,8 +365,9 @@ impl Core {
                 step: step.clone(),
                 error,
             };
-            if w.cas == PolicyCas::None {
-                // No check-and-set on this server: compare with a fresh read instead.
+            if w.cas == PolicyCas::None || (w.cas == PolicyCas::Create && !state.policy_cas()) {
+                // No check-and-set on this server (HashiCorp Vault ignores `cas`): compare with
+                // a fresh read instead.
                 let now = self.vault.acl_policy(token, &w.name).await;
                 match now {
                     Ok(now) if now.as_ref().map(|p| &p.text) != w.before.as_ref() => {
@@ -393,6 +450,26 @@ impl Core {
                     }
                 }
                 GroupTarget::New { name, .. } => {
+                    // A write to identity/group with a name in use updates that group: make sure
+                    // none has it, just before (this replica holds the name's claim).
+                    match self.vault.group_by_name(token, name).await {
+                        Ok(None) => {}
+                        Ok(Some(g)) => {
+                            return Err(Stopped {
+                                done,
+                                why: StopReason::Changed(format!(
+                                    "A group named {} exists in Vault, so {name} is not created.",
+                                    g.name
+                                )),
+                            })
+                        }
+                        Err(e) => {
+                            return Err(Stopped {
+                                done,
+                                why: vault(e),
+                            })
+                        }
+                    }
                     let group = NewGroup {
                         name: name.clone(),
                         kind: if w.alias.is_some() {
@@ -422,7 +499,7 @@ impl Core {
                             .create_group_alias(token, &id, alias, accessor)
                             .await
                         {
-                            done.push(format!("group {name}: create"));
+                            done.push(format!("group {name}: create (not yet linked)"));
                             return Err(Stopped {
                                 done,
                                 why: StopReason::Vault {

@@ -43,6 +43,14 @@ pub(super) fn policy_name(environment: &str, level: Level) -> String {
     keyway_policy::policy_name(environment, policy_level(level))
 }
 
+/// The names of the environment's Keyway policies, one per level.
+pub(super) fn own_policies(environment: &Namespace) -> Vec<String> {
+    Level::ALL
+        .iter()
+        .map(|l| policy_name(environment.as_str(), *l))
+        .collect()
+}
+
 /// An environment's kv home as the policy generator takes it.
 pub(super) fn scope_of(environment: &Namespace, home: &KvHome) -> keyway_policy::Scope {
     keyway_policy::Scope {
@@ -91,11 +99,15 @@ impl Core {
         caller: &Caller,
         name: &str,
     ) -> Result<Namespace, AppError> {
-        let environment = self.environment(name).await?;
-        if !self.menu(caller).await?.may_manage(environment.as_str()) {
-            return Err(denied(&environment));
+        if let Some(why) = keyway_k8s::names::namespace_problem("environment", name) {
+            return Err(AppError::Invalid(why));
         }
-        Ok(environment)
+        // The menu first: an environment Keyway does not serve is refused like one the caller
+        // may not manage, so the answer does not tell which namespaces Keyway serves.
+        if !self.menu(caller).await?.may_manage(name) {
+            return Err(denied(name));
+        }
+        self.environment(name).await
     }
 
     /// Each environment (or only `only`) with its home and its apps in the cluster.
@@ -137,7 +149,9 @@ impl Core {
     ) -> Result<EnvironmentAccess, AppError> {
         let environment = self.managed_environment(&caller, name).await?;
         let home = self.home(&environment);
-        let state = self.vault_state(&caller).await?;
+        let state = self
+            .vault_state(&caller, &own_policies(&environment))
+            .await?;
         let env = environment.as_str();
         let mut groups = Vec::new();
         let mut other_groups = Vec::new();
@@ -159,6 +173,7 @@ impl Core {
                 name: policy_name(env, *l),
                 level: *l,
                 state: plan::policy_status(&state, &environment, &home, *l),
+                seen: state.seen(&policy_name(env, *l)),
             })
             .collect();
         Ok(EnvironmentAccess {
@@ -186,9 +201,14 @@ impl Core {
         let environment = self
             .managed_environment(&caller, &request.environment)
             .await?;
+        plan::check_bounds(&request)?;
         let home = self.home(&environment);
-        let state = self.vault_state(&caller).await?;
+        let state = self
+            .vault_state(&caller, &own_policies(&environment))
+            .await?;
+        let menu = self.menu(&caller).await?;
         let writes = plan::plan(&environment, &home, &state, &request)?;
+        refuse_foreign_members(&menu, &state, &writes)?;
         let mut holders: Vec<Holder> = writes
             .groups
             .iter()
@@ -233,7 +253,34 @@ impl Core {
         }) {
             warnings.push("Members of an external group get its new access at their next login or token renewal.".into());
         }
-        let places = self.places(None).await;
+        // Only the environments the caller manages: the table tells no app counts of others.
+        let places: Vec<Place> = self
+            .places(None)
+            .await
+            .into_iter()
+            .filter(|p| menu.may_manage(p.environment.as_str()))
+            .collect();
+        for w in &writes.groups {
+            if w.diff.members_added.is_empty() {
+                continue;
+            }
+            let others: Vec<&String> = w
+                .policies
+                .iter()
+                .filter(|p| !own_policies(&environment).contains(p))
+                .collect();
+            if !others.is_empty() {
+                warnings.push(format!(
+                    "New members of {} also get its other policies: {}.",
+                    w.name,
+                    others
+                        .iter()
+                        .map(|p| p.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+        }
         Ok(AccessPreview {
             policies: writes
                 .policies
@@ -377,9 +424,9 @@ impl Core {
 }
 
 /// The refusal for a caller whose policies do not open the environment's access page.
-fn denied(environment: &Namespace) -> AppError {
+fn denied(environment: &str) -> AppError {
     AppError::Denied(format!(
-        "Managing access to {environment} is for the platform team: your Vault policies do not let you write the policies keyway-{environment}-* and identity groups."
+        "Managing access to {environment} is for the platform team: your Vault policies do not let you write Keyway's policies for it (keyway-{environment}-view, -edit, -restart), identity groups and group aliases."
     ))
 }
 
@@ -410,6 +457,37 @@ fn group_access(state: &VaultState, g: &keyway_vault::Group, levels: Levels) -> 
         levels,
         seen: g.modify_index,
     }
+}
+
+/// Refuses member changes of a group that holds Keyway levels of an environment the caller
+/// does not manage: Vault's rights on groups cannot be split by environment, so this is
+/// Keyway's own narrowing (it never widens what Vault allows).
+fn refuse_foreign_members(
+    menu: &super::menu::Menu,
+    state: &VaultState,
+    writes: &plan::Writes,
+) -> Result<(), AppError> {
+    for w in writes.groups.iter().filter(|w| w.members.is_some()) {
+        let GroupTarget::Existing { id, .. } = &w.target else {
+            continue;
+        };
+        let Some(group) = state.group(id) else {
+            continue;
+        };
+        let foreign: Vec<String> = group
+            .policies
+            .iter()
+            .filter_map(|p| keyway_policy::generate::environment_of(p))
+            .filter(|env| !menu.may_manage(env))
+            .collect();
+        if let Some(env) = foreign.first() {
+            return Err(AppError::Denied(format!(
+                "{} also gives access to {env}, which you do not manage, so you cannot change its members here.",
+                group.name
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Hand-written policies that give some level in the environment, with the groups holding them.

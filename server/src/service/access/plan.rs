@@ -158,6 +158,17 @@ pub(super) fn check_bounds(request: &AccessPlan) -> Result<(), AppError> {
     if let Some(user) = &request.probe_user {
         name_problem("user name", user)?;
     }
+    if request.policies_seen.len() > Level::ALL.len() {
+        return Err(AppError::Invalid(
+            "A change names at most one policy per level as seen.".into(),
+        ));
+    }
+    for seen in &request.policies_seen {
+        name_problem("policy name", &seen.name)?;
+        if let Some(sha) = &seen.sha256 {
+            name_problem("policy fingerprint", sha)?;
+        }
+    }
     for change in &request.changes {
         let lists: [&[String]; 3] = match &change.target {
             GroupTarget::Existing {

@@ -18,6 +18,8 @@ use super::super::{vault_error, Caller, Core};
 pub const MAX_GROUPS: usize = 500;
 /// Most policies read for one page.
 pub const MAX_POLICIES: usize = 500;
+/// Most entities kept for one page (member labels, the member search, a named user).
+pub const MAX_ENTITIES: usize = 5000;
 /// Concurrent reads.
 const READS: usize = 16;
 
@@ -39,12 +41,32 @@ pub(super) struct VaultState {
 }
 
 impl VaultState {
+    /// Whether this server versions policies (OpenBao's check-and-set); HashiCorp Vault does
+    /// not. Told by any policy read (`default` always exists).
+    pub fn policy_cas(&self) -> bool {
+        self.policies.values().any(|p| p.stored.version.is_some())
+    }
+
+    /// The fingerprint of a policy as read now.
+    pub fn seen(&self, name: &str) -> keyway_app::dto::SeenPolicy {
+        keyway_app::dto::SeenPolicy {
+            name: name.to_owned(),
+            sha256: self.policies.get(name).map(|p| text_sha(&p.stored.text)),
+        }
+    }
+}
+
+impl VaultState {
     pub fn group(&self, id: &str) -> Option<&Group> {
         self.groups.iter().find(|g| g.id == id)
     }
 
+    /// The group of this name. Vault matches group names without regard to case (and a write
+    /// to `identity/group` with a taken name updates that group), so this does too.
     pub fn group_named(&self, name: &str) -> Option<&Group> {
-        self.groups.iter().find(|g| g.name == name)
+        self.groups
+            .iter()
+            .find(|g| g.name.eq_ignore_ascii_case(name))
     }
 
     /// The entity's label: its name and login names (`bob (userpass: bob)`).
@@ -63,6 +85,13 @@ impl VaultState {
             .map(|m| m.path.clone())
             .unwrap_or_else(|| accessor.to_owned())
     }
+}
+
+/// The SHA-256 of a policy's text, in hex: how a page's read of a policy is compared with a
+/// later one, and how an audit row names the text it wrote.
+pub(super) fn text_sha(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(text.as_bytes()))
 }
 
 /// `bob (userpass: bob)`.
@@ -109,8 +138,13 @@ impl Core {
             .collect()
     }
 
-    /// Reads every group, policy, entity and auth mount the page needs.
-    pub(super) async fn vault_state(&self, caller: &Caller) -> Result<VaultState, AppError> {
+    /// Reads every group, policy, entity and auth mount the page needs; the policies named in
+    /// `always` (the environment's own) are read even past [`MAX_POLICIES`].
+    pub(super) async fn vault_state(
+        &self,
+        caller: &Caller,
+        always: &[String],
+    ) -> Result<VaultState, AppError> {
         let doing = "manage access";
         let token = &caller.token;
         let (ids, names, entities, auth) = tokio::join!(
@@ -119,11 +153,18 @@ impl Core {
             self.vault.entities(token),
             self.vault.auth_methods(token),
         );
+        let mut cut = Vec::new();
         let ids = ids.map_err(|e| vault_error(e, doing))?;
         let names = names.map_err(|e| vault_error(e, doing))?;
-        let entities = entities.map_err(|e| vault_error(e, doing))?;
+        let mut entities = entities.map_err(|e| vault_error(e, doing))?;
+        if entities.len() > MAX_ENTITIES {
+            cut.push(format!(
+                "the first {MAX_ENTITIES} of {} people",
+                entities.len()
+            ));
+            entities.truncate(MAX_ENTITIES);
+        }
         let auth = auth.map_err(|e| vault_error(e, doing))?;
-        let mut cut = Vec::new();
         if ids.len() > MAX_GROUPS {
             cut.push(format!("the first {MAX_GROUPS} of {} groups", ids.len()));
         }
@@ -142,7 +183,13 @@ impl Core {
             )
             .await
             .map_err(|e| vault_error(e, doing))?;
-        let names = names.into_iter().take(MAX_POLICIES);
+        let mut names: Vec<String> = names.into_iter().take(MAX_POLICIES).collect();
+        for name in always {
+            if !names.contains(name) {
+                names.push(name.clone());
+            }
+        }
+        let names = names.into_iter();
         let read: Vec<Option<AclPolicy>> = self
             .read_each(caller, names, |v, t, name| async move {
                 v.acl_policy(&t, &name).await

@@ -38,7 +38,7 @@ pub struct NewEvent {
 }
 
 /// Longest `detail` kept, in characters; the rest is cut so a stray error body cannot bloat a row.
-pub(crate) const DETAIL_MAX_CHARS: usize = 500;
+pub const DETAIL_MAX_CHARS: usize = 500;
 
 impl NewEvent {
     pub fn new(actor_name: impl Into<String>, action: Action) -> Self {

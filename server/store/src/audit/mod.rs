@@ -31,7 +31,7 @@ use std::collections::BTreeMap;
 
 pub use action::Action;
 pub use append::AUDIT_LOCK_KEY;
-pub use event::{Intent, NewEvent, Recorded};
+pub use event::{Intent, NewEvent, Recorded, DETAIL_MAX_CHARS};
 pub use hash::GENESIS_PREV_HASH;
 pub use outcome::Outcome;
 pub use query::{Filter, DEFAULT_LIMIT, MAX_LIMIT};

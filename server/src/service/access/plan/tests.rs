@@ -92,6 +92,7 @@ fn request(changes: Vec<GroupChange>) -> AccessPlan {
     AccessPlan {
         environment: "staging".into(),
         changes,
+        policies_seen: Vec::new(),
         probe_user: None,
     }
 }
