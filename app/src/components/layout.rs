@@ -10,21 +10,19 @@ use crate::api::auth::whoami;
 #[component]
 pub fn Header() -> impl IntoView {
     let location = use_location();
-    // Re-asked on every navigation, so the header follows logins and logouts.
-    let user = Resource::new(move || location.pathname.get(), |_| whoami());
-    // Asked again only when the user changes (one Vault capabilities call), not per navigation.
-    let who = Memo::new(move |_| {
-        user.get()
-            .and_then(|r| r.ok().flatten())
-            .map(|u| u.display_name)
-    });
-    let menu = Resource::new(
-        move || who.get(),
-        |who| async move {
-            match who {
+    // Who is logged in and the platform pages their policies open, asked together on every
+    // navigation (so the header follows logins, logouts and policy changes). One resource, not
+    // a menu resource keyed on the user's: a resource fed by another one can resolve after the
+    // server has rendered the header, and the hydrated page then differs from the server's.
+    let header = Resource::new(
+        move || location.pathname.get(),
+        |_| async move {
+            let user = whoami().await.ok().flatten();
+            let menu = match user {
                 Some(_) => platform_pages().await.unwrap_or_default(),
                 None => Default::default(),
-            }
+            };
+            (user, menu)
         },
     );
     view! {
@@ -36,7 +34,7 @@ pub fn Header() -> impl IntoView {
                 </A>
                 <Transition fallback=|| ()>
                     {move || {
-                        menu.get().filter(|m| !m.is_empty()).map(|m| {
+                        header.get().map(|(_, m)| m).filter(|m| !m.is_empty()).map(|m| {
                             view! {
                                 <nav aria-label="Platform" class="flex grow gap-4 pl-6 text-sm font-medium">
                                     {(!m.access.is_empty()).then(|| view! {
@@ -52,8 +50,8 @@ pub fn Header() -> impl IntoView {
                 </Transition>
                 <Transition fallback=|| ()>
                     {move || {
-                        user.get()
-                            .and_then(|r| r.ok().flatten())
+                        header.get()
+                            .and_then(|(u, _)| u)
                             .map(|u| {
                                 view! {
                                     <div class="flex items-center gap-3 text-sm">
