@@ -17,6 +17,7 @@ pub mod actions;
 pub mod apps;
 pub mod cache;
 pub mod names;
+pub mod onboard;
 pub mod reduced;
 pub mod refs;
 pub mod reloader;
