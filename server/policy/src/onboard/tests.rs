@@ -23,7 +23,9 @@ fn the_app_policy_is_pinned_and_grants_read_on_its_one_data_path() {
     );
     assert!(crate::is_managed(&hcl));
     let acl = Acl::new([&parse(&hcl).unwrap()]);
-    assert!(acl.capabilities("dev/data/billing/config").contains(Capability::Read));
+    assert!(acl
+        .capabilities("dev/data/billing/config")
+        .contains(Capability::Read));
     for other in [
         "dev/data/billing/config/more",
         "dev/data/billing",
@@ -32,7 +34,9 @@ fn the_app_policy_is_pinned_and_grants_read_on_its_one_data_path() {
     ] {
         assert!(acl.capabilities(other).is_empty(), "{other}");
     }
-    assert!(!acl.capabilities("dev/data/billing/config").contains(Capability::Update));
+    assert!(!acl
+        .capabilities("dev/data/billing/config")
+        .contains(Capability::Update));
 }
 
 #[test]
