@@ -16,10 +16,19 @@
 //! this folder (a Kustomize patch on an object outside the folder fails); [`Rendered::notes`]
 //! says which line to add where.
 
+use crate::status::pods::WorkloadKind;
+
 /// The label every onboarded object carries.
 pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "keyway");
 /// VSO's API version.
 const VSO_API: &str = "secrets.hashicorp.com/v1beta1";
+
+/// A workload of the app's namespace, as a restart names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workload {
+    pub kind: WorkloadKind,
+    pub name: String,
+}
 
 /// How the app's pods pick up a change of the Secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,9 +36,9 @@ pub enum Restart {
     /// Nobody restarts them; someone restarts by hand (or the app reads a mounted file live).
     None,
     /// Reloader's `reloader.stakater.com/auto: "true"` on this workload.
-    Reloader { kind: String, name: String },
+    Reloader(Workload),
     /// VSO restarts these workloads itself.
-    RolloutTargets(Vec<(String, String)>),
+    RolloutTargets(Vec<Workload>),
 }
 
 /// Which VaultAuth the VaultStaticSecret uses.
@@ -64,11 +73,19 @@ pub struct AppCluster {
     pub restart: Restart,
 }
 
+/// One file of a rendered folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedFile {
+    /// The file's name in the folder, e.g. `vaultauth.yaml`.
+    pub name: String,
+    pub text: String,
+}
+
 /// A rendered Kustomize folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
-    /// `(file name, text)`, `kustomization.yaml` last.
-    pub files: Vec<(String, String)>,
+    /// `kustomization.yaml` last.
+    pub files: Vec<RenderedFile>,
     /// What the team must do by hand besides committing the folder.
     pub notes: Vec<String>,
 }
@@ -129,11 +146,11 @@ impl AppCluster {
         );
         if let Restart::RolloutTargets(targets) = &self.restart {
             out.push_str("  rolloutRestartTargets:\n");
-            for (kind, name) in targets {
+            for target in targets {
                 out.push_str(&format!(
                     "    - kind: {}\n      name: {}\n",
-                    s(kind),
-                    s(name)
+                    s(target.kind.as_str()),
+                    s(&target.name)
                 ));
             }
         }
@@ -142,28 +159,31 @@ impl AppCluster {
 
     /// The Kustomize folder: one file per object, then `kustomization.yaml`.
     pub fn render(&self) -> Rendered {
+        let file = |name: &str, text: String| RenderedFile {
+            name: name.to_string(),
+            text,
+        };
         let mut files = Vec::new();
         if let Some(sa) = self.service_account_yaml() {
-            files.push(("serviceaccount.yaml".to_string(), sa));
+            files.push(file("serviceaccount.yaml", sa));
         }
         if let Some(auth) = self.vault_auth_yaml() {
-            files.push(("vaultauth.yaml".to_string(), auth));
+            files.push(file("vaultauth.yaml", auth));
         }
-        files.push((
-            "vaultstaticsecret.yaml".to_string(),
-            self.static_secret_yaml(),
-        ));
+        files.push(file("vaultstaticsecret.yaml", self.static_secret_yaml()));
         let mut kustomization = String::from(
             "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n",
         );
-        for (name, _) in &files {
-            kustomization.push_str(&format!("  - {name}\n"));
+        for f in &files {
+            kustomization.push_str(&format!("  - {}\n", f.name));
         }
-        files.push(("kustomization.yaml".to_string(), kustomization));
+        files.push(file("kustomization.yaml", kustomization));
         let mut notes = Vec::new();
-        if let Restart::Reloader { kind, name } = &self.restart {
+        if let Restart::Reloader(w) = &self.restart {
             notes.push(format!(
-                "Add the annotation reloader.stakater.com/auto: \"true\" to the metadata of {kind} {name} in namespace {}, in the files that deploy it.",
+                "Add the annotation reloader.stakater.com/auto: \"true\" to the metadata of {} {} in namespace {}, in the files that deploy it.",
+                w.kind.as_str(),
+                w.name,
                 self.namespace
             ));
         }

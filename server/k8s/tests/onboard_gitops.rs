@@ -77,8 +77,8 @@ async fn the_rendered_folder_applied_with_kubectl_gives_a_synced_app() {
         restart: Restart::None,
     };
     let dir = tempfile::tempdir().unwrap();
-    for (name, text) in cluster.render().files {
-        std::fs::write(dir.path().join(name), text).unwrap();
+    for f in cluster.render().files {
+        std::fs::write(dir.path().join(f.name), f.text).unwrap();
     }
     let out = Command::new(kubectl())
         .arg("apply")

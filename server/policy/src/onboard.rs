@@ -2,9 +2,10 @@
 //! kubernetes auth role that hands it out, rendered exactly as they will be written so the
 //! onboarding page can show them in full before apply and tests can pin them.
 //!
-//! Names: the policy is `keyway-app-<namespace>-<app>` and the role `keyway-<namespace>-<app>`,
-//! so neither can collide with the per-environment policies (`keyway-<namespace>-<level>`, whose
-//! level is one word) nor with roles a platform wrote by hand. The policy grants `read` on the one
+//! Names: the policy and the role are both `keyway-app.<namespace>.<app>`. A namespace has no
+//! dot (a DNS label), so the first dot after `keyway-app.` ends it and no two apps share a name,
+//! and no per-environment policy (`keyway-<namespace>-<level>`, no dot) is ever one of these; a
+//! dash would not do (`keyway-app-dev-view` is also the view policy of a namespace `app-dev`). The policy grants `read` on the one
 //! kv-v2 data path the VaultStaticSecret names and nothing else: VSO reads `<mount>/data/<path>`
 //! and never lists, writes or reads metadata (reference `platform-audit-deploy.md` §2.1).
 
@@ -34,14 +35,14 @@ pub struct AppVault {
     pub service_account: String,
 }
 
-/// `keyway-app-<namespace>-<app>`.
+/// `keyway-app.<namespace>.<app>`.
 pub fn app_policy_name(namespace: &str, app: &str) -> String {
-    format!("keyway-app-{namespace}-{app}")
+    format!("keyway-app.{namespace}.{app}")
 }
 
-/// `keyway-<namespace>-<app>`, the kubernetes auth role's name.
+/// The kubernetes auth role's name: the policy's, so one name finds both.
 pub fn app_role_name(namespace: &str, app: &str) -> String {
-    format!("keyway-{namespace}-{app}")
+    app_policy_name(namespace, app)
 }
 
 impl AppVault {

@@ -1,4 +1,5 @@
 use super::*;
+use crate::status::pods::WorkloadKind;
 use crate::vso::{VaultAuth, VaultStaticSecret};
 use k8s_openapi::api::core::v1::ServiceAccount;
 
@@ -11,24 +12,27 @@ fn billing() -> AppCluster {
         auth: AuthChoice::New {
             name: "billing-auth".into(),
             mount: "dev-auth-mount".into(),
-            role: "keyway-dev-billing".into(),
+            role: "keyway-app.dev.billing".into(),
         },
         mount: "dev".into(),
         path: "billing/config".into(),
         destination: "billing".into(),
         refresh_after: "30s".into(),
-        restart: Restart::RolloutTargets(vec![("Deployment".into(), "billing".into())]),
+        restart: Restart::RolloutTargets(vec![Workload {
+            kind: WorkloadKind::Deployment,
+            name: "billing".into(),
+        }]),
     }
 }
 
 fn file<'a>(r: &'a Rendered, name: &str) -> &'a str {
-    &r.files.iter().find(|(n, _)| n == name).unwrap().1
+    &r.files.iter().find(|f| f.name == name).unwrap().text
 }
 
 #[test]
 fn the_folder_is_pinned() {
     let r = billing().render();
-    let names: Vec<&str> = r.files.iter().map(|(n, _)| n.as_str()).collect();
+    let names: Vec<&str> = r.files.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(
         names,
         [
@@ -50,7 +54,7 @@ fn the_folder_is_pinned() {
     assert_eq!(
         file(&r, "vaultauth.yaml"),
         format!(
-            "apiVersion: secrets.hashicorp.com/v1beta1\nkind: VaultAuth\n{}spec:\n  method: kubernetes\n  mount: \"dev-auth-mount\"\n  kubernetes:\n    role: \"keyway-dev-billing\"\n    serviceAccount: \"billing\"\n    audiences:\n      - \"vault\"\n",
+            "apiVersion: secrets.hashicorp.com/v1beta1\nkind: VaultAuth\n{}spec:\n  method: kubernetes\n  mount: \"dev-auth-mount\"\n  kubernetes:\n    role: \"keyway-app.dev.billing\"\n    serviceAccount: \"billing\"\n    audiences:\n      - \"vault\"\n",
             meta("billing-auth")
         )
     );
@@ -77,7 +81,7 @@ fn every_file_reads_back_as_the_typed_object_it_means() {
     let k = auth.spec.kubernetes.unwrap();
     assert_eq!(
         (k.role.as_str(), k.service_account.as_str()),
-        ("keyway-dev-billing", "billing")
+        ("keyway-app.dev.billing", "billing")
     );
     assert_eq!(k.audiences, Some(vec!["vault".to_string()]));
     let vss: VaultStaticSecret = serde_yaml::from_str(file(&r, "vaultstaticsecret.yaml")).unwrap();
@@ -104,12 +108,12 @@ fn reusing_a_service_account_and_a_vault_auth_renders_only_the_static_secret() {
     let mut app = billing();
     app.new_service_account = false;
     app.auth = AuthChoice::Existing("static-auth".into());
-    app.restart = Restart::Reloader {
-        kind: "Deployment".into(),
+    app.restart = Restart::Reloader(Workload {
+        kind: WorkloadKind::Deployment,
         name: "billing".into(),
-    };
+    });
     let r = app.render();
-    let names: Vec<&str> = r.files.iter().map(|(n, _)| n.as_str()).collect();
+    let names: Vec<&str> = r.files.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(names, ["vaultstaticsecret.yaml", "kustomization.yaml"]);
     assert!(file(&r, "vaultstaticsecret.yaml").contains("vaultAuthRef: \"static-auth\"\n"));
     assert!(!file(&r, "vaultstaticsecret.yaml").contains("rolloutRestartTargets"));
