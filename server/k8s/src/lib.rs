@@ -18,6 +18,7 @@ pub mod apps;
 pub mod cache;
 pub mod fleet;
 pub mod names;
+pub mod onboard;
 pub mod reduced;
 pub mod refs;
 pub mod reloader;

@@ -176,12 +176,12 @@ pub fn levels_at(acl: &Acl, scope: &Scope, app_name: &str, secret_path: &str) ->
 }
 
 /// Text for inside an HCL string: quotes and backslashes escaped.
-fn quoted(s: &str) -> String {
+pub(crate) fn quoted(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
 /// Text for a comment: no line breaks.
-fn one_line(s: &str) -> String {
+pub(crate) fn one_line(s: &str) -> String {
     s.replace(['\n', '\r'], " ")
 }
 

@@ -8,6 +8,7 @@
 pub mod capability;
 pub mod evaluate;
 pub mod generate;
+pub mod onboard;
 pub mod parse;
 pub mod paths;
 pub mod rights;
@@ -17,4 +18,5 @@ pub use evaluate::Acl;
 pub use generate::{
     generate, is_managed, levels_at, policy_name, Level, LevelSet, Scope, MANAGED_MARKER,
 };
+pub use onboard::{app_policy_name, app_role_name, AppVault, KubeRole};
 pub use parse::{parse, ParseError, Policy, Rule};

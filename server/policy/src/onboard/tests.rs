@@ -1,0 +1,75 @@
+use super::*;
+use crate::{parse, Acl, Capability};
+
+fn billing() -> AppVault {
+    AppVault {
+        namespace: "dev".into(),
+        app: "billing".into(),
+        mount: "dev".into(),
+        path: "billing/config".into(),
+        service_account: "billing".into(),
+    }
+}
+
+#[test]
+fn the_app_policy_is_pinned_and_grants_read_on_its_one_data_path() {
+    let hcl = billing().policy_hcl();
+    assert_eq!(
+        hcl,
+        "# Managed by Keyway\n\
+         # keyway-app.dev.billing: lets the Vault Secrets Operator read the secret of app billing in environment dev.\n\
+         \n\
+         path \"dev/data/billing/config\" {\n  capabilities = [\"read\"]\n}\n"
+    );
+    assert!(crate::is_managed(&hcl));
+    let acl = Acl::new([&parse(&hcl).unwrap()]);
+    assert!(acl
+        .capabilities("dev/data/billing/config")
+        .contains(Capability::Read));
+    for other in [
+        "dev/data/billing/config/more",
+        "dev/data/billing",
+        "dev/metadata/billing/config",
+        "dev/data/other/config",
+    ] {
+        assert!(acl.capabilities(other).is_empty(), "{other}");
+    }
+    assert!(!acl
+        .capabilities("dev/data/billing/config")
+        .contains(Capability::Update));
+}
+
+#[test]
+fn the_role_binds_one_service_account_in_one_namespace_to_that_policy() {
+    let role = serde_json::to_value(billing().role()).unwrap();
+    assert_eq!(
+        role,
+        serde_json::json!({
+            "bound_service_account_names": ["billing"],
+            "bound_service_account_namespaces": ["dev"],
+            "audience": "vault",
+            "token_policies": ["keyway-app.dev.billing"],
+            "token_ttl": "1h",
+            "token_max_ttl": "24h",
+        })
+    );
+    assert_eq!(billing().role_name(), "keyway-app.dev.billing");
+}
+
+#[test]
+fn a_line_break_in_a_name_cannot_add_a_rule_through_the_comment() {
+    let mut odd = billing();
+    odd.app = "a\npath \"*\" { capabilities = [\"sudo\"] }".into();
+    let hcl = odd.policy_hcl();
+    let policy = parse(&hcl).unwrap();
+    assert_eq!(policy.rules.len(), 1);
+    assert_eq!(hcl.lines().filter(|l| l.starts_with("path")).count(), 1);
+}
+
+#[test]
+fn an_app_policy_name_is_never_an_environment_policy_name() {
+    // A dash would make the app `view` of `dev` the view policy of a namespace `app-dev`.
+    let name = app_policy_name("dev", "view");
+    assert_eq!(crate::generate::environment_of(&name), None);
+    assert_ne!(app_policy_name("a-b", "c"), app_policy_name("a", "b-c"));
+}
