@@ -60,7 +60,12 @@ test("a platform engineer grants a new group edit on staging after reviewing it,
   const preview = page.getByTestId("access-preview");
   await preview.waitFor();
   // The group change, and (on a fresh OpenBao) the new policy's text as added lines.
-  await preview.getByTestId("group-diffs").getByText(`gets keyway-staging-edit`).waitFor();
+  // Edit brings view (editing reads the secret), so the group gets both policies.
+  const groupLine = preview.getByTestId("group-diffs").getByText(`${groupName}:`);
+  await groupLine.waitFor();
+  const said = await preview.getByTestId("group-diffs").textContent();
+  assert.match(said, /gets [^;]*keyway-staging-edit/, said);
+  assert.match(said, /gets [^;]*keyway-staging-view/, said);
   const diffs = await preview.locator("[data-testid^=policy-diff-]").count();
   const stateOfEdit = await page.getByTestId("policy-keyway-staging-edit").textContent();
   assert.ok(diffs > 0 || stateOfEdit.includes("up to date"), `the edit policy is new (diff shown) or already Keyway's: ${stateOfEdit}`);

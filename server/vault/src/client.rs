@@ -301,6 +301,20 @@ impl Vault {
             .await?;
         Ok((answer.status != StatusCode::NOT_FOUND).then_some(answer))
     }
+
+    /// A `GET` for a user of one object: the answer, or `None` when there is no such object
+    /// (404, or an answer without `data`, as identity reads give for an unknown name).
+    pub(crate) async fn read_one(
+        &self,
+        token: &SecretString,
+        parts: &[&str],
+    ) -> Result<Option<Answer>, VaultError> {
+        let url = self.url(parts, false)?;
+        let answer = self
+            .for_user(Method::GET, url, token, None, NotFound::IsAnswer)
+            .await?;
+        Ok((answer.status != StatusCode::NOT_FOUND && !answer.data().is_null()).then_some(answer))
+    }
 }
 
 /// Decodes `value` into `T`. On failure reports only `what` was being read: serde's message

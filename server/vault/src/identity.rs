@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -180,13 +180,9 @@ impl Vault {
         token: &SecretString,
         parts: &[&str],
     ) -> Result<Option<Group>, VaultError> {
-        let url = self.url(parts, false)?;
-        let answer = self
-            .for_user(Method::GET, url, token, None, NotFound::IsAnswer)
-            .await?;
-        if answer.status == StatusCode::NOT_FOUND || answer.data().is_null() {
+        let Some(answer) = self.read_one(token, parts).await? else {
             return Ok(None);
-        }
+        };
         #[derive(Deserialize)]
         struct Raw {
             id: String,
@@ -348,13 +344,9 @@ impl Vault {
         token: &SecretString,
         id: &str,
     ) -> Result<Option<Entity>, VaultError> {
-        let url = self.url(&["identity/entity/id", id], false)?;
-        let answer = self
-            .for_user(Method::GET, url, token, None, NotFound::IsAnswer)
-            .await?;
-        if answer.status == StatusCode::NOT_FOUND || answer.data().is_null() {
+        let Some(answer) = self.read_one(token, &["identity/entity/id", id]).await? else {
             return Ok(None);
-        }
+        };
         #[derive(Deserialize)]
         struct Raw {
             id: String,
@@ -423,13 +415,12 @@ impl Vault {
         mount: &str,
         user: &str,
     ) -> Result<Option<Vec<String>>, VaultError> {
-        let url = self.url(&["auth", mount, "users", user], false)?;
-        let answer = self
-            .for_user(Method::GET, url, token, None, NotFound::IsAnswer)
-            .await?;
-        if answer.status == StatusCode::NOT_FOUND {
+        let Some(answer) = self
+            .read_one(token, &["auth", mount, "users", user])
+            .await?
+        else {
             return Ok(None);
-        }
+        };
         #[derive(Deserialize)]
         struct Raw {
             #[serde(default)]

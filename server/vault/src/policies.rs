@@ -10,7 +10,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::client::{decode, NotFound};
+use crate::client::decode;
 use crate::error::errors_of;
 use crate::{Vault, VaultError};
 
@@ -74,13 +74,9 @@ impl Vault {
         token: &SecretString,
         name: &str,
     ) -> Result<Option<AclPolicy>, VaultError> {
-        let url = self.url(&["sys/policies/acl", name], false)?;
-        let answer = self
-            .for_user(Method::GET, url, token, None, NotFound::IsAnswer)
-            .await?;
-        if answer.status == StatusCode::NOT_FOUND {
+        let Some(answer) = self.read_one(token, &["sys/policies/acl", name]).await? else {
             return Ok(None);
-        }
+        };
         #[derive(Deserialize)]
         struct Read {
             name: String,
