@@ -148,7 +148,8 @@ mod tests {
                 "secret.delete",
                 "secret.undelete",
                 "sync_now",
-                "restart"
+                "restart",
+                "access.change"
             ]
         );
     }
