@@ -682,3 +682,68 @@ async fn an_engineer_of_one_environment_cannot_change_members_of_a_group_of_anot
         .await;
     assert_eq!(qa["data"]["member_entity_ids"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn members_of_a_group_holding_a_hand_written_policy_are_not_changed_here() {
+    let app = TestApp::demo(&[]).await;
+    // A group someone made in Vault, holding a hand-written policy Keyway cannot bound.
+    app.bao
+        .root_request(
+            "POST",
+            "identity/group",
+            Some(json!({"name": "ops", "type": "internal", "policies": ["dev-editor"]})),
+        )
+        .await;
+    let mut platform = app.login("platform", "platform-pass").await;
+    let page = access(&mut platform, "dev").await;
+    let found = platform.ok("find_entities", json!({"query": "bob"})).await;
+    let bob = found[0]["id"].as_str().unwrap().to_string();
+    let change = existing(&page, "ops", edit(), Some(vec![bob]));
+    for endpoint in ["preview_access", "apply_access"] {
+        let (code, body) = platform
+            .call(endpoint, plan_on(&page, vec![change.clone()], None))
+            .await;
+        assert_eq!(code, 403, "{endpoint}: {body}");
+        assert!(
+            body["Denied"].as_str().unwrap().contains("dev-editor"),
+            "{body}"
+        );
+    }
+    let ops = app
+        .bao
+        .root_request("GET", "identity/group/name/ops", None)
+        .await;
+    assert!(
+        ops["data"]["member_entity_ids"].is_null() || ops["data"]["member_entity_ids"] == json!([]),
+        "{ops}"
+    );
+    assert_eq!(
+        ops["data"]["policies"],
+        json!(["dev-editor"]),
+        "nothing written"
+    );
+    let refused = app
+        .audit_rows()
+        .await
+        .iter()
+        .filter(|r| r.action == "access.change" && r.outcome == Outcome::Denied)
+        .count();
+    assert_eq!(refused, 1, "the refused apply is audited");
+}
+
+#[tokio::test]
+async fn the_same_change_sent_again_after_it_was_applied_finishes_without_a_conflict() {
+    let app = TestApp::demo(&[]).await;
+    let mut platform = app.login("platform", "platform-pass").await;
+    let page = access(&mut platform, "staging").await;
+    let grant = plan_on(&page, vec![existing(&page, "qa", edit(), None)], None);
+    let first = platform.ok("apply_access", grant.clone()).await;
+    assert!(
+        first["Done"]["steps"].as_array().unwrap().len() >= 3,
+        "{first}"
+    );
+    // As after a failure midway: the page was not read again, and the same change goes again.
+    // What it wants is in Vault already, so nothing is written and nobody's change is lost.
+    let again = platform.ok("apply_access", grant).await;
+    assert_eq!(again, json!({"Done": {"steps": []}}), "{again}");
+}

@@ -404,6 +404,7 @@ async fn sync_now_then_restart_does_both_in_that_order() {
 #[tokio::test]
 async fn the_failing_app_reads_as_a_plain_sentence() {
     let app = TestApp::on_cluster().await;
+    app.cluster_loaded().await;
     let mut bob = app.login("bob", "bob-pass").await;
     let v = bob
         .ok(
@@ -659,6 +660,7 @@ async fn reloader_search_and_match_restarts_automatically_and_an_ignored_secret_
 #[tokio::test]
 async fn no_restart_or_sync_without_the_vault_grant_even_called_directly() {
     let app = TestApp::on_cluster().await;
+    app.cluster_loaded().await;
     // carol may read dev but has no keyway/restart grant.
     let mut carol = app.login("carol", "carol-pass").await;
     let v = carol

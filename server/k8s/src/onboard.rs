@@ -1,7 +1,8 @@
 //! The cluster side of onboarding one app, pure: the ServiceAccount VSO logs in as (when new), the
 //! VaultAuth (when not reusing one), the VaultStaticSecret, and a `kustomization.yaml` listing
-//! them, as the files of a Kustomize folder for the team's GitOps repository. The same objects are
-//! what Keyway's own account creates in the direct path, so "render" and "apply" cannot differ.
+//! them, as the files of a Kustomize folder for the team's GitOps repository. The direct path
+//! (Keyway's own account creating them; not built yet) is to create these same objects, so the
+//! two paths cannot differ. Every name is checked first ([`AppCluster::problem`]).
 //!
 //! The YAML is written by hand, not by serde_yaml, so that the text is stable (field order as VSO's
 //! documentation shows it) and reads like a manifest a person wrote; every string is a JSON
@@ -110,7 +111,7 @@ impl AppCluster {
     }
 
     /// The ServiceAccount, when it is new.
-    pub fn service_account_yaml(&self) -> Option<String> {
+    fn service_account_yaml(&self) -> Option<String> {
         self.new_service_account.then(|| {
             format!(
                 "apiVersion: v1\nkind: ServiceAccount\n{}",
@@ -120,12 +121,12 @@ impl AppCluster {
     }
 
     /// The VaultAuth, when it is new.
-    pub fn vault_auth_yaml(&self) -> Option<String> {
+    fn vault_auth_yaml(&self) -> Option<String> {
         let AuthChoice::New { name, mount, role } = &self.auth else {
             return None;
         };
         Some(format!(
-            "apiVersion: {VSO_API}\nkind: VaultAuth\n{}spec:\n  method: kubernetes\n  mount: {}\n  kubernetes:\n    role: {}\n    serviceAccount: {}\n    audiences:\n      - \"vault\"\n",
+            "apiVersion: {VSO_API}\nkind: VaultAuth\n{}spec:\n  method: kubernetes\n  mount: {}\n  kubernetes:\n    role: {}\n    serviceAccount: {}\n    audiences:\n      - \"vault\"\n", // keyway_policy::onboard::AUDIENCE (tested)
             self.metadata(name),
             s(mount),
             s(role),
@@ -134,7 +135,7 @@ impl AppCluster {
     }
 
     /// The VaultStaticSecret, named like the app.
-    pub fn static_secret_yaml(&self) -> String {
+    fn static_secret_yaml(&self) -> String {
         let mut out = format!(
             "apiVersion: {VSO_API}\nkind: VaultStaticSecret\n{}spec:\n  vaultAuthRef: {}\n  type: kv-v2\n  mount: {}\n  path: {}\n  refreshAfter: {}\n  destination:\n    name: {}\n    create: true\n",
             self.metadata(&self.app),
@@ -157,8 +158,49 @@ impl AppCluster {
         out
     }
 
-    /// The Kustomize folder: one file per object, then `kustomization.yaml`.
-    pub fn render(&self) -> Rendered {
+    /// Why these objects could not be created, if they could not: every name by Kubernetes'
+    /// rules ([`crate::names`]), `refreshAfter` a Go duration of whole seconds, minutes or hours.
+    pub fn problem(&self) -> Option<String> {
+        let mut names = vec![
+            ("app", self.app.as_str()),
+            ("service account", self.service_account.as_str()),
+            ("VaultAuth", self.auth_name()),
+            ("Secret", self.destination.as_str()),
+        ];
+        let workloads = match &self.restart {
+            Restart::None => Vec::new(),
+            Restart::Reloader(w) => vec![w],
+            Restart::RolloutTargets(ws) => ws.iter().collect(),
+        };
+        names.extend(workloads.iter().map(|w| ("workload", w.name.as_str())));
+        let duration_ok = |d: &str| {
+            d.len() <= 8
+                && d.strip_suffix(['s', 'm', 'h']).is_some_and(|n| {
+                    !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && n != "0"
+                })
+        };
+        crate::names::namespace_problem("environment", &self.namespace)
+            .or_else(|| {
+                names
+                    .into_iter()
+                    .find_map(|(what, name)| crate::names::object_name_problem(what, name))
+            })
+            .or_else(|| {
+                (!duration_ok(&self.refresh_after)).then(|| {
+                    format!(
+                        "The refresh interval \"{}\" is not a duration such as 30s, 5m or 1h.",
+                        self.refresh_after.chars().take(16).collect::<String>()
+                    )
+                })
+            })
+    }
+
+    /// The Kustomize folder: one file per object, then `kustomization.yaml`; or why not
+    /// ([`AppCluster::problem`]).
+    pub fn render(&self) -> Result<Rendered, String> {
+        if let Some(why) = self.problem() {
+            return Err(why);
+        }
         let file = |name: &str, text: String| RenderedFile {
             name: name.to_string(),
             text,
@@ -187,7 +229,7 @@ impl AppCluster {
                 self.namespace
             ));
         }
-        Rendered { files, notes }
+        Ok(Rendered { files, notes })
     }
 }
 

@@ -35,13 +35,8 @@ async fn the_rendered_folder_applied_with_kubectl_gives_a_synced_app() {
         .unwrap()
         .subsec_nanos();
     let app = format!("ob-gitops-{nanos}");
-    let vault = AppVault {
-        namespace: "dev".into(),
-        app: app.clone(),
-        mount: "dev".into(),
-        path: format!("kwtest/{app}"),
-        service_account: app.clone(),
-    };
+    let path = format!("kwtest/{app}");
+    let vault = AppVault::new("dev", &app, "dev", &path, &app).expect("valid names");
 
     // Vault, in the order onboarding writes it.
     bao.put_policy(&vault.policy_name(), &vault.policy_hcl())
@@ -54,7 +49,7 @@ async fn the_rendered_folder_applied_with_kubectl_gives_a_synced_app() {
     .await;
     bao.root_request(
         "POST",
-        &format!("dev/data/{}", vault.path),
+        &format!("dev/data/{}", vault.path()),
         Some(json!({"options": {"cas": 0}, "data": {"GREETING": "hello"}})),
     )
     .await;
@@ -70,14 +65,14 @@ async fn the_rendered_folder_applied_with_kubectl_gives_a_synced_app() {
             mount: "dev-auth-mount".into(),
             role: vault.role_name(),
         },
-        mount: vault.mount.clone(),
-        path: vault.path.clone(),
+        mount: vault.mount().to_owned(),
+        path: vault.path().to_owned(),
         destination: app.clone(),
         refresh_after: "30s".into(),
         restart: Restart::None,
     };
     let dir = tempfile::tempdir().unwrap();
-    for f in cluster.render().files {
+    for f in cluster.render().expect("valid names").files {
         std::fs::write(dir.path().join(f.name), f.text).unwrap();
     }
     let out = Command::new(kubectl())
@@ -120,7 +115,7 @@ async fn the_rendered_folder_applied_with_kubectl_gives_a_synced_app() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    bao.root_request("DELETE", &format!("dev/metadata/{}", vault.path), None)
+    bao.root_request("DELETE", &format!("dev/metadata/{}", vault.path()), None)
         .await;
     bao.root_request(
         "DELETE",

@@ -100,7 +100,8 @@ pub fn environment_of(policy: &str) -> Option<String> {
     Level::ALL.iter().find_map(|l| {
         rest.strip_suffix(l.as_str())?
             .strip_suffix('-')
-            .filter(|env| !env.is_empty())
+            // A namespace is a DNS label: no dot (an app's policy, `keyway-app.<ns>.<app>`, has).
+            .filter(|env| !env.is_empty() && !env.contains('.'))
             .map(str::to_owned)
     })
 }

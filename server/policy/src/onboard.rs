@@ -22,17 +22,98 @@ pub const TOKEN_TTL: &str = "1h";
 /// Longest lifetime VSO may renew that token to.
 pub const TOKEN_MAX_TTL: &str = "24h";
 
-/// One app's Vault objects: where its secret lives and who logs in for it.
+/// One app's Vault objects: where its secret lives and who logs in for it. Built only by
+/// [`AppVault::new`], which refuses any name Vault would read as more than itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppVault {
-    pub namespace: String,
-    pub app: String,
+    namespace: String,
+    app: String,
     /// kv-v2 mount, without slashes at either end.
-    pub mount: String,
+    mount: String,
     /// The secret's path inside the mount, e.g. `billing/config`.
-    pub path: String,
+    path: String,
     /// The ServiceAccount VSO logs in as.
-    pub service_account: String,
+    service_account: String,
+}
+
+/// Why `value` cannot be the `what` of an app's Vault objects, if it cannot: Vault reads `*`
+/// and `+` in a policy path, and a glob in a role's bound names, as patterns, so a path of
+/// `billing/*` would grant other apps' secrets and a service account of `*` any pod's login.
+/// Names (`slashes` false) are plain lowercase words of letters, digits, `-` and `.`; a mount
+/// or path is such segments (any case, also `_`) between single slashes, none of them `.` or `..`.
+fn problem(what: &str, value: &str, slashes: bool) -> Option<String> {
+    const MAX: usize = 253;
+    if value.is_empty() || value.len() > MAX {
+        return Some(format!("The {what} must be 1 to {MAX} characters long."));
+    }
+    let segment_ok = |seg: &str| {
+        !seg.is_empty()
+            && seg != "."
+            && seg != ".."
+            && seg.bytes().all(|b| {
+                b.is_ascii_digit()
+                    || b == b'-'
+                    || b == b'.'
+                    || if slashes {
+                        b.is_ascii_alphabetic() || b == b'_'
+                    } else {
+                        b.is_ascii_lowercase()
+                    }
+            })
+    };
+    let ok = if slashes {
+        value.split('/').all(segment_ok)
+    } else {
+        segment_ok(value)
+    };
+    (!ok).then(|| {
+        if slashes {
+            format!("The {what} may hold only letters, digits, '-', '_' and '.', in parts between single slashes (no '*' or '+', no '..', no slash at either end).")
+        } else {
+            format!("The {what} may hold only lowercase letters, digits, '-' and '.'.")
+        }
+    })
+}
+
+impl AppVault {
+    /// The app's Vault side, or why one of the names cannot be used.
+    pub fn new(
+        namespace: &str,
+        app: &str,
+        mount: &str,
+        path: &str,
+        service_account: &str,
+    ) -> Result<AppVault, String> {
+        for (what, value, slashes) in [
+            ("environment", namespace, false),
+            ("app name", app, false),
+            ("service account", service_account, false),
+            ("kv mount", mount, true),
+            ("secret path", path, true),
+        ] {
+            if let Some(why) = problem(what, value, slashes) {
+                return Err(why);
+            }
+        }
+        if namespace.contains('.') {
+            return Err("The environment is a namespace name: it has no '.'.".to_owned());
+        }
+        Ok(AppVault {
+            namespace: namespace.to_owned(),
+            app: app.to_owned(),
+            mount: mount.to_owned(),
+            path: path.to_owned(),
+            service_account: service_account.to_owned(),
+        })
+    }
+
+    pub fn mount(&self) -> &str {
+        &self.mount
+    }
+
+    pub fn path(&self) -> &str {
+        &self.path
+    }
 }
 
 /// `keyway-app.<namespace>.<app>`.

@@ -245,6 +245,23 @@ impl TestApp {
             .to_string()
     }
 
+    /// Waits (with a deadline) until Keyway's cluster caches have had their first full lists:
+    /// a Keyway just started lists no app yet, and a test reading one status once needs this.
+    pub async fn cluster_loaded(&self) {
+        let k = self
+            .state
+            .core
+            .cluster
+            .as_deref()
+            .expect("Keyway is on a cluster");
+        assert!(
+            k.caches
+                .wait_ready(std::time::Duration::from_secs(30))
+                .await,
+            "Keyway's cluster caches did not load within 30 s"
+        );
+    }
+
     /// Every audit row, oldest first.
     pub async fn audit_rows(&self) -> Vec<keyway_store::Row> {
         let mut rows = self

@@ -31,7 +31,7 @@ fn file<'a>(r: &'a Rendered, name: &str) -> &'a str {
 
 #[test]
 fn the_folder_is_pinned() {
-    let r = billing().render();
+    let r = billing().render().unwrap();
     let names: Vec<&str> = r.files.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(
         names,
@@ -74,7 +74,7 @@ fn the_folder_is_pinned() {
 
 #[test]
 fn every_file_reads_back_as_the_typed_object_it_means() {
-    let r = billing().render();
+    let r = billing().render().unwrap();
     let sa: ServiceAccount = serde_yaml::from_str(file(&r, "serviceaccount.yaml")).unwrap();
     assert_eq!(sa.metadata.name.as_deref(), Some("billing"));
     let auth: VaultAuth = serde_yaml::from_str(file(&r, "vaultauth.yaml")).unwrap();
@@ -112,7 +112,7 @@ fn reusing_a_service_account_and_a_vault_auth_renders_only_the_static_secret() {
         kind: WorkloadKind::Deployment,
         name: "billing".into(),
     });
-    let r = app.render();
+    let r = app.render().unwrap();
     let names: Vec<&str> = r.files.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(names, ["vaultstaticsecret.yaml", "kustomization.yaml"]);
     assert!(file(&r, "vaultstaticsecret.yaml").contains("vaultAuthRef: \"static-auth\"\n"));
@@ -128,4 +128,34 @@ fn a_name_cannot_add_a_field() {
     let vss: VaultStaticSecret = serde_yaml::from_str(&app.static_secret_yaml()).unwrap();
     assert_eq!(vss.spec.mount, "dev");
     assert_eq!(vss.spec.path, "x\"\n  mount: \"other");
+}
+
+#[test]
+fn names_kubernetes_could_not_hold_and_odd_intervals_are_refused() {
+    let mut bad = billing();
+    bad.namespace = "Dev".into();
+    assert!(bad.render().is_err());
+    let mut bad = billing();
+    bad.service_account = "*".into();
+    assert!(bad.render().unwrap_err().contains("service account"));
+    let mut bad = billing();
+    bad.refresh_after = "30 s".into();
+    assert!(bad.render().unwrap_err().contains("refresh interval"));
+    let mut bad = billing();
+    bad.restart = Restart::Reloader(Workload {
+        kind: WorkloadKind::Deployment,
+        name: "web/../x".into(),
+    });
+    assert!(bad.render().is_err());
+}
+
+#[test]
+fn the_vault_auth_asks_for_the_audience_the_role_requires() {
+    let auth = file(&billing().render().unwrap(), "vaultauth.yaml").to_owned();
+    let auth: VaultAuth = serde_yaml::from_str(&auth).unwrap();
+    let audiences = serde_json::to_value(&auth.spec).unwrap()["kubernetes"]["audiences"].clone();
+    assert_eq!(
+        audiences,
+        serde_json::json!([keyway_policy::onboard::AUDIENCE])
+    );
 }

@@ -2,13 +2,7 @@ use super::*;
 use crate::{parse, Acl, Capability};
 
 fn billing() -> AppVault {
-    AppVault {
-        namespace: "dev".into(),
-        app: "billing".into(),
-        mount: "dev".into(),
-        path: "billing/config".into(),
-        service_account: "billing".into(),
-    }
+    AppVault::new("dev", "billing", "dev", "billing/config", "billing").unwrap()
 }
 
 #[test]
@@ -57,19 +51,43 @@ fn the_role_binds_one_service_account_in_one_namespace_to_that_policy() {
 }
 
 #[test]
-fn a_line_break_in_a_name_cannot_add_a_rule_through_the_comment() {
-    let mut odd = billing();
-    odd.app = "a\npath \"*\" { capabilities = [\"sudo\"] }".into();
-    let hcl = odd.policy_hcl();
-    let policy = parse(&hcl).unwrap();
-    assert_eq!(policy.rules.len(), 1);
-    assert_eq!(hcl.lines().filter(|l| l.starts_with("path")).count(), 1);
+fn names_vault_would_read_as_patterns_or_more_than_one_rule_are_refused() {
+    let refused = [
+        ("dev", "billing", "dev", "billing/*", "billing"),
+        ("dev", "billing", "dev", "+/config", "billing"),
+        ("dev", "billing", "dev", "billing/../other", "billing"),
+        ("dev", "billing", "dev", "/billing", "billing"),
+        ("dev", "billing", "dev/", "billing", "billing"),
+        ("dev", "billing", "dev", "a\"\npath \"*\" {", "billing"),
+        ("dev", "billing", "dev", "billing", "*"),
+        ("dev", "billing", "dev", "billing", "bill*"),
+        ("*", "billing", "dev", "billing", "billing"),
+        ("dev.x", "billing", "dev", "billing", "billing"),
+        (
+            "dev",
+            "a\npath \"*\" { capabilities = [\"sudo\"] }",
+            "dev",
+            "billing",
+            "billing",
+        ),
+        ("dev", "", "dev", "billing", "billing"),
+    ];
+    for (ns, app, mount, path, sa) in refused {
+        assert!(
+            AppVault::new(ns, app, mount, path, sa).is_err(),
+            "{ns} {app} {mount} {path} {sa}"
+        );
+    }
+    let ok = AppVault::new("dev", "web.v2", "kv_Team", "Team_A/web-1.conf", "web").unwrap();
+    assert_eq!(parse(&ok.policy_hcl()).unwrap().rules.len(), 1);
 }
 
 #[test]
 fn an_app_policy_name_is_never_an_environment_policy_name() {
     // A dash would make the app `view` of `dev` the view policy of a namespace `app-dev`.
-    let name = app_policy_name("dev", "view");
-    assert_eq!(crate::generate::environment_of(&name), None);
+    for app in ["view", "x-view", "a.b-edit"] {
+        let name = app_policy_name("dev", app);
+        assert_eq!(crate::generate::environment_of(&name), None, "{name}");
+    }
     assert_ne!(app_policy_name("a-b", "c"), app_policy_name("a", "b-c"));
 }

@@ -4,7 +4,9 @@
 //!
 //! Order and repeatability: policies first (a policy no group holds grants nothing), then
 //! groups; every step converges, so after a failure midway applying the same change again
-//! finishes it, and the answer lists what was already written.
+//! finishes it, and the answer lists what was already written. That is why a conflict is
+//! only what changed in a policy or group this apply still writes: one already as the change
+//! wants it is not written again, so nothing anyone else did to it is lost.
 
 use keyway_app::dto::{AccessApplied, AccessPlan, GroupTarget};
 use keyway_app::error::AppError;
@@ -104,12 +106,18 @@ fn group_step(w: &GroupWrite) -> String {
     format!("group {}: {}", w.name, parts.join(" "))
 }
 
-/// What the audit row of a refused apply says: which groups changed, by Vault's counters.
-fn conflict_note(state: &VaultState, request: &AccessPlan) -> String {
+/// What the audit row of a refused apply says: which groups changed, by Vault's counters, and
+/// which policies differ from what the request says it read.
+fn conflict_note(
+    state: &VaultState,
+    request: &AccessPlan,
+    still_written: &dyn Fn(&str) -> bool,
+    policies: Vec<String>,
+) -> String {
     let mut out = Vec::new();
     for change in &request.changes {
         match &change.target {
-            GroupTarget::Existing { id, seen, .. } => match state.group(id) {
+            GroupTarget::Existing { id, seen, .. } if still_written(id) => match state.group(id) {
                 None => out.push(format!("group {id} is gone")),
                 Some(g) if g.modify_index != *seen => out.push(format!(
                     "group {} changed (modify_index {} now)",
@@ -117,6 +125,7 @@ fn conflict_note(state: &VaultState, request: &AccessPlan) -> String {
                 )),
                 Some(_) => {}
             },
+            GroupTarget::Existing { .. } => {}
             GroupTarget::New { name, .. } => {
                 if let Some(g) = state.group_named(name) {
                     out.push(format!("group {} exists now", g.name));
@@ -124,15 +133,17 @@ fn conflict_note(state: &VaultState, request: &AccessPlan) -> String {
             }
         }
     }
-    if out.is_empty() {
-        "a policy changed since it was read".to_owned()
-    } else {
-        out.join("; ")
-    }
+    out.extend(policies);
+    out.join("; ")
 }
 
-/// What changed in the groups the plan names since the caller read them, in sentences.
-fn changed_since(state: &VaultState, request: &AccessPlan) -> Vec<String> {
+/// What changed since the caller read them in the groups the plan names and `still_written`
+/// keeps (all of them when the plan cannot be made), in sentences.
+fn changed_since(
+    state: &VaultState,
+    request: &AccessPlan,
+    still_written: &dyn Fn(&str) -> bool,
+) -> Vec<String> {
     let mut out = Vec::new();
     for change in &request.changes {
         match &change.target {
@@ -141,7 +152,7 @@ fn changed_since(state: &VaultState, request: &AccessPlan) -> Vec<String> {
                 seen,
                 seen_policies,
                 seen_members,
-            } => match state.group(id) {
+            } if still_written(id) => match state.group(id) {
                 None => out.push("A group you changed was deleted from Vault.".to_owned()),
                 Some(g) if g.modify_index != *seen => {
                     let diff = |a: &[String], b: &[String]| -> Vec<String> {
@@ -182,6 +193,7 @@ fn changed_since(state: &VaultState, request: &AccessPlan) -> Vec<String> {
                 }
                 Some(_) => {}
             },
+            GroupTarget::Existing { .. } => {}
             GroupTarget::New { name, .. } => {
                 if state.group_named(name).is_some() {
                     out.push(format!(
@@ -260,26 +272,48 @@ impl Core {
         let state = self
             .vault_state(caller, &super::own_policies(environment))
             .await?;
-        let mut changes = changed_since(&state, request);
-        // Keyway's policies of the environment, as the page read them.
+        // What the change still needs, given Vault now; an error (a group gone, a name
+        // taken) is told after the conflicts, which say more.
+        let planned = plan::plan(environment, home, &state, request);
+        let still_written = |id: &str| match &planned {
+            Ok(w) => w
+                .groups
+                .iter()
+                .any(|g| matches!(&g.target, GroupTarget::Existing { id: i, .. } if i == id)),
+            Err(_) => true,
+        };
+        let policy_written = |name: &str| match &planned {
+            Ok(w) => w.policies.iter().any(|p| p.name == name),
+            Err(_) => true,
+        };
+        let mut changes = changed_since(&state, request, &still_written);
+        let mut policy_notes = Vec::new();
+        // Keyway's policies of the environment, as the page read them: every request says,
+        // and one this apply writes must not have changed since.
         for level in keyway_app::dto::Level::ALL {
             let name = super::policy_name(environment.as_str(), level);
             let now = state.seen(&name);
             match request.policies_seen.iter().find(|s| s.name == name) {
-                Some(seen) if *seen == now => {}
-                Some(_) => changes.push(format!(
-                    "Someone changed the policy {name} since you opened this page."
-                )),
-                None => changes.push(format!(
-                    "The change does not say how the policy {name} read when it was made: reload the page."
-                )),
+                Some(seen) if *seen == now || !policy_written(&name) => {}
+                Some(_) => {
+                    changes.push(format!(
+                        "Someone changed the policy {name} since you opened this page."
+                    ));
+                    policy_notes.push(format!("policy {name} differs from the one read"));
+                }
+                None => {
+                    changes.push(format!(
+                        "The change does not say how the policy {name} read when it was made: reload the page."
+                    ));
+                    policy_notes.push(format!("policy {name} not in the request"));
+                }
             }
         }
         let event = event.detail(format!("environment {environment}"));
         if !changes.is_empty() {
             // The audit row says only what the server knows (the sentences above quote the
             // page's own view of the groups, which the caller sent).
-            let note = conflict_note(&state, request);
+            let note = conflict_note(&state, request, &still_written, policy_notes);
             if let Err(e) = self
                 .audit
                 .record(event.outcome(Outcome::Conflict).detail(format!(
@@ -294,8 +328,13 @@ impl Core {
                 done: Vec::new(),
             });
         }
-        let writes = plan::plan(environment, home, &state, request)?;
-        super::refuse_foreign_members(&self.menu(caller).await?, &state, &writes)?;
+        let writes = planned?;
+        if let Err(e) = super::refuse_foreign_members(&self.menu(caller).await?, &state, &writes) {
+            if let AppError::Denied(why) = &e {
+                self.refused(event.clone(), why.clone()).await?;
+            }
+            return Err(e);
+        }
         if writes.is_empty() {
             return Ok(AccessApplied::Done { steps: Vec::new() });
         }

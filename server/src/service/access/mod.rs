@@ -459,9 +459,11 @@ fn group_access(state: &VaultState, g: &keyway_vault::Group, levels: Levels) -> 
     }
 }
 
-/// Refuses member changes of a group that holds Keyway levels of an environment the caller
-/// does not manage: Vault's rights on groups cannot be split by environment, so this is
-/// Keyway's own narrowing (it never widens what Vault allows).
+/// Refuses member changes of a group that holds anything but `default` and Keyway's policies
+/// of environments the caller manages: a new member gets all of the group's policies, and
+/// Vault's rights on groups cannot be split by environment, so without this a platform user
+/// of `dev` could join a group holding `payments` rights (Keyway's, or a hand-written policy
+/// whose reach Keyway cannot bound). Keyway's own narrowing: it never widens what Vault allows.
 fn refuse_foreign_members(
     menu: &super::menu::Menu,
     state: &VaultState,
@@ -474,17 +476,23 @@ fn refuse_foreign_members(
         let Some(group) = state.group(id) else {
             continue;
         };
-        let foreign: Vec<String> = group
-            .policies
-            .iter()
-            .filter_map(|p| keyway_policy::generate::environment_of(p))
-            .filter(|env| !menu.may_manage(env))
-            .collect();
-        if let Some(env) = foreign.first() {
-            return Err(AppError::Denied(format!(
-                "{} also gives access to {env}, which you do not manage, so you cannot change its members here.",
-                group.name
-            )));
+        for policy in group.policies.iter().filter(|p| p.as_str() != "default") {
+            let keyways = state.policies.get(policy).is_some_and(|p| p.managed);
+            match keyway_policy::generate::environment_of(policy) {
+                Some(env) if keyways && menu.may_manage(&env) => {}
+                Some(env) if keyways => {
+                    return Err(AppError::Denied(format!(
+                        "{} also gives access to {env}, which you do not manage, so you cannot change its members here.",
+                        group.name
+                    )))
+                }
+                _ => {
+                    return Err(AppError::Denied(format!(
+                        "{} holds the policy {policy}, which Keyway did not write and cannot tell the reach of, so its members are not changed here: change them in Vault itself.",
+                        group.name
+                    )))
+                }
+            }
         }
     }
     Ok(())

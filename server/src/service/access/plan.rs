@@ -223,7 +223,8 @@ pub(super) fn plan(
     for change in &request.changes {
         let key = match &change.target {
             GroupTarget::Existing { id, .. } => format!("id:{id}"),
-            GroupTarget::New { name, .. } => format!("name:{name}"),
+            // Vault's group names ignore case.
+            GroupTarget::New { name, .. } => format!("name:{}", name.to_lowercase()),
         };
         if !seen_targets.insert(key) {
             return Err(AppError::Invalid(
