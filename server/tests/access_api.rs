@@ -709,6 +709,38 @@ async fn members_of_a_group_holding_a_hand_written_policy_are_not_changed_here()
             "{body}"
         );
     }
+    // A group holding nothing, but a member of one holding a hand-written policy: its members
+    // get that policy too, so they are not changed here either.
+    let child = app
+        .bao
+        .root_request(
+            "POST",
+            "identity/group",
+            Some(json!({"name": "ops-juniors", "type": "internal"})),
+        )
+        .await;
+    let child_id = child["data"]["id"].as_str().unwrap().to_string();
+    app.bao
+        .root_request(
+            "POST",
+            "identity/group/name/ops",
+            Some(json!({"member_group_ids": [child_id]})),
+        )
+        .await;
+    let page = access(&mut platform, "dev").await;
+    let bob = found[0]["id"].as_str().unwrap().to_string();
+    let change = existing(&page, "ops-juniors", edit(), Some(vec![bob]));
+    let (code, body) = platform
+        .call("apply_access", plan_on(&page, vec![change], None))
+        .await;
+    assert_eq!(code, 403, "{body}");
+    assert!(
+        body["Denied"]
+            .as_str()
+            .unwrap()
+            .contains("through the group ops"),
+        "{body}"
+    );
     let ops = app
         .bao
         .root_request("GET", "identity/group/name/ops", None)
@@ -728,7 +760,7 @@ async fn members_of_a_group_holding_a_hand_written_policy_are_not_changed_here()
         .iter()
         .filter(|r| r.action == "access.change" && r.outcome == Outcome::Denied)
         .count();
-    assert_eq!(refused, 1, "the refused apply is audited");
+    assert_eq!(refused, 2, "the refused applies are audited");
 }
 
 #[tokio::test]

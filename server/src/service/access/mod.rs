@@ -476,21 +476,39 @@ fn refuse_foreign_members(
         let Some(group) = state.group(id) else {
             continue;
         };
-        for policy in group.policies.iter().filter(|p| p.as_str() != "default") {
-            let keyways = state.policies.get(policy).is_some_and(|p| p.managed);
-            match keyway_policy::generate::environment_of(policy) {
-                Some(env) if keyways && menu.may_manage(&env) => {}
-                Some(env) if keyways => {
-                    return Err(AppError::Denied(format!(
-                        "{} also gives access to {env}, which you do not manage, so you cannot change its members here.",
-                        group.name
-                    )))
-                }
-                _ => {
-                    return Err(AppError::Denied(format!(
-                        "{} holds the policy {policy}, which Keyway did not write and cannot tell the reach of, so its members are not changed here: change them in Vault itself.",
-                        group.name
-                    )))
+        if !state.all_groups {
+            return Err(AppError::Denied(format!(
+                "Vault has more groups than Keyway reads at once ({}), so Keyway cannot tell which groups {} is a member of, nor what a new member would get: change its members in Vault itself.",
+                state::MAX_GROUPS,
+                group.name
+            )));
+        }
+        // A member gets the policies of the group and of every group it is a member of.
+        for holder in state.group_and_parents(id) {
+            let via = if holder.id == group.id {
+                String::new()
+            } else {
+                format!(
+                    " (through the group {}, which it is a member of)",
+                    holder.name
+                )
+            };
+            for policy in holder.policies.iter().filter(|p| p.as_str() != "default") {
+                let keyways = state.policies.get(policy).is_some_and(|p| p.managed);
+                match keyway_policy::generate::environment_of(policy) {
+                    Some(env) if keyways && menu.may_manage(&env) => {}
+                    Some(env) if keyways => {
+                        return Err(AppError::Denied(format!(
+                            "{} also gives access to {env}{via}, which you do not manage, so you cannot change its members here.",
+                            group.name
+                        )))
+                    }
+                    _ => {
+                        return Err(AppError::Denied(format!(
+                            "{} gives the policy {policy}{via}, which is not one of Keyway's access levels, so Keyway cannot tell its reach and does not change the group's members: change them in Vault itself.",
+                            group.name
+                        )))
+                    }
                 }
             }
         }

@@ -38,6 +38,9 @@ pub(super) struct VaultState {
     pub auth: Vec<AuthMethod>,
     /// Why the read stopped short, if it did.
     pub cut: Option<String>,
+    /// Whether every group was read (not cut at [`MAX_GROUPS`]): a group's parents, whose
+    /// policies its members get too, are known only then.
+    pub all_groups: bool,
 }
 
 impl VaultState {
@@ -57,6 +60,23 @@ impl VaultState {
 }
 
 impl VaultState {
+    /// The group `id` and every group it is a member of, directly or through others: a
+    /// member of `id` gets the policies of all of them.
+    pub fn group_and_parents(&self, id: &str) -> Vec<&Group> {
+        let mut out: Vec<&Group> = self.group(id).into_iter().collect();
+        let mut i = 0;
+        while i < out.len() {
+            let child = out[i].id.clone();
+            for g in &self.groups {
+                if g.member_group_ids.contains(&child) && !out.iter().any(|o| o.id == g.id) {
+                    out.push(g);
+                }
+            }
+            i += 1;
+        }
+        out
+    }
+
     pub fn group(&self, id: &str) -> Option<&Group> {
         self.groups.iter().find(|g| g.id == id)
     }
@@ -174,6 +194,7 @@ impl Core {
                 names.len()
             ));
         }
+        let group_count = ids.len();
         let ids = ids.into_iter().take(MAX_GROUPS).map(|(id, _)| id);
         let groups: Vec<Option<Group>> = self
             .read_each(
@@ -212,7 +233,9 @@ impl Core {
                 )
             })
             .collect();
+        let all_groups = group_count <= MAX_GROUPS;
         Ok(VaultState {
+            all_groups,
             groups: groups.into_iter().flatten().collect(),
             policies,
             entities,

@@ -49,6 +49,7 @@ fn stored(name: &str, text: &str, version: Option<u64>) -> (String, ReadPolicy) 
 
 fn state(policies: Vec<(String, ReadPolicy)>) -> VaultState {
     VaultState {
+        all_groups: true,
         groups: vec![
             group("g1", GroupType::Internal, &["other", "keyway-staging-view"]),
             group("g2", GroupType::External, &[]),
