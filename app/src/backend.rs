@@ -9,7 +9,7 @@
 //!
 //! The shape, so it stays readable as areas are added: each area's trait is declared next to its
 //! server functions (`api/<area>.rs`: [`AuthApi`], [`SecretsApi`], [`VersionsApi`],
-//! [`ClusterApi`], [`AccessApi`], [`FleetApi`]), and the server implements it next to its logic (`server/src/service/<area>`).
+//! [`ClusterApi`], [`AccessApi`], [`FleetApi`], [`OnboardApi`]), and the server implements it next to its logic (`server/src/service/<area>`).
 //! Adding an action touches its DTO (`dto.rs`), its endpoint and trait method
 //! (`api/<area>.rs`) and its service; adding an area adds one trait here to [`Backend`]'s list.
 
@@ -21,18 +21,27 @@ pub use crate::api::access::AccessApi;
 pub use crate::api::auth::AuthApi;
 pub use crate::api::cluster::ClusterApi;
 pub use crate::api::fleet::FleetApi;
+pub use crate::api::onboard::OnboardApi;
 pub use crate::api::secrets::SecretsApi;
 pub use crate::api::versions::VersionsApi;
 use crate::error::AppError;
 
 /// Every area together: what the server provides per request.
 pub trait Backend:
-    AuthApi + SecretsApi + VersionsApi + ClusterApi + AccessApi + FleetApi + 'static
+    AuthApi + SecretsApi + VersionsApi + ClusterApi + AccessApi + FleetApi + OnboardApi + 'static
 {
 }
 
-impl<T: AuthApi + SecretsApi + VersionsApi + ClusterApi + AccessApi + FleetApi + 'static> Backend
-    for T
+impl<
+        T: AuthApi
+            + SecretsApi
+            + VersionsApi
+            + ClusterApi
+            + AccessApi
+            + FleetApi
+            + OnboardApi
+            + 'static,
+    > Backend for T
 {
 }
 

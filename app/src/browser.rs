@@ -50,12 +50,17 @@ pub async fn copy_to_clipboard(text: &str) -> bool {
 
 /// Offers text as a file download, built in memory (nothing goes through a URL or a cache).
 pub fn download(filename: &str, text: &str) {
+    download_as(filename, text, "text/plain");
+}
+
+/// [`download`] with another media type (`application/x-tar` for an archive of text files).
+pub fn download_as(filename: &str, text: &str, media_type: &str) {
     #[cfg(feature = "hydrate")]
     {
         use wasm_bindgen::JsCast;
         let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
         let options = web_sys::BlobPropertyBag::new();
-        options.set_type("text/plain");
+        options.set_type(media_type);
         let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else {
             return;
         };
@@ -74,7 +79,7 @@ pub fn download(filename: &str, text: &str) {
         let _ = web_sys::Url::revoke_object_url(&url);
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (filename, text);
+    let _ = (filename, text, media_type);
 }
 
 /// Reads the first file chosen in an `<input type=file>` as text.

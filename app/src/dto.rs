@@ -11,10 +11,12 @@ mod access;
 mod cluster;
 mod fleet;
 mod ids;
+mod onboard;
 pub use access::*;
 pub use cluster::*;
 pub use fleet::*;
 pub use ids::{AppRef, SecretRef, WorkloadKind, WorkloadRef};
+pub use onboard::*;
 
 /// Who is logged in, as Vault sees them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

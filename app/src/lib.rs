@@ -113,6 +113,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/platform/access") view={Lazy::<pages::access::AccessIndexRoute>::new()} />
                     <Route path=path!("/platform/access/:env") view={Lazy::<pages::access::AccessRoute>::new()} />
                     <Route path=path!("/platform/fleet") view={Lazy::<pages::fleet::FleetRoute>::new()} />
+                    <Route path=path!("/platform/onboard") view={Lazy::<pages::onboard::OnboardRoute>::new()} />
                 </Routes>
             </main>
         </Router>

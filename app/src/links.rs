@@ -30,6 +30,9 @@ pub fn secret_href(secret: &SecretRef) -> String {
     )
 }
 
+/// The platform team's onboarding page.
+pub const ONBOARD: &str = "/platform/onboard";
+
 /// The platform team's access page: the environments whose access the caller manages.
 pub const ACCESS: &str = "/platform/access";
 

@@ -162,6 +162,10 @@ pub struct Config {
         default_value = ""
     )]
     pub environment_kv: crate::homes::Homes,
+    /// The kubernetes auth mount the Vault Secrets Operator logs in with: onboarding writes each
+    /// new app's login role under `auth/<mount>/role/`.
+    #[arg(long, env = "KEYWAY_KUBE_AUTH_MOUNT", default_value = "kubernetes")]
+    pub kube_auth_mount: String,
     /// A command instead of serving.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -185,6 +189,17 @@ pub struct Checked {
 
 impl Config {
     pub fn check(&self) -> Result<Checked, String> {
+        let auth_mount = self.kube_auth_mount.trim_matches('/');
+        if auth_mount.is_empty()
+            || auth_mount.len() > 128
+            || !auth_mount.split('/').all(|p| {
+                !p.is_empty()
+                    && p.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+            })
+        {
+            return Err("KEYWAY_KUBE_AUTH_MOUNT must be an auth mount path such as kubernetes or clusters/dev (letters, digits, '-', '_', '.').".into());
+        }
         let key_hex = match (&self.session_key, self.dev) {
             (Some(k), _) => k.trim().to_string(),
             (None, true) => DEV_SESSION_KEY.to_string(),

@@ -90,6 +90,7 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, AppState), String> {
             envs: service::environments::Environments {
                 homes: cfg.environment_kv.clone(),
                 scope: cfg.namespaces.clone().into(),
+                kube_auth_mount: cfg.kube_auth_mount.trim_matches('/').to_owned(),
             },
             claims: keyway_store::RestartClaims::new(db.clone()),
         }),

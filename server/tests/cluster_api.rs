@@ -19,6 +19,8 @@ mod fleet;
 mod guards;
 #[path = "cluster_api/least_privilege.rs"]
 mod least_privilege;
+#[path = "cluster_api/onboard.rs"]
+mod onboard;
 
 use std::time::Duration;
 

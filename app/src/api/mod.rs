@@ -8,6 +8,7 @@ pub mod access;
 pub mod auth;
 pub mod cluster;
 pub mod fleet;
+pub mod onboard;
 pub mod secrets;
 pub mod versions;
 

@@ -43,6 +43,9 @@ pub fn Header() -> impl IntoView {
                                     {(!m.fleet.is_empty()).then(|| view! {
                                         <A href=crate::links::fleet_href(None, None, "", 1) attr:class="text-slate-700 hover:text-indigo-700">"Fleet health"</A>
                                     })}
+                                    {(!m.onboard.is_empty()).then(|| view! {
+                                        <A href=crate::links::ONBOARD attr:class="text-slate-700 hover:text-indigo-700">"Onboard an app"</A>
+                                    })}
                                 </nav>
                             }
                         })

@@ -6,3 +6,4 @@ pub mod dotenv;
 pub mod draft;
 pub mod keys;
 pub mod limits;
+pub mod tar;

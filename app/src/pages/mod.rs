@@ -6,6 +6,7 @@ pub mod apps;
 pub mod fleet;
 pub mod home;
 pub mod login;
+pub mod onboard;
 pub mod secret;
 mod served_part;
 

@@ -54,3 +54,27 @@ path "auth/userpass/users/*" {
 path "keyway/fleet/*" {
   capabilities = ["read"]
 }
+
+# --- Onboarding ------------------------------------------------------------------------------------
+# Onboard apps into every environment: Keyway asks Vault whether this token may `update`
+# keyway/onboard/<environment> (no engine serves it), and only then lets its own cluster account
+# create the app's ServiceAccount, VaultAuth and VaultStaticSecret.
+path "keyway/onboard/*" {
+  capabilities = ["update"]
+}
+# Each app's read-only policy is keyway-app.<environment>.<app>: covered by the keyway-* rule
+# above. Its login role for the Vault Secrets Operator, under the kubernetes auth mount the
+# demo's operator uses (KEYWAY_KUBE_AUTH_MOUNT).
+path "auth/dev-auth-mount/role/keyway-app.*" {
+  capabilities = ["create", "read", "update"]
+}
+# The secret's first version: `create` only, so the platform user can make a secret that does
+# not exist yet but can neither read nor overwrite one (Vault treats a write to an existing kv-v2
+# secret as `update`). Metadata (versions and times, never keys or values) tells whether it
+# exists, and when the operator has copied the latest version.
+path "+/data/*" {
+  capabilities = ["create"]
+}
+path "+/metadata/*" {
+  capabilities = ["read"]
+}

@@ -1,8 +1,8 @@
 //! The cluster side of onboarding one app, pure: the ServiceAccount VSO logs in as (when new), the
 //! VaultAuth (when not reusing one), the VaultStaticSecret, and a `kustomization.yaml` listing
 //! them, as the files of a Kustomize folder for the team's GitOps repository. The direct path
-//! (Keyway's own account creating them; not built yet) is to create these same objects, so the
-//! two paths cannot differ. Every name is checked first ([`AppCluster::problem`]).
+//! (Keyway's own account creating them, [`apply`]) creates these same objects, parsed back
+//! from this text, so the two paths cannot differ. Every name is checked first ([`AppCluster::problem`]).
 //!
 //! The YAML is written by hand, not by serde_yaml, so that the text is stable (field order as VSO's
 //! documentation shows it) and reads like a manifest a person wrote; every string is a JSON
@@ -18,6 +18,8 @@
 //! says which line to add where.
 
 use crate::status::pods::WorkloadKind;
+
+pub mod apply;
 
 /// The label every onboarded object carries.
 pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "keyway");
@@ -223,7 +225,8 @@ impl AppCluster {
         let mut notes = Vec::new();
         if let Restart::Reloader(w) = &self.restart {
             notes.push(format!(
-                "Add the annotation reloader.stakater.com/auto: \"true\" to the metadata of {} {} in namespace {}, in the files that deploy it.",
+                "Add the annotation {}: \"true\" to the metadata of {} {} in namespace {}, in the files that deploy it.",
+                crate::reloader::AUTO,
                 w.kind.as_str(),
                 w.name,
                 self.namespace

@@ -222,6 +222,13 @@ impl Snapshot {
             .map(|i| &self.workloads[*i])
     }
 
+    /// The workloads of `namespace`, in the order they were listed.
+    pub fn workloads_in<'a>(&'a self, namespace: &'a str) -> impl Iterator<Item = &'a Workload> {
+        self.workloads
+            .iter()
+            .filter(move |w| w.namespace() == namespace)
+    }
+
     pub fn workload(&self, kind: WorkloadKind, namespace: &str, name: &str) -> Option<&Workload> {
         self.by_name
             .get(&(kind, namespace.to_string(), name.to_string()))

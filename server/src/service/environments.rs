@@ -20,6 +20,8 @@ use super::Core;
 pub struct Environments {
     pub homes: crate::homes::Homes,
     pub scope: Scope,
+    /// The kubernetes auth mount onboarded apps' login roles are written under.
+    pub kube_auth_mount: String,
 }
 
 impl Core {

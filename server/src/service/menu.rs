@@ -54,6 +54,14 @@ impl Menu {
             })
     }
 
+    /// May the caller onboard apps into `environment`?
+    pub fn may_onboard(&self, environment: &str) -> bool {
+        self.environments.iter().any(|e| e.as_str() == environment)
+            && self
+                .caps
+                .has(&paths::onboard_grant(environment), Capability::Update)
+    }
+
     pub fn dto(&self) -> PlatformMenu {
         let names = |keep: &dyn Fn(&str) -> bool| {
             self.environments
@@ -66,7 +74,7 @@ impl Menu {
         PlatformMenu {
             access: names(&|e| self.may_manage(e)),
             fleet: names(&|e| self.caps.has(&paths::fleet_grant(e), Capability::Read)),
-            onboard: names(&|e| self.caps.has(&paths::onboard_grant(e), Capability::Update)),
+            onboard: names(&|e| self.may_onboard(e)),
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod environments;
 pub mod fleet;
 mod history;
 mod menu;
+mod onboard;
 mod overview;
 pub mod refusals;
 mod request;

@@ -27,7 +27,7 @@ use super::{admin, TestApp};
 use crate::common::cluster_env;
 
 /// A client with Keyway's own account (`KEYWAY_SA_KUBECONFIG`), as Keyway itself connects.
-async fn keyway_account() -> Client {
+pub(super) async fn keyway_account() -> Client {
     let path = cluster_env("KEYWAY_SA_KUBECONFIG");
     let kc = kube::config::Kubeconfig::read_from(&path).expect("Keyway's kubeconfig");
     let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())

@@ -165,6 +165,8 @@ impl TestApp {
         }
         let homes = cluster_env("KEYWAY_SA_ENVIRONMENT_KV");
         args.extend(["--environment-kv", homes.as_str()]);
+        let auth_mount = cluster_env("KEYWAY_SA_KUBE_AUTH_MOUNT");
+        args.extend(["--kube-auth-mount", auth_mount.as_str()]);
         Self::build(bao, db_url, dir, &args).await
     }
 

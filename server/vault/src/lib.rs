@@ -21,6 +21,7 @@ mod auth;
 mod client;
 mod error;
 mod identity;
+mod kube_roles;
 mod kv;
 mod kv_types;
 mod policies;
@@ -33,6 +34,7 @@ pub use error::VaultError;
 pub use identity::{
     AuthMethod, Entity, EntityAlias, EntitySummary, Group, GroupAlias, GroupType, NewGroup,
 };
+pub use kube_roles::KubeRoleRead;
 pub use kv_types::{KvData, KvMetadata, KvVersion, VersionInfo, VersionMeta};
 pub use policies::{AclPolicy, PolicyCas, PolicyWriteError};
 pub use sys::{Capabilities, Capability, KvMount, CAPABILITIES_BATCH};

@@ -27,7 +27,7 @@ use keyway_store::{ClaimId, ClaimKey, RestartClaims};
 use super::{check_secret, Caller, Core, RequestBackend};
 
 use authorize::AppId;
-pub(super) use wording::app_dto;
+pub(super) use wording::{app_dto, kind_from_k8s, kind_to_k8s};
 
 /// How long a restart is refused after the previous one, so a double click or two people at
 /// once do not roll an app twice.
@@ -140,7 +140,7 @@ impl Core {
 
     /// The latest version of the secret as the caller may see it: from metadata, else from
     /// subkeys (which carry the version's metadata without values); None if neither is allowed.
-    pub(super) async fn vault_version(
+    pub(in crate::service) async fn vault_version(
         &self,
         caller: &Caller,
         s: &SecretRef,

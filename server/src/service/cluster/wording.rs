@@ -14,7 +14,7 @@ fn secs(t: Timestamp) -> i64 {
 }
 
 /// The UI's workload kind for the k8s crate's.
-pub(super) fn kind_from_k8s(k: status::WorkloadKind) -> dto::WorkloadKind {
+pub(in crate::service) fn kind_from_k8s(k: status::WorkloadKind) -> dto::WorkloadKind {
     match k {
         status::WorkloadKind::Deployment => dto::WorkloadKind::Deployment,
         status::WorkloadKind::StatefulSet => dto::WorkloadKind::StatefulSet,
@@ -23,7 +23,7 @@ pub(super) fn kind_from_k8s(k: status::WorkloadKind) -> dto::WorkloadKind {
 }
 
 /// The k8s crate's workload kind for the UI's.
-pub(super) fn kind_to_k8s(k: dto::WorkloadKind) -> status::WorkloadKind {
+pub(in crate::service) fn kind_to_k8s(k: dto::WorkloadKind) -> status::WorkloadKind {
     match k {
         dto::WorkloadKind::Deployment => status::WorkloadKind::Deployment,
         dto::WorkloadKind::StatefulSet => status::WorkloadKind::StatefulSet,

@@ -26,11 +26,14 @@ pub enum Action {
     Restart,
     /// Changed who may view, edit or restart in an environment (Vault policies and groups).
     AccessChange,
+    /// Onboarded an app: its Vault policy and login role, first kv version and cluster objects,
+    /// as one action listing its steps.
+    AppOnboard,
 }
 
 impl Action {
     /// Every action, in a fixed order.
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 14] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -44,6 +47,7 @@ impl Action {
         Action::SyncNow,
         Action::Restart,
         Action::AccessChange,
+        Action::AppOnboard,
     ];
 
     /// The stored spelling.
@@ -62,6 +66,7 @@ impl Action {
             Action::SyncNow => "sync_now",
             Action::Restart => "restart",
             Action::AccessChange => "access.change",
+            Action::AppOnboard => "app.onboard",
         }
     }
 
@@ -111,12 +116,13 @@ mod tests {
             Action::SyncNow => 10,
             Action::Restart => 11,
             Action::AccessChange => 12,
+            Action::AppOnboard => 13,
         };
         for (i, a) in Action::ALL.into_iter().enumerate() {
             assert_eq!(place(a), i, "{a} is out of place in ALL");
         }
         assert_eq!(
-            place(Action::AccessChange) + 1,
+            place(Action::AppOnboard) + 1,
             Action::ALL.len(),
             "the last place is ALL's end"
         );
@@ -149,7 +155,8 @@ mod tests {
                 "secret.undelete",
                 "sync_now",
                 "restart",
-                "access.change"
+                "access.change",
+                "app.onboard"
             ]
         );
     }
