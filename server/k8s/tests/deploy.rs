@@ -162,3 +162,68 @@ fn the_admission_policy_names_the_annotations_keyway_writes_and_only_its_account
         );
     }
 }
+
+const RBAC_ONBOARDING: &str = include_str!("../../../deploy/rbac-onboarding.yaml");
+
+#[test]
+fn the_onboarding_grant_is_create_and_patch_of_three_kinds_where_keyway_serves() {
+    let all = docs(RBAC_ONBOARDING);
+    let kinds: BTreeSet<&str> = all.iter().map(kind).collect();
+    assert_eq!(
+        kinds,
+        BTreeSet::from(["Role", "RoleBinding"]),
+        "nothing cluster-wide"
+    );
+    let roles = of_kind(&all, "Role");
+    let served = namespaces(&of_kind(&docs(RBAC), "Role"));
+    assert_eq!(
+        namespaces(&roles),
+        served,
+        "the same namespaces as deploy/rbac.yaml"
+    );
+    assert_eq!(namespaces(&of_kind(&all, "RoleBinding")), served);
+    let mut grants = BTreeSet::new();
+    for r in &roles {
+        assert_eq!(
+            r["rules"], roles[0]["rules"],
+            "every Role carries the same rules"
+        );
+        for rule in r["rules"].as_sequence().unwrap() {
+            for res in rule["resources"].as_sequence().unwrap() {
+                for verb in rule["verbs"].as_sequence().unwrap() {
+                    grants.insert((res.as_str().unwrap(), verb.as_str().unwrap()));
+                }
+            }
+        }
+    }
+    let expected: BTreeSet<(&str, &str)> = ["serviceaccounts", "vaultauths", "vaultstaticsecrets"]
+        .into_iter()
+        .flat_map(|r| [(r, "create"), (r, "patch")])
+        .collect();
+    assert_eq!(grants, expected);
+}
+
+#[test]
+fn the_onboarding_admission_policy_covers_what_onboarding_creates_and_only_keyways_account() {
+    let (text, p) = policy("keyway-onboard-create-only");
+    assert!(text.contains("app.kubernetes.io/managed-by"), "{text}");
+    // Reloader's annotation, the one workload annotation onboarding sets (restart-only policy).
+    let (restart_text, _) = policy("keyway-restart-only");
+    assert!(restart_text.contains(&format!("'{}'", keyway_k8s::reloader::AUTO)));
+    assert_eq!(p["spec"]["failurePolicy"], "Fail");
+    assert_eq!(
+        p["spec"]["matchConditions"][0]["expression"],
+        format!("request.userInfo.username == '{KEYWAY_USER}'")
+    );
+    let resources: BTreeSet<&str> = p["spec"]["matchConstraints"]["resourceRules"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["resources"].as_sequence().unwrap())
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(resources, BTreeSet::from(["serviceaccounts", "vaultauths"]));
+    // The label the renderer puts on every object is the one the policies require.
+    let (label, value) = keyway_k8s::onboard::MANAGED_BY;
+    assert!(POLICY.contains(&format!("'{label}'")) && value == "keyway");
+}

@@ -152,10 +152,12 @@ impl Core {
         }];
         let claim = match self.claims.claim(&keys, CLAIM_HOLD).await {
             Ok(Ok(id)) => id,
-            Ok(Err(_)) => return Err(AppError::Invalid(format!(
+            Ok(Err(_)) => {
+                return Err(AppError::Invalid(format!(
                 "Someone is onboarding {} into {env} right now; wait a moment, then look again.",
                 ob.cluster.app
-            ))),
+            )))
+            }
             Err(e) => return Err(AppError::Unavailable(e.to_string())),
         };
         let side = match ob.side {
