@@ -80,6 +80,25 @@ impl Menu {
 }
 
 impl Core {
+    /// `name` as a known environment, once the caller's menu `opens` it; else `denied(name)`.
+    /// The menu is asked before the environment is looked up, so an environment Keyway does not
+    /// serve is refused in the same words as one the caller may not use (no oracle).
+    pub(super) async fn platform_environment(
+        &self,
+        caller: &Caller,
+        name: &str,
+        opens: impl Fn(&Menu, &str) -> bool,
+        denied: impl FnOnce(&str) -> AppError,
+    ) -> Result<Namespace, AppError> {
+        if let Some(why) = keyway_k8s::names::namespace_problem("environment", name) {
+            return Err(AppError::Invalid(why));
+        }
+        if !opens(&self.menu(caller).await?, name) {
+            return Err(denied(name));
+        }
+        self.environment(name).await
+    }
+
     /// The caller's platform menu over every environment Keyway knows.
     pub async fn menu(&self, caller: &Caller) -> Result<Menu, AppError> {
         let environments = self.environments().await;

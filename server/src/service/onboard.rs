@@ -21,6 +21,7 @@ use keyway_k8s::{apps, snapshot, status};
 use keyway_store::{Action, ClaimKey, NewEvent};
 
 use super::cluster::{app_dto, kind_from_k8s};
+use super::menu::Menu;
 use super::{Caller, Core, RequestBackend};
 
 /// The most workloads the form offers to pick from.
@@ -68,14 +69,8 @@ impl Core {
         caller: &Caller,
         name: &str,
     ) -> Result<Namespace, AppError> {
-        if let Some(why) = keyway_k8s::names::namespace_problem("environment", name) {
-            return Err(AppError::Invalid(why));
-        }
-        // The menu first, so an environment Keyway does not serve is refused the same way.
-        if !self.menu(caller).await?.may_onboard(name) {
-            return Err(denied(name));
-        }
-        self.environment(name).await
+        self.platform_environment(caller, name, Menu::may_onboard, denied)
+            .await
     }
 
     async fn onboarding(

@@ -99,15 +99,8 @@ impl Core {
         caller: &Caller,
         name: &str,
     ) -> Result<Namespace, AppError> {
-        if let Some(why) = keyway_k8s::names::namespace_problem("environment", name) {
-            return Err(AppError::Invalid(why));
-        }
-        // The menu first: an environment Keyway does not serve is refused like one the caller
-        // may not manage, so the answer does not tell which namespaces Keyway serves.
-        if !self.menu(caller).await?.may_manage(name) {
-            return Err(denied(name));
-        }
-        self.environment(name).await
+        self.platform_environment(caller, name, super::menu::Menu::may_manage, denied)
+            .await
     }
 
     /// Each environment (or only `only`) with its home and its apps in the cluster.
