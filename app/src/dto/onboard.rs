@@ -42,6 +42,9 @@ impl fmt::Debug for InitialKeys {
     }
 }
 
+/// The operator's refresh interval the form starts with, and the one used when it is left empty.
+pub const DEFAULT_REFRESH_AFTER: &str = "60s";
+
 /// The onboarding form.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OnboardForm {
@@ -58,7 +61,7 @@ pub struct OnboardForm {
     /// Whether Keyway creates that service account.
     pub new_service_account: bool,
     pub restart: OnboardRestart,
-    /// The operator's refresh interval, e.g. `60s`.
+    /// The operator's refresh interval, e.g. `60s` ([`DEFAULT_REFRESH_AFTER`] when empty).
     pub refresh_after: String,
     pub keys: InitialKeys,
     pub cluster_side: ClusterSide,

@@ -7,7 +7,10 @@ use std::collections::BTreeSet;
 use leptos::prelude::*;
 
 use crate::api::onboard::{apply_onboarding, preview_onboarding};
-use crate::dto::{ClusterSide, InitialKeys, OnboardDefaults, OnboardForm as Form, OnboardRestart};
+use crate::dto::{
+    ClusterSide, InitialKeys, OnboardDefaults, OnboardForm as Form, OnboardRestart,
+    DEFAULT_REFRESH_AFTER,
+};
 
 /// How the pods pick up a change, as the radio buttons name it.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -38,7 +41,7 @@ pub fn OnboardForm(defaults: OnboardDefaults) -> impl IntoView {
     let restart = RwSignal::new(RestartChoice::None);
     let reloader_target = RwSignal::new(0usize);
     let operator_targets = RwSignal::new(BTreeSet::<usize>::new());
-    let refresh_after = RwSignal::new("60s".to_owned());
+    let refresh_after = RwSignal::new(DEFAULT_REFRESH_AFTER.to_owned());
     let next_row = StoredValue::new(1u32);
     let rows = RwSignal::new(vec![KeyRow {
         id: 0,

@@ -9,6 +9,7 @@
 
 use keyway_app::dto::{
     ClusterSide, KvHome, OnboardFile, OnboardForm, OnboardPreview, OnboardRestart, SecretRef,
+    DEFAULT_REFRESH_AFTER,
 };
 use keyway_app::error::AppError;
 use keyway_app::logic::keys;
@@ -21,8 +22,6 @@ use kube::api::{ApiResource, DynamicObject};
 
 use super::super::cluster::kind_to_k8s;
 
-/// The operator's refresh interval when the form leaves it empty.
-pub const DEFAULT_REFRESH: &str = "60s";
 /// The most workloads one app's restart may name.
 pub const MAX_RESTART_TARGETS: usize = 20;
 
@@ -115,7 +114,7 @@ pub(super) fn build(
         s => s.to_owned(),
     };
     let refresh_after = match form.refresh_after.trim() {
-        "" => DEFAULT_REFRESH.to_owned(),
+        "" => DEFAULT_REFRESH_AFTER.to_owned(),
         r => r.to_owned(),
     };
     let vault = AppVault::new(environment.as_str(), app, &mount, &path, &service_account)
