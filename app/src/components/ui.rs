@@ -41,14 +41,37 @@ pub fn Notice(#[prop(into)] text: String) -> impl IntoView {
     }
 }
 
+/// What a [`Badge`]'s colour says. One enum, so a page cannot ask for a colour the badge does not
+/// know (a misspelt string used to fall back to grey without a word).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Tone {
+    /// Plain information.
+    #[default]
+    Neutral,
+    /// All is well.
+    Good,
+    /// Needs attention, nothing is broken.
+    Warn,
+    /// Broken or refused.
+    Bad,
+    /// New or about to change (the access editor's marks).
+    Change,
+}
+
+impl Tone {
+    fn class(self) -> &'static str {
+        match self {
+            Tone::Neutral => "badge bg-slate-100 text-slate-700",
+            Tone::Good => "badge bg-emerald-100 text-emerald-800",
+            Tone::Warn => "badge bg-amber-100 text-amber-800",
+            Tone::Bad => "badge bg-red-100 text-red-800",
+            Tone::Change => "badge bg-indigo-100 text-indigo-800",
+        }
+    }
+}
+
 /// A small label.
 #[component]
-pub fn Badge(#[prop(into)] text: String, #[prop(optional, into)] tone: String) -> impl IntoView {
-    let class = match tone.as_str() {
-        "warn" => "badge bg-amber-100 text-amber-800",
-        "bad" => "badge bg-red-100 text-red-800",
-        "good" => "badge bg-emerald-100 text-emerald-800",
-        _ => "badge bg-slate-100 text-slate-700",
-    };
-    view! { <span class=class>{text}</span> }
+pub fn Badge(#[prop(into)] text: String, #[prop(optional)] tone: Tone) -> impl IntoView {
+    view! { <span class=tone.class()>{text}</span> }
 }

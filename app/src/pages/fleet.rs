@@ -9,7 +9,7 @@ use leptos_router::hooks::use_query_map;
 use leptos_router::{lazy_route, LazyRoute};
 
 use crate::api::fleet::fleet_health;
-use crate::components::ui::{Badge, ErrorBox};
+use crate::components::ui::{Badge, ErrorBox, Tone};
 use crate::dto::{FleetPage, FleetProblem, FleetQuery};
 use crate::error::AppError;
 use crate::links::{fleet_href, secret_href};
@@ -29,11 +29,10 @@ impl LazyRoute for FleetRoute {
     }
 }
 
-fn tone(p: FleetProblem) -> &'static str {
+fn tone(p: FleetProblem) -> Tone {
     match p {
-        FleetProblem::Failing => "red",
-        FleetProblem::NotSetUp | FleetProblem::NotRefreshed => "amber",
-        FleetProblem::OldValues => "indigo",
+        FleetProblem::Failing => Tone::Bad,
+        FleetProblem::NotSetUp | FleetProblem::NotRefreshed | FleetProblem::OldValues => Tone::Warn,
     }
 }
 

@@ -9,7 +9,7 @@ use leptos::task::spawn_local;
 use super::draft::{self, DraftGroup};
 use super::preview::Preview;
 use crate::api::access::find_entities;
-use crate::components::ui::{Badge, ErrorBox};
+use crate::components::ui::{Badge, ErrorBox, Tone};
 use crate::dto::{
     AccessPlan, EntityChoice, EnvironmentAccess, ExternalAlias, Level, Member, PolicyStatus,
 };
@@ -113,10 +113,10 @@ pub fn Editor(
             <ul class="mt-2 space-y-1 text-sm">
                 {policies.into_iter().map(|p| {
                     let (text, tone) = match p.state {
-                        PolicyStatus::Missing => ("not written yet", ""),
-                        PolicyStatus::Current => ("up to date", "green"),
-                        PolicyStatus::Drifted => ("differs from what Keyway writes: the next change that grants this level rewrites it", "amber"),
-                        PolicyStatus::Foreign => ("a policy of this name was not written by Keyway: this level cannot be granted until it is renamed", "red"),
+                        PolicyStatus::Missing => ("not written yet", Tone::Neutral),
+                        PolicyStatus::Current => ("up to date", Tone::Good),
+                        PolicyStatus::Drifted => ("differs from what Keyway writes: the next change that grants this level rewrites it", Tone::Warn),
+                        PolicyStatus::Foreign => ("a policy of this name was not written by Keyway: this level cannot be granted until it is renamed", Tone::Bad),
                     };
                     view! { <li data-testid=format!("policy-{}", p.name)><span class="font-mono">{p.name.clone()}</span>" "<Badge text=text tone=tone /></li> }
                 }).collect_view()}
@@ -166,8 +166,8 @@ fn GroupRow(group: DraftGroup, edit: Callback<EditFn>) -> impl IntoView {
         <tr class="border-t border-slate-100 align-top" data-testid=format!("group-{name}")>
             <td class="py-2">
                 <span class="font-medium">{name.clone()}</span>
-                {group.is_new().then(|| view! { " " <Badge text="new" tone="indigo" /> })}
-                {changed.then(|| view! { " " <Badge text="changed" tone="amber" /> })}
+                {group.is_new().then(|| view! { " " <Badge text="new" tone=Tone::Change /> })}
+                {changed.then(|| view! { " " <Badge text="changed" tone=Tone::Change /> })}
                 <span class="block text-xs text-slate-500">{describe}</span>
                 {members.map(|list| view! { <Members name=name.clone() list key=key.get_value() edit /> })}
             </td>

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use crate::browser::{copy_to_clipboard, download, download_as};
-use crate::components::ui::{Badge, ErrorBox};
+use crate::components::ui::{Badge, ErrorBox, Tone};
 use crate::dto::{ClusterSide, OnboardFile, OnboardForm, OnboardPreview, OnboardReport, StepState};
 use crate::error::AppError;
 use crate::logic::tar::ustar;
@@ -120,13 +120,13 @@ fn Preview(preview: OnboardPreview, side: ClusterSide, app: String) -> impl Into
     }
 }
 
-fn step_badge(state: &StepState) -> (&'static str, &'static str, Option<String>) {
+fn step_badge(state: &StepState) -> (&'static str, Tone, Option<String>) {
     match state {
-        StepState::Done => ("Done", "good", None),
-        StepState::AlreadyThere(why) => ("Already there", "", Some(why.clone())),
-        StepState::Failed(why) => ("Failed", "bad", Some(why.clone())),
-        StepState::NotRun => ("Not run", "", None),
-        StepState::ByGitOps => ("In your GitOps repository", "warn", None),
+        StepState::Done => ("Done", Tone::Good, None),
+        StepState::AlreadyThere(why) => ("Already there", Tone::Neutral, Some(why.clone())),
+        StepState::Failed(why) => ("Failed", Tone::Bad, Some(why.clone())),
+        StepState::NotRun => ("Not run", Tone::Neutral, None),
+        StepState::ByGitOps => ("In your GitOps repository", Tone::Warn, None),
     }
 }
 

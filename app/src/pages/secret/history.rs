@@ -6,7 +6,7 @@ use leptos::task::spawn_local;
 
 use super::PageCtx;
 use crate::api::versions::{delete_latest, diff, rollback, undelete, versions};
-use crate::components::ui::{Badge, ErrorBox};
+use crate::components::ui::{Badge, ErrorBox, Tone};
 use crate::dto::{DiffKind, KeyDiff, SecretView, VersionRow};
 
 /// A change the history tab makes to the secret.
@@ -133,9 +133,9 @@ fn VersionLine(
         <tr class="border-t border-slate-100" data-testid=format!("version-{v}")>
             <td class="py-2 font-medium">
                 {v} " "
-                {row.current.then(|| view! { <Badge text="current" tone="good" /> })}
-                {row.deleted.then(|| view! { <Badge text="deleted" tone="bad" /> })}
-                {row.destroyed.then(|| view! { <Badge text="destroyed" tone="bad" /> })}
+                {row.current.then(|| view! { <Badge text="current" tone=Tone::Good /> })}
+                {row.deleted.then(|| view! { <Badge text="deleted" tone=Tone::Bad /> })}
+                {row.destroyed.then(|| view! { <Badge text="destroyed" tone=Tone::Bad /> })}
             </td>
             <td>{super::short_time(&row.created_time)}</td>
             <td>{row.author.clone().unwrap_or_else(|| "changed outside Keyway".into())}</td>

@@ -15,7 +15,7 @@ use leptos_router::{
 };
 
 use crate::api::secrets::secret as api_secret;
-use crate::components::ui::{Badge, ErrorBox, Notice};
+use crate::components::ui::{Badge, ErrorBox, Notice, Tone};
 use crate::dto::{SecretRef, SecretView};
 use crate::error::AppError;
 use crate::pages::on_first_open;
@@ -154,7 +154,7 @@ fn SecretPage() -> impl IntoView {
                                     } else {
                                         view! { <span data-testid="version">"Version " {v.version}</span> }.into_any()
                                     })}
-                                    {move || v.with_value(|v| v.deleted.then(|| view! { <Badge text="latest version deleted" tone="bad" /> }))}
+                                    {move || v.with_value(|v| v.deleted.then(|| view! { <Badge text="latest version deleted" tone=Tone::Bad /> }))}
                                     {move || v.with_value(|v| v.created_time.clone().map(|t| view! { <span>"saved " {short_time(&t)}</span> }))}
                                 </div>
                                 {move || match ctx.tab.get() {

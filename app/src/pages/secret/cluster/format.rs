@@ -4,6 +4,7 @@
 //! only place them. The apps overview (`pages::apps`) takes its badges and short phrases from
 //! here too, so a state reads the same on both pages.
 
+use crate::components::ui::Tone;
 use crate::dto::{ClusterApp, ClusterStatus, LiveState, PodsState, WorkloadState};
 
 /// Seconds between two looks at the cluster while something is moving.
@@ -121,14 +122,14 @@ pub fn clock_wording(status: &ClusterStatus, now: i64) -> Vec<String> {
 pub const NOT_SET_UP: &str = "Not set up: no app in the cluster uses this secret.";
 
 /// The badge for a live state: its text and tone (see `components::ui::Badge`).
-pub fn live_badge(live: &LiveState) -> (&'static str, &'static str) {
+pub fn live_badge(live: &LiveState) -> (&'static str, Tone) {
     match live {
-        LiveState::Live { .. } => ("Live", "good"),
-        LiveState::Pending { .. } => ("Pending", "warn"),
-        LiveState::Failing { .. } => ("Failing", "bad"),
-        LiveState::Pinned { .. } => ("Pinned", "warn"),
-        LiveState::NotSetUp => ("Not set up", ""),
-        LiveState::Unknown { .. } => ("Unknown", ""),
+        LiveState::Live { .. } => ("Live", Tone::Good),
+        LiveState::Pending { .. } => ("Pending", Tone::Warn),
+        LiveState::Failing { .. } => ("Failing", Tone::Bad),
+        LiveState::Pinned { .. } => ("Pinned", Tone::Warn),
+        LiveState::NotSetUp => ("Not set up", Tone::Neutral),
+        LiveState::Unknown { .. } => ("Unknown", Tone::Neutral),
     }
 }
 
@@ -194,13 +195,13 @@ pub fn pods_key(pods: &PodsState) -> &'static str {
 }
 
 /// The badge for a workload's pods: its text and tone.
-pub fn pods_badge(pods: &PodsState) -> (&'static str, &'static str) {
+pub fn pods_badge(pods: &PodsState) -> (&'static str, Tone) {
     match pods {
-        PodsState::UpToDate => ("Up to date", "good"),
-        PodsState::RestartNeeded { .. } => ("Restart needed", "warn"),
-        PodsState::WillRestartAutomatically { .. } => ("Will restart automatically", ""),
-        PodsState::Restarting { .. } => ("Restarting", ""),
-        PodsState::RestartFailed { .. } => ("Restart failed", "bad"),
+        PodsState::UpToDate => ("Up to date", Tone::Good),
+        PodsState::RestartNeeded { .. } => ("Restart needed", Tone::Warn),
+        PodsState::WillRestartAutomatically { .. } => ("Will restart automatically", Tone::Neutral),
+        PodsState::Restarting { .. } => ("Restarting", Tone::Neutral),
+        PodsState::RestartFailed { .. } => ("Restart failed", Tone::Bad),
     }
 }
 
