@@ -32,6 +32,46 @@ impl Homes {
     pub fn listed(&self) -> impl Iterator<Item = &Namespace> {
         self.0.keys()
     }
+
+    /// The environment, among `environments`, a secret belongs to: the one whose home holds
+    /// `mount`/`path` most narrowly. With `payments=dev/payments` and `dev` unlisted, `dev`'s
+    /// home is the whole mount `dev`, yet `dev/payments/billing` is payments'.
+    pub fn owner<'a>(
+        &self,
+        environments: &'a [Namespace],
+        mount: &str,
+        path: &str,
+    ) -> Option<&'a Namespace> {
+        environments
+            .iter()
+            .map(|e| (e, self.home(e)))
+            .filter(|(_, h)| holds(h, mount, path))
+            .max_by_key(|(_, h)| h.prefix.len())
+            .map(|(e, _)| e)
+    }
+
+    /// The other environments, among `environments`, whose homes lie inside `environment`'s:
+    /// a policy over `environment`'s home reaches their secrets too (Vault's paths cannot say
+    /// "all but this folder" without a `deny` that would also cut those environments' own
+    /// grants), so the platform pages say so.
+    pub fn nested(&self, environment: &Namespace, environments: &[Namespace]) -> Vec<Namespace> {
+        let outer = self.home(environment);
+        environments
+            .iter()
+            .filter(|e| *e != environment)
+            .filter(|e| {
+                let inner = self.home(e);
+                inner.prefix.len() > outer.prefix.len()
+                    && holds(&outer, &inner.mount, &inner.prefix)
+            })
+            .cloned()
+            .collect()
+    }
+}
+
+/// Whether `home` holds the secret (or folder) `mount`/`path`.
+fn holds(home: &KvHome, mount: &str, path: &str) -> bool {
+    home.mount == mount && path.starts_with(&home.prefix)
 }
 
 impl fmt::Display for Homes {
@@ -124,6 +164,28 @@ mod tests {
             }
         );
         assert_eq!(homes.to_string(), "dev=dev,payments=dev/payments");
+    }
+
+    #[test]
+    fn a_secret_belongs_to_the_environment_whose_home_holds_it_most_narrowly() {
+        let homes: Homes = "payments=dev/payments".parse().unwrap();
+        let envs = [ns("dev"), ns("payments"), ns("staging")];
+        let owner = |m: &str, p: &str| homes.owner(&envs, m, p).map(|e| e.as_str().to_owned());
+        assert_eq!(owner("dev", "webapp/config").as_deref(), Some("dev"));
+        assert_eq!(
+            owner("dev", "payments/billing/config").as_deref(),
+            Some("payments")
+        );
+        // A folder named like the prefix but longer is not inside it.
+        assert_eq!(owner("dev", "payments-old/config").as_deref(), Some("dev"));
+        assert_eq!(
+            owner("staging", "worker/config").as_deref(),
+            Some("staging")
+        );
+        assert_eq!(owner("prod", "api/config"), None);
+        assert_eq!(homes.nested(&ns("dev"), &envs), vec![ns("payments")]);
+        assert!(homes.nested(&ns("payments"), &envs).is_empty());
+        assert!(homes.nested(&ns("staging"), &envs).is_empty());
     }
 
     #[test]

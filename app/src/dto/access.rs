@@ -227,6 +227,9 @@ pub enum PolicyStatus {
 pub struct EnvironmentAccess {
     pub environment: String,
     pub home: KvHome,
+    /// Environments whose place in Vault lies inside this one's: access granted here reaches
+    /// their secrets too.
+    pub also_reaches: Vec<String>,
     pub groups: Vec<GroupAccess>,
     /// Every other group (no Keyway level here yet), for the "add a group" picker.
     pub other_groups: Vec<GroupAccess>,

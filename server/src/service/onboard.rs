@@ -79,8 +79,14 @@ impl Core {
         form: &OnboardForm,
     ) -> Result<plan::Onboarding, AppError> {
         let environment = self.onboard_environment(caller, &form.environment).await?;
-        let home = self.home(&environment);
-        plan::build(form, environment, &home, &self.envs.kube_auth_mount)
+        let environments = self.environments().await;
+        plan::build(
+            form,
+            environment,
+            &self.envs.homes,
+            &environments,
+            &self.envs.kube_auth_mount,
+        )
     }
 
     pub async fn onboard_defaults(

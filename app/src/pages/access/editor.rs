@@ -49,6 +49,14 @@ pub fn Editor(
     let auth_mounts = access.auth_mounts.clone();
     view! {
         <p class="mt-1 text-slate-600">{format!("Secrets of this environment live in {where_}.")}</p>
+        {(!access.also_reaches.is_empty()).then(|| view! {
+            <p class="mt-2 text-sm text-amber-700" data-testid="access-also-reaches">
+                {format!(
+                    "Access given here also reaches the secrets of {}: their place in Vault lies inside this one's.",
+                    access.also_reaches.join(", ")
+                )}
+            </p>
+        })}
         {access.cut.clone().map(|c| view! { <p class="mt-2 text-sm text-amber-700">{c}</p> })}
         {move || done.get().map(|steps| view! {
             <div class="mt-3 rounded-md border border-green-300 bg-green-50 p-3 text-sm" role="status" data-testid="access-applied">

@@ -172,6 +172,7 @@ impl Core {
         Ok(EnvironmentAccess {
             environment: env.to_owned(),
             home,
+            also_reaches: self.also_reaches(&environment).await,
             groups,
             other_groups,
             outside,
@@ -184,6 +185,17 @@ impl Core {
                 .collect(),
             cut: state.cut,
         })
+    }
+
+    /// The environments whose homes lie inside `environment`'s ([`crate::homes::Homes::nested`]).
+    async fn also_reaches(&self, environment: &Namespace) -> Vec<String> {
+        let environments = self.environments().await;
+        self.envs
+            .homes
+            .nested(environment, &environments)
+            .iter()
+            .map(|e| e.as_str().to_owned())
+            .collect()
     }
 
     pub async fn preview_access(
@@ -201,7 +213,7 @@ impl Core {
             .await?;
         let menu = self.menu(&caller).await?;
         let writes = plan::plan(&environment, &home, &state, &request)?;
-        refuse_foreign_members(&menu, &state, &writes)?;
+        refuse_foreign_members(&menu, &self.envs.homes, &state, &writes)?;
         let mut holders: Vec<Holder> = writes
             .groups
             .iter()
@@ -219,6 +231,17 @@ impl Core {
             })
             .collect();
         let mut warnings = Vec::new();
+        let also = self.also_reaches(&environment).await;
+        if !also.is_empty() && !writes.is_empty() {
+            warnings.push(format!(
+                "This access also reaches the secrets of {}: their place in Vault lies inside {}'s.",
+                also.join(", "),
+                environment.as_str()
+            ));
+        }
+        if let Some(cut) = &state.cut {
+            warnings.push(cut.clone());
+        }
         if let Some(user) = request
             .probe_user
             .as_deref()
@@ -459,9 +482,23 @@ fn group_access(state: &VaultState, g: &keyway_vault::Group, levels: Levels) -> 
 /// whose reach Keyway cannot bound). Keyway's own narrowing: it never widens what Vault allows.
 fn refuse_foreign_members(
     menu: &super::menu::Menu,
+    homes: &crate::homes::Homes,
     state: &VaultState,
     writes: &plan::Writes,
 ) -> Result<(), AppError> {
+    // A policy's reach is known only when its text is exactly what Keyway writes (or this apply
+    // rewrites it so): a hand edit that kept the marker line may grant anything.
+    let bounded = |policy: &str, env: &str| {
+        let Ok(ns) = env.parse::<Namespace>() else {
+            return false;
+        };
+        writes.policies.iter().any(|w| w.name == policy)
+            || Level::ALL.iter().any(|l| {
+                policy_name(env, *l) == policy
+                    && plan::policy_status(state, &ns, &homes.home(&ns), *l)
+                        == keyway_app::dto::PolicyStatus::Current
+            })
+    };
     for w in writes.groups.iter().filter(|w| w.members.is_some()) {
         let GroupTarget::Existing { id, .. } = &w.target else {
             continue;
@@ -489,6 +526,12 @@ fn refuse_foreign_members(
             for policy in holder.policies.iter().filter(|p| p.as_str() != "default") {
                 let keyways = state.policies.get(policy).is_some_and(|p| p.managed);
                 match keyway_policy::generate::environment_of(policy) {
+                    Some(env) if keyways && !bounded(policy, &env) => {
+                        return Err(AppError::Denied(format!(
+                            "{} gives the policy {policy}{via}, which was edited outside Keyway, so Keyway cannot tell its reach and does not change the group's members: rewrite it from its environment's access page, or change the members in Vault itself.",
+                            group.name
+                        )))
+                    }
                     Some(env) if keyways && menu.may_manage(&env) => {}
                     Some(env) if keyways => {
                         return Err(AppError::Denied(format!(

@@ -17,6 +17,8 @@ use keyway_app::logic::limits::{check_chars, MOUNT_MAX_BYTES, NAME_MAX_CHARS, PA
 use keyway_k8s::onboard::apply::object_of;
 use keyway_k8s::onboard::{AppCluster, AuthChoice, Rendered, Restart, Workload};
 use keyway_k8s::scope::Namespace;
+
+use crate::homes::Homes;
 use keyway_policy::AppVault;
 use kube::api::{ApiResource, DynamicObject};
 
@@ -59,6 +61,9 @@ pub fn default_path(home: &KvHome, app: &str) -> String {
     format!("{}{app}/config", home.prefix)
 }
 
+/// Longest app name: a Kubernetes label value.
+pub const APP_NAME_MAX: usize = 63;
+
 fn invalid(why: String) -> AppError {
     AppError::Invalid(why)
 }
@@ -67,9 +72,11 @@ fn invalid(why: String) -> AppError {
 pub(super) fn build(
     form: &OnboardForm,
     environment: Namespace,
-    home: &KvHome,
+    homes: &Homes,
+    environments: &[Namespace],
     auth_mount: &str,
 ) -> Result<Onboarding, AppError> {
+    let home = &homes.home(&environment);
     for (what, value, max) in [
         ("app name", &form.app, NAME_MAX_CHARS),
         ("kv mount", &form.mount, MOUNT_MAX_BYTES),
@@ -101,6 +108,13 @@ pub(super) fn build(
         return Err(invalid(errors.join(" ")));
     }
     let app = form.app.trim();
+    // The app's name is also a label value on its objects, which Kubernetes caps at 63: checked
+    // here, before anything is written, not by the apiserver after the Vault side is.
+    if app.len() > APP_NAME_MAX {
+        return Err(invalid(format!(
+            "An app name has at most {APP_NAME_MAX} characters."
+        )));
+    }
     let mount = match form.mount.trim().trim_matches('/') {
         "" => home.mount.clone(),
         m => m.to_owned(),
@@ -119,7 +133,15 @@ pub(super) fn build(
     };
     let vault = AppVault::new(environment.as_str(), app, &mount, &path, &service_account)
         .map_err(invalid)?;
-    if mount != home.mount || !path.starts_with(&home.prefix) {
+    let owner = homes.owner(environments, &mount, &path);
+    if let Some(other) = owner.filter(|o| **o != environment) {
+        return Err(invalid(format!(
+            "{mount}/{path} belongs to the environment {other} (its place in Vault sits inside {}'s): an app of {} may read only its own environment's secrets.",
+            environment.as_str(),
+            environment.as_str()
+        )));
+    }
+    if owner.is_none() {
         let folder = if home.prefix.is_empty() {
             String::new()
         } else {
