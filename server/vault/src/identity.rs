@@ -51,6 +51,15 @@ pub struct Group {
     pub modify_index: u64,
 }
 
+/// What a group create did. Vault has no create-only write for groups: a `POST identity/group`
+/// naming a group that exists updates it and answers 204 without the id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupCreated {
+    Created(String),
+    /// A group of that name appeared since it was last read, and the write went into it.
+    UpdatedExisting,
+}
+
 /// A group to create.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewGroup {
@@ -231,7 +240,7 @@ impl Vault {
         &self,
         token: &SecretString,
         group: &NewGroup,
-    ) -> Result<String, VaultError> {
+    ) -> Result<GroupCreated, VaultError> {
         let url = self.url(&["identity/group"], false)?;
         let mut body = json!({
             "name": group.name,
@@ -245,11 +254,14 @@ impl Vault {
         let answer = self
             .for_user(Method::POST, url, token, Some(&body), NotFound::IsError)
             .await?;
+        if answer.status == reqwest::StatusCode::NO_CONTENT {
+            return Ok(GroupCreated::UpdatedExisting);
+        }
         answer
             .data()
             .get("id")
             .and_then(Value::as_str)
-            .map(str::to_owned)
+            .map(|id| GroupCreated::Created(id.to_owned()))
             .ok_or_else(|| VaultError::unexpected(answer.status.as_u16(), "a group create"))
     }
 

@@ -32,7 +32,8 @@ pub use auth::{AuthMount, Login};
 pub use client::{Vault, VaultConfig, MAX_IN_FLIGHT};
 pub use error::VaultError;
 pub use identity::{
-    AuthMethod, Entity, EntityAlias, EntitySummary, Group, GroupAlias, GroupType, NewGroup,
+    AuthMethod, Entity, EntityAlias, EntitySummary, Group, GroupAlias, GroupCreated, GroupType,
+    NewGroup,
 };
 pub use kube_roles::KubeRoleRead;
 pub use kv_types::{KvData, KvMetadata, KvVersion, VersionInfo, VersionMeta};

@@ -145,3 +145,29 @@ async fn a_policy_refusal_is_permission_denied_and_a_revoked_token_is_an_expired
         VaultError::InvalidToken
     );
 }
+
+/// Verified on OpenBao 2.7.2: `POST identity/group` with the name of an existing group updates
+/// that group (204, no id) rather than refusing, so a create that lost a race must say so.
+#[tokio::test]
+async fn creating_a_group_whose_name_appeared_meanwhile_is_reported_as_an_update() {
+    let bao = Bao::start().await;
+    let vault = common::client(&bao);
+    let root: secrecy::SecretString = bao.root_token.clone().into();
+    let group = keyway_vault::NewGroup {
+        name: "ops".into(),
+        kind: keyway_vault::GroupType::Internal,
+        policies: vec!["keyway-dev-view".into()],
+        member_entity_ids: vec![],
+        metadata: Default::default(),
+    };
+    let first = vault.create_group(&root, &group).await.unwrap();
+    assert!(matches!(first, keyway_vault::GroupCreated::Created(ref id) if !id.is_empty()));
+    let second = keyway_vault::NewGroup {
+        policies: vec!["keyway-dev-edit".into()],
+        ..group
+    };
+    assert_eq!(
+        vault.create_group(&root, &second).await.unwrap(),
+        keyway_vault::GroupCreated::UpdatedExisting
+    );
+}

@@ -11,7 +11,7 @@
 use keyway_app::dto::{AccessApplied, AccessPlan, GroupTarget};
 use keyway_app::error::AppError;
 use keyway_store::{Action, ClaimKey, NewEvent, Outcome};
-use keyway_vault::{GroupType, NewGroup, PolicyCas, PolicyWriteError, VaultError};
+use keyway_vault::{GroupCreated, GroupType, NewGroup, PolicyCas, PolicyWriteError, VaultError};
 
 use super::super::audit::Classify;
 use super::super::{vault_error, Caller, Core};
@@ -329,7 +329,12 @@ impl Core {
             });
         }
         let writes = planned?;
-        if let Err(e) = super::refuse_foreign_members(&self.menu(caller).await?, &state, &writes) {
+        if let Err(e) = super::refuse_foreign_members(
+            &self.menu(caller).await?,
+            &self.envs.homes,
+            &state,
+            &writes,
+        ) {
             if let AppError::Denied(why) = &e {
                 self.refused(event.clone(), why.clone()).await?;
             }
@@ -521,7 +526,16 @@ impl Core {
                         metadata: [("managed-by".to_owned(), "keyway".to_owned())].into(),
                     };
                     let id = match self.vault.create_group(token, &group).await {
-                        Ok(id) => id,
+                        Ok(GroupCreated::Created(id)) => id,
+                        Ok(GroupCreated::UpdatedExisting) => {
+                            done.push(format!("group {name}: written into a group of that name created meanwhile"));
+                            return Err(Stopped {
+                                done,
+                                why: StopReason::Changed(format!(
+                                    "Someone created a group named {name} just before this change reached Vault, and Vault applied the change to that group: check its policies and members in Vault."
+                                )),
+                            });
+                        }
                         Err(VaultError::BadRequest(m)) if m.contains("already in use") => {
                             return Err(Stopped {
                                 done,
