@@ -83,18 +83,35 @@ async fn the_platform_team_sees_the_failing_app_with_its_reason_and_developers_a
         .iter()
         .any(|i| i["app"] == "vault-kv-app" && i["problem"] == "Failing"));
 
-    // Filters: by environment and problem, and by text.
-    let dev_only = platform
-        .ok(
-            "fleet",
-            json!({"query": {"environment": "dev", "problem": "Failing", "text": "", "page": 0}}),
-        )
-        .await;
-    assert!(dev_only["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|i| i["environment"] == "dev"));
+    // Filters: by environment and problem (both narrow), and by text.
+    let apps_of = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                format!(
+                    "{}/{}",
+                    i["environment"].as_str().unwrap(),
+                    i["app"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    let query = |environment: &str, problem: &str| json!({"query": {"environment": environment, "problem": problem, "text": "", "page": 0}});
+    let staging_failing = platform.ok("fleet", query("staging", "Failing")).await;
+    assert_eq!(
+        apps_of(&staging_failing),
+        ["staging/worker"],
+        "{staging_failing}"
+    );
+    let dev_failing = platform.ok("fleet", query("dev", "Failing")).await;
+    assert!(apps_of(&dev_failing).is_empty(), "{dev_failing}");
+    let staging_old = platform.ok("fleet", query("staging", "OldValues")).await;
+    assert!(
+        !apps_of(&staging_old).contains(&"staging/worker".to_owned()),
+        "a failing app is listed under its one problem: {staging_old}"
+    );
     let by_text = platform
         .ok(
             "fleet",

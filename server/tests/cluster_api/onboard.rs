@@ -199,6 +199,38 @@ async fn a_platform_user_onboards_an_app_and_a_developer_of_its_environment_edit
     let data = app.vault_read("dev", &format!("{name}/config")).await;
     assert_eq!(data["data"]["GREETING"], "hello-again", "{data}");
 
+    // The same app name with another secret is refused at the first step: rewriting its policy
+    // would cut the running app's operator off its secret.
+    let mut other = form(&name, json!("None"), json!({}));
+    other["form"]["path"] = json!(format!("{name}/other"));
+    let refused = platform.ok("onboard_apply", other).await;
+    let refused_steps = steps(&refused);
+    assert_eq!(refused_steps[0].1, "Failed", "{refused}");
+    assert!(
+        refused.to_string().contains("already onboarded"),
+        "{refused}"
+    );
+    let policy = app
+        .vault_root_get(&format!("sys/policies/acl/keyway-app.dev.{name}"))
+        .await;
+    assert!(
+        policy
+            .to_string()
+            .contains(&format!("dev/data/{name}/config")),
+        "the app's policy is untouched: {policy}"
+    );
+
+    // A path in payments' home (dev/payments/…, inside dev's mount) is payments', not dev's.
+    let mut nested = form(&fresh("kwo-nested"), json!("None"), json!({}));
+    nested["form"]["path"] = json!("payments/billing/config");
+    let (code, why) = platform.call("onboard_preview", nested).await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{why}");
+    assert!(
+        why.to_string()
+            .contains("belongs to the environment payments"),
+        "{why}"
+    );
+
     // A developer is refused, even calling the endpoint directly, and the refusal is audited.
     let (code, _) = alice
         .call(

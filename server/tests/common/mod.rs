@@ -235,6 +235,11 @@ impl TestApp {
             .clone()
     }
 
+    /// Any Vault path, read as root (what a test checks was, or was not, written).
+    pub async fn vault_root_get(&self, path: &str) -> Value {
+        self.bao.root_request("GET", path, None).await
+    }
+
     /// A token with these creation parameters (`auth/token/create`), as root.
     pub async fn create_token(&self, params: Value) -> String {
         let created = self

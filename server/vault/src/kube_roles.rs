@@ -17,6 +17,10 @@ pub struct KubeRoleRead {
     pub bound_service_account_names: Vec<String>,
     #[serde(default)]
     pub bound_service_account_namespaces: Vec<String>,
+    /// A label selector of further namespaces whose pods may log in (Vault 1.16+; absent on
+    /// OpenBao 2.7).
+    #[serde(default)]
+    pub bound_service_account_namespace_selector: String,
     #[serde(default)]
     pub audience: String,
     #[serde(default)]

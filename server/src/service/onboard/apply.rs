@@ -192,8 +192,14 @@ impl Core {
                     "The policy is already as shown.".into(),
                 ))
             }
+            // Another app's policy under this name (or one onboarded with other settings):
+            // rewriting it would cut that app's operator off its secret, or hand it another.
             Ok(Some(p)) if is_managed(&p.text) => {
-                p.version.map_or(PolicyCas::None, PolicyCas::Version)
+                return Err(Failed::refused(format!(
+                    "An app {} is already onboarded in {} with other settings (its policy {name} reads another secret): onboard under another name, or remove that app's policy and login role in Vault first.",
+                    ob.cluster.app,
+                    ob.environment.as_str()
+                )))
             }
             Ok(Some(_)) => {
                 return Err(Failed::refused(format!(
@@ -231,13 +237,20 @@ impl Core {
                 if r.bound_service_account_names == role.bound_service_account_names
                     && r.bound_service_account_namespaces
                         == role.bound_service_account_namespaces
+                    && r.bound_service_account_namespace_selector.is_empty()
                     && r.audience == role.audience =>
             {
                 return Ok(StepState::AlreadyThere(
                     "The login role is already as shown.".into(),
                 ))
             }
-            Ok(Some(_)) => {}
+            // A role that lets other pods log in: rewriting it would take the login from them
+            // (and Vault keeps the fields a write leaves out, such as a namespace selector).
+            Ok(Some(_)) => {
+                return Err(Failed::refused(format!(
+                    "A login role {path} exists for other pods than the ones shown; Keyway does not change it. Remove it in Vault, or onboard under another name."
+                )))
+            }
         }
         let body = serde_json::to_value(&role).map_err(|_| Failed {
             reason: "Keyway could not write the role's settings.".into(),
