@@ -83,7 +83,12 @@ pub async fn apply_object(
 ) -> Result<Applied, ApplyError> {
     let name = object.metadata.name.clone().unwrap_or_default();
     let objects = Api::<DynamicObject>::namespaced_with(client.clone(), namespace, api);
-    let missing = || format!("The namespace {namespace} does not exist in the cluster.");
+    let missing = || {
+        format!(
+            "The cluster has no namespace {namespace}, or does not know the kind {} (is the Vault Secrets Operator installed?).",
+            api.kind
+        )
+    };
     let params = PostParams {
         field_manager: Some("keyway".into()),
         ..Default::default()

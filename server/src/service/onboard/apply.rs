@@ -296,7 +296,16 @@ impl Core {
                 *version = Some(meta.version);
                 Ok(StepState::Done)
             }
-            Err(VaultError::CasMismatch) => Ok(existing(1)),
+            // Created by someone else since the read above: say which version it has now.
+            Err(VaultError::CasMismatch) => {
+                match self.vault.kv_metadata(&caller.token, mount, path).await {
+                    Ok(Some(m)) => Ok(existing(m.current_version)),
+                    _ => Ok(StepState::AlreadyThere(
+                        "The secret was created by someone else a moment ago; it is left as it is."
+                            .into(),
+                    )),
+                }
+            }
             Err(e) => Err(Failed::vault(e, &doing)),
         }
     }
