@@ -385,13 +385,15 @@ async fn the_admission_policy_lets_keyway_create_only_what_onboarding_renders() 
         .create(&dry, &auth("keyway-app.dev.kwo-probe", json!({})))
         .await
         .expect("the app's own VaultAuth may be created");
-    let vss = |auth_ref: &str, dest: &str| -> VaultStaticSecret {
+    let vss_with = |auth_ref: &str, destination: Value| -> VaultStaticSecret {
         serde_json::from_value(json!({"apiVersion": "secrets.hashicorp.com/v1beta1", "kind": "VaultStaticSecret",
             "metadata": {"name": "kwo-probe", "namespace": "dev", "labels": labels},
             "spec": {"vaultAuthRef": auth_ref, "type": "kv-v2", "mount": "dev", "path": "kwo-probe/config",
-                     "refreshAfter": "30s", "destination": {"name": dest, "create": true}}}))
+                     "refreshAfter": "30s", "destination": destination}}))
         .unwrap()
     };
+    let vss =
+        |auth_ref: &str, dest: &str| vss_with(auth_ref, json!({"name": dest, "create": true}));
     let statics: Api<VaultStaticSecret> = Api::namespaced(sa.clone(), "dev");
     statics
         .create(&dry, &vss("kwo-probe", "kwo-probe"))
@@ -465,6 +467,41 @@ async fn the_admission_policy_lets_keyway_create_only_what_onboarding_renders() 
                 .map(|o| o.metadata),
         ),
         "Secret of its own name",
+    );
+
+    refused(
+        "a VaultStaticSecret filling a service-account token Secret",
+        name(
+            statics
+                .create(
+                    &dry,
+                    &vss_with(
+                        "kwo-probe",
+                        json!({"name": "kwo-probe", "create": true,
+                               "type": "kubernetes.io/service-account-token",
+                               "annotations": {"kubernetes.io/service-account.name": "default"}}),
+                    ),
+                )
+                .await
+                .map(|o| o.metadata),
+        ),
+        "plain Secret of its own name",
+    );
+    refused(
+        "a VaultAuth for another audience",
+        name(
+            auths
+                .create(
+                    &dry,
+                    &auth(
+                        "keyway-app.dev.kwo-probe",
+                        json!({"kubernetes": {"audiences": ["https://kubernetes.default.svc"]}}),
+                    ),
+                )
+                .await
+                .map(|o| o.metadata),
+        ),
+        "logs in with the app's own role",
     );
 
     // On a workload: Reloader's annotation set to "true", and nothing else.
