@@ -779,3 +779,49 @@ async fn the_same_change_sent_again_after_it_was_applied_finishes_without_a_conf
     let again = platform.ok("apply_access", grant).await;
     assert_eq!(again, json!({"Done": {"steps": []}}), "{again}");
 }
+
+#[tokio::test]
+async fn members_of_a_group_holding_a_keyway_policy_edited_by_hand_are_not_changed_here() {
+    let app = TestApp::demo(&[]).await;
+    // Keyway's marker kept, the text widened by hand: the marker alone proves nothing.
+    app.bao
+        .put_policy(
+            "keyway-payments-view",
+            "# Managed by Keyway\npath \"staging/data/*\" { capabilities = [\"read\"] }\n",
+        )
+        .await;
+    app.bao
+        .root_request(
+            "POST",
+            "identity/group",
+            Some(
+                json!({"name": "mixed", "type": "internal", "policies": ["keyway-payments-view"]}),
+            ),
+        )
+        .await;
+    let mut platform = app.login("platform", "platform-pass").await;
+    let page = access(&mut platform, "dev").await;
+    let found = platform.ok("find_entities", json!({"query": "bob"})).await;
+    let bob = found[0]["id"].as_str().unwrap().to_string();
+    let change = existing(&page, "mixed", edit(), Some(vec![bob]));
+    let (code, body) = platform
+        .call("apply_access", plan_on(&page, vec![change], None))
+        .await;
+    assert_eq!(code, 403, "{body}");
+    assert!(
+        body["Denied"]
+            .as_str()
+            .unwrap()
+            .contains("keyway-payments-view, which was edited outside Keyway"),
+        "{body}"
+    );
+    let mixed = app
+        .bao
+        .root_request("GET", "identity/group/name/mixed", None)
+        .await;
+    assert_eq!(
+        mixed["data"]["policies"],
+        json!(["keyway-payments-view"]),
+        "nothing written: {mixed}"
+    );
+}
