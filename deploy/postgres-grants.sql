@@ -14,3 +14,5 @@ GRANT SELECT, INSERT ON audit_log TO keyway_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON tower_sessions.session TO keyway_app;
 -- Restart claims (one row per workload, taken over when its time is past): no DELETE needed.
 GRANT SELECT, INSERT, UPDATE ON restart_claim TO keyway_app;
+-- Cluster observations (the secret page's timeline): appended, and pruned to 1000 rows per app.
+GRANT SELECT, INSERT, DELETE ON cluster_observation TO keyway_app;

@@ -39,8 +39,9 @@ pub struct RestartClaims {
 }
 
 /// Now, in Unix milliseconds, by the database's clock: every replica compares against the same
-/// clock, so one whose own clock runs ahead cannot take over claims early.
-fn now_ms(backend: Backend) -> &'static str {
+/// clock, so one whose own clock runs ahead cannot take over claims early. Cluster observations
+/// are stamped with it too ([`crate::observations`]).
+pub(crate) fn now_ms(backend: Backend) -> &'static str {
     match backend {
         Backend::Sqlite => "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",
         Backend::Postgres => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",

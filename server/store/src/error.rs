@@ -59,6 +59,10 @@ pub enum StoreError {
     #[error("The restart could not be recorded in the database, so nothing was restarted.")]
     Claim(#[source] sqlx::Error),
 
+    /// Cluster observations (the timeline, [`crate::observations`]) could not be written or read.
+    #[error("The cluster timeline could not be read or written.")]
+    Observations(#[source] sqlx::Error),
+
     /// A plain database call (health check) failed.
     #[error("The database did not answer.")]
     Unavailable(#[source] sqlx::Error),
