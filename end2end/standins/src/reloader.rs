@@ -32,7 +32,8 @@ use kube::{Api, Client, Resource, ResourceExt};
 use sha1::{Digest, Sha1};
 
 pub use keyway_k8s::reloader::{
-    merged_annotations, AUTO, EXCLUDE, IGNORE, MATCH, SEARCH, SECRET_AUTO, SECRET_RELOAD,
+    env_var_name, merged_annotations, AUTO, EXCLUDE, IGNORE, MATCH, SEARCH, SECRET_AUTO,
+    SECRET_RELOAD,
 };
 use keyway_k8s::reloader::{reloads, SecretMarks};
 
@@ -44,21 +45,6 @@ pub fn data_hash(data: &BTreeMap<String, Vec<u8>>) -> String {
         .collect::<Vec<_>>()
         .join(";");
     hex::encode(Sha1::digest(joined.as_bytes()))
-}
-
-/// `STAKATER_<NAME>_SECRET`: the name upper-cased, anything but letters and digits as `_`.
-pub fn env_var_name(secret: &str) -> String {
-    let up: String = secret
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!("STAKATER_{up}_SECRET")
 }
 
 /// The container to put the env var in when the template reads `secret`, or None.

@@ -23,7 +23,7 @@
 //! not the other way round): the one shared derived view is kept in a type-erased slot.
 
 use std::any::Any;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -37,7 +37,7 @@ use kube::runtime::{watcher, WatchStreamExt};
 use kube::{Api, Client, Resource};
 use serde::de::DeserializeOwned;
 
-use crate::reduced::{reduce_meta, strip};
+use crate::reduced::{note_restart_stamp_owner, reduce_meta, strip};
 use crate::scope::{Namespace, Scope};
 use crate::status::ClusterSync;
 use crate::vso::VaultStaticSecret;
@@ -64,6 +64,8 @@ pub struct Caches {
     /// What these caches cover.
     pub scope: Scope,
     health: Arc<Vec<Arc<WatchHealth>>>,
+    /// How many changes the watches have brought in (see [`Caches::changes`]).
+    changes: Arc<AtomicU64>,
     /// The shared, indexed read of these stores and when it was built. [`crate::snapshot`] owns
     /// what is in it; it is type-erased here so this module does not depend on that one.
     pub(crate) derived: DerivedSlot,
@@ -125,6 +127,7 @@ struct Starter<'a> {
     client: &'a Client,
     scope: &'a Scope,
     health: Vec<Arc<WatchHealth>>,
+    changes: Arc<AtomicU64>,
 }
 
 impl Starter<'_> {
@@ -159,7 +162,8 @@ impl Starter<'_> {
                     last_error: Mutex::new(None),
                 });
                 self.health.push(h.clone());
-                (ns.cloned(), spawn_full(api, wc.clone(), h, reduce))
+                let changes = self.changes.clone();
+                (ns.cloned(), spawn_full(api, wc.clone(), h, changes, reduce))
             })
             .collect();
         Watched::new(stores)
@@ -178,20 +182,24 @@ impl Caches {
             client: &client,
             scope: &scope,
             health: Vec::new(),
+            changes: Arc::default(),
         };
         let wc = watcher::Config::default();
         let vss = s.watch("VaultStaticSecret", &wc, strip::<VaultStaticSecret>);
         let secrets = s.watch("Secret", &wc, reduce_secret);
         let deployments = s.watch("Deployment", &wc, |d: &mut Deployment| {
+            note_restart_stamp_owner(&d.metadata, &mut d.spec.template);
             strip(d);
             slim_template(&mut d.spec.template);
         });
         let statefulsets = s.watch("StatefulSet", &wc, |s: &mut StatefulSet| {
+            note_restart_stamp_owner(&s.metadata, &mut s.spec.template);
             strip(s);
             slim_template(&mut s.spec.template);
             s.spec.volume_claim_templates = None;
         });
         let daemonsets = s.watch("DaemonSet", &wc, |d: &mut DaemonSet| {
+            note_restart_stamp_owner(&d.metadata, &mut d.spec.template);
             strip(d);
             slim_template(&mut d.spec.template);
         });
@@ -203,6 +211,7 @@ impl Caches {
             strip::<Event>,
         );
         let health = Arc::new(std::mem::take(&mut s.health));
+        let changes = s.changes.clone();
         Caches {
             vss,
             secrets,
@@ -214,6 +223,7 @@ impl Caches {
             events,
             scope,
             health,
+            changes,
             derived: Arc::default(),
         }
     }
@@ -236,6 +246,13 @@ impl Caches {
     /// Which watches are in sync right now.
     pub fn health(&self) -> Health {
         health_of(&self.health)
+    }
+
+    /// A counter of the changes every watch has brought in (an object applied or deleted, a
+    /// list done): when it has not moved, nothing in the stores has, so a reader that only wants
+    /// news (the timeline's observer) need not rebuild a snapshot.
+    pub fn changes(&self) -> u64 {
+        self.changes.load(Ordering::Relaxed)
     }
 }
 
@@ -278,19 +295,24 @@ fn health_of(watches: &[Arc<WatchHealth>]) -> Health {
 
 /// Records each watch event's outcome in `h`: listed after the first `InitDone`, an error
 /// until an event with data (or `InitDone`) clears it.
-async fn drive<S, K>(stream: S, h: Arc<WatchHealth>)
+async fn drive<S, K>(stream: S, h: Arc<WatchHealth>, changes: Arc<AtomicU64>)
 where
     S: Stream<Item = Result<watcher::Event<K>, watcher::Error>>,
 {
     let h = &*h;
+    let changed = || changes.fetch_add(1, Ordering::Relaxed);
     futures::pin_mut!(stream);
     while let Some(item) = stream.next().await {
         match item {
             Ok(watcher::Event::InitDone) => {
                 h.listed.store(true, Ordering::Relaxed);
                 clear(h);
+                changed();
             }
-            Ok(watcher::Event::Apply(_) | watcher::Event::Delete(_)) => clear(h),
+            Ok(watcher::Event::Apply(_) | watcher::Event::Delete(_)) => {
+                clear(h);
+                changed();
+            }
             Ok(_) => {} // Init / InitApply: a (re)list is under way, nothing proven yet
             Err(e) => {
                 tracing::warn!(watch = %h.what(), error = %e, "cluster watch broken; retrying");
@@ -314,6 +336,7 @@ fn spawn_full<K>(
     api: Api<K>,
     wc: watcher::Config,
     health: Arc<WatchHealth>,
+    changes: Arc<AtomicU64>,
     reduce: fn(&mut K),
 ) -> Store<K>
 where
@@ -330,7 +353,7 @@ where
         .default_backoff()
         .modify(reduce)
         .reflect(writer);
-    tokio::spawn(drive(stream, health));
+    tokio::spawn(drive(stream, health, changes));
     reader
 }
 

@@ -8,7 +8,8 @@
 //! Layers, each importing only those below it: [`names`], [`refs`], [`reloader`], [`status`],
 //! [`vso`] (pure types and rules) → [`scope`] (the namespaces served) → [`reduced`] (what the
 //! caches keep) → [`cache`] (the watches) →
-//! [`snapshot`] (their indexed read) → [`apps`] (the views); [`actions`] writes.
+//! [`snapshot`] (their indexed read) → [`apps`] (the views) → [`observe`] (what changed between
+//! two snapshots, for the timeline); [`actions`] writes.
 //!
 //! [`status`] holds the pure rules that turn what the cluster and Vault say into "is my change
 //! live?" and "do the pods use it?".
@@ -18,6 +19,7 @@ pub mod apps;
 pub mod cache;
 pub mod fleet;
 pub mod names;
+pub mod observe;
 pub mod onboard;
 pub mod reduced;
 pub mod refs;

@@ -4,7 +4,9 @@
 //! loses its values and keeps, as in-memory annotations, the kv version VSO recorded in `_raw`
 //! ([`SYNCED_VERSION`]) and the time of its last write ([`CHANGED_AT`], from `managedFields`),
 //! plus Reloader's `match`/`ignore` annotations; workloads keep of their pod template only what
-//! names a Secret; metadata-only objects keep ownership and times. [`CachedSecret`] is the typed
+//! names a Secret, and what tells who restarted them (the restart stamps, Reloader's env var as a
+//! fingerprint, and as [`RESTART_STAMP_BY`] which field manager set the `restartedAt` stamp);
+//! metadata-only objects keep ownership and times. [`CachedSecret`] is the typed
 //! read of a reduced Secret. This module has no I/O and depends on no other cache module, so the
 //! watches ([`crate::cache`]) and the indexed read ([`crate::snapshot`]) both build on it.
 
@@ -22,6 +24,11 @@ pub const SYNCED_VERSION: &str = "keyway.internal/synced-version";
 /// In-memory annotation on a cached Secret: when it was last written (RFC 3339).
 pub const CHANGED_AT: &str = "keyway.internal/changed-at";
 
+/// In-memory annotation on a cached workload's pod template: the field manager that set its
+/// `kubectl.kubernetes.io/restartedAt` stamp (Keyway's patch is `keyway`, `kubectl rollout
+/// restart`'s is `kubectl-rollout`), read from `managedFields` before they are dropped.
+pub const RESTART_STAMP_BY: &str = "keyway.internal/restarted-at-by";
+
 /// Metadata-only objects keep ownership, times and the revision annotation: all that is read.
 pub(crate) fn reduce_meta<K>(m: &mut PartialObjectMeta<K>) {
     m.metadata.managed_fields = None;
@@ -38,10 +45,60 @@ pub(crate) fn strip<K: Resource>(obj: &mut K) {
     }
 }
 
+/// Notes on the workload's pod template ([`RESTART_STAMP_BY`]) which field manager set its
+/// `kubectl.kubernetes.io/restartedAt` stamp, from `meta`'s `managedFields`: call it before
+/// [`strip`] drops them. The newest entry that owns the stamp wins.
+pub fn note_restart_stamp_owner(
+    meta: &kube::api::ObjectMeta,
+    t: &mut k8s_openapi::api::core::v1::PodTemplateSpec,
+) {
+    let key = format!("f:{}", crate::actions::RESTARTED_AT);
+    let owner = meta
+        .managed_fields
+        .iter()
+        .flatten()
+        .filter(|f| {
+            f.fields_v1.as_ref().is_some_and(|v| {
+                v.0.pointer("/f:spec/f:template/f:metadata/f:annotations")
+                    .and_then(|a| a.get(&key))
+                    .is_some()
+            })
+        })
+        .max_by_key(|f| f.time.as_ref().map(|t| t.0))
+        .and_then(|f| f.manager.clone());
+    if let Some(manager) = owner {
+        t.metadata
+            .get_or_insert_with(Default::default)
+            .annotations
+            .get_or_insert_with(Default::default)
+            .insert(RESTART_STAMP_BY.into(), manager);
+    }
+}
+
+/// Reloader's env var (`STAKATER_<SECRET>_SECRET`, reference §4.2) with its value, a hash of the
+/// Secret's data, replaced by a fingerprint of it: enough to see that Reloader changed it,
+/// without keeping anything computed from values. The fingerprint is this process's own (std's
+/// `DefaultHasher`), compared only with itself and never stored.
+fn reloader_env_fingerprint(
+    e: &k8s_openapi::api::core::v1::EnvVar,
+) -> Option<k8s_openapi::api::core::v1::EnvVar> {
+    use std::hash::{Hash, Hasher};
+    if !reloader::is_env_var(&e.name) || e.value_from.is_some() {
+        return None;
+    }
+    let mut h = std::hash::DefaultHasher::new();
+    e.value.hash(&mut h);
+    Some(k8s_openapi::api::core::v1::EnvVar {
+        name: e.name.clone(),
+        value: Some(format!("{:016x}", h.finish())),
+        value_from: None,
+    })
+}
+
 /// Keeps of a pod template only what Keyway reads: its annotations (Reloader's, restart
-/// stamps), and per container the Secret references (env `secretKeyRef`, `envFrom`) and volume
-/// mounts; the secret and projected volumes. Images, commands, probes, resources … are dropped:
-/// they are most of a workload's size.
+/// stamps), and per container the Secret references (env `secretKeyRef`, `envFrom`), Reloader's
+/// env var as a fingerprint, and volume mounts; the secret and projected volumes. Images,
+/// commands, probes, resources … are dropped: they are most of a workload's size.
 pub fn slim_template(t: &mut k8s_openapi::api::core::v1::PodTemplateSpec) {
     if let Some(m) = t.metadata.as_mut() {
         m.labels = None;
@@ -54,12 +111,17 @@ pub fn slim_template(t: &mut k8s_openapi::api::core::v1::PodTemplateSpec) {
         name: c.name.clone(),
         env: c.env.as_ref().map(|env| {
             env.iter()
-                .filter(|e| {
-                    e.value_from
+                .filter_map(|e| {
+                    let secret_ref = e
+                        .value_from
                         .as_ref()
-                        .is_some_and(|v| v.secret_key_ref.is_some())
+                        .is_some_and(|v| v.secret_key_ref.is_some());
+                    if secret_ref {
+                        Some(e.clone())
+                    } else {
+                        reloader_env_fingerprint(e)
+                    }
                 })
-                .cloned()
                 .collect()
         }),
         env_from: c.env_from.clone(),

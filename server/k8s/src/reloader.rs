@@ -32,6 +32,34 @@ pub const EXCLUDE: &str = "secrets.exclude.reloader.stakater.com/reload";
 /// On the Secret: never trigger.
 pub const IGNORE: &str = "reloader.stakater.com/ignore";
 
+/// Reloader's `annotations` reload strategy: the pod-template annotation it sets, a JSON object
+/// naming the Secret and when Reloader saw it change (`observedAt`).
+pub const LAST_RELOADED_FROM: &str = "reloader.stakater.com/last-reloaded-from";
+
+/// The env var Reloader's default `env-vars` strategy sets on the first container that uses the
+/// Secret: `STAKATER_<NAME>_SECRET`, the name upper-cased, anything but letters and digits as `_`
+/// (reference §4.2). Its value is a hash of the Secret's data; a new value is a reload.
+pub fn env_var_name(secret: &str) -> String {
+    let up: String = secret
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("STAKATER_{up}_SECRET")
+}
+
+/// Whether `name` is one of Reloader's Secret env vars ([`env_var_name`] of some Secret).
+pub fn is_env_var(name: &str) -> bool {
+    name.len() > "STAKATER__SECRET".len()
+        && name.starts_with("STAKATER_")
+        && name.ends_with("_SECRET")
+}
+
 /// What Reloader reads on the Secret itself: its two annotations, never a value. These are all
 /// Keyway's Secret cache keeps of a Secret's annotations.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
