@@ -18,7 +18,7 @@ pub mod audit;
 
 pub use audit::{
     Action, AuditLog, ChainBreak, ChainReport, Checkpoint, Filter, Intent, NewEvent, Outcome,
-    Problem, Recorded, Row, DETAIL_MAX_CHARS, GENESIS_PREV_HASH,
+    Problem, Reach, Recorded, Row, DETAIL_MAX_CHARS, GENESIS_PREV_HASH,
 };
 pub use claims::{ClaimId, ClaimKey, RestartClaims};
 pub use db::{Backend, Db};

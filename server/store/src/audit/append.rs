@@ -10,6 +10,9 @@
 //! * PostgreSQL: `SELECT pg_advisory_xact_lock(AUDIT_LOCK_KEY)` inside the transaction; the lock is
 //!   released at commit, after the new row is visible to the next holder.
 //!
+//! The row's key names go into the key index (`audit_key`, see [`super::keys`]) in the same
+//! transaction, so the index never lacks a committed row.
+//!
 //! `at` comes from the database's clock inside that transaction, so with one database every
 //! replica stamps rows from the same clock. Backstops, should a writer ever skip the lock:
 //! `UNIQUE(seq)`, `UNIQUE(prev_hash)` and a trigger refusing any insert that does not extend the
@@ -21,6 +24,7 @@ use std::time::Duration;
 
 use super::event::Recorded;
 use super::hash::{row_hash, GENESIS_PREV_HASH};
+use super::keys::index_names;
 use super::row::StoredRow;
 use crate::db::{with_pool, Backend};
 use crate::Db;
@@ -35,8 +39,12 @@ const MAX_ATTEMPTS: u32 = 5;
 
 const INSERT: &str = "INSERT INTO audit_log (seq, id, at, actor_name, actor_entity, action, \
      mount, path, version_before, version_after, keys_added, keys_changed, keys_removed, outcome, \
-     detail, intent_seq, request_id, client_addr, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, \
-     $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)";
+     detail, intent_seq, request_id, client_addr, prev_hash, hash, environment, app, \
+     vault_request_id, format) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+     $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)";
+
+/// Key-index entries per INSERT statement (two binds each), well under both databases' limits.
+const KEYS_PER_INSERT: usize = 500;
 
 /// The database's clock (UTC, ms, fixed width) and the current tip, in one round trip.
 const TIP_SQLITE: &str = "SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now') AS now, t.seq, t.hash \
@@ -103,7 +111,7 @@ async fn try_append(db: &Db, row: &mut StoredRow, retrying: bool) -> Result<Reco
         row.seq = tip_seq.unwrap_or(0) + 1;
         row.prev_hash = tip_hash.unwrap_or_else(|| GENESIS_PREV_HASH.to_owned());
         row.at = now;
-        row.hash = row_hash(row);
+        row.hash = row_hash(row).expect("rows are appended in a format this Keyway hashes");
         sqlx::query(INSERT)
             .bind(row.seq)
             .bind(&row.id)
@@ -125,8 +133,21 @@ async fn try_append(db: &Db, row: &mut StoredRow, retrying: bool) -> Result<Reco
             .bind(&row.client_addr)
             .bind(&row.prev_hash)
             .bind(&row.hash)
+            .bind(&row.environment)
+            .bind(&row.app)
+            .bind(&row.vault_request_id)
+            .bind(row.format)
             .execute(&mut *tx)
             .await?;
+        let names: Vec<String> = index_names(row).into_iter().collect();
+        for chunk in names.chunks(KEYS_PER_INSERT) {
+            let sql = key_insert(chunk.len());
+            let mut insert = sqlx::query(&sql);
+            for name in chunk {
+                insert = insert.bind(name).bind(row.seq);
+            }
+            insert.execute(&mut *tx).await?;
+        }
         tx.commit().await?;
         Ok(Recorded {
             seq: row.seq,
@@ -134,6 +155,17 @@ async fn try_append(db: &Db, row: &mut StoredRow, retrying: bool) -> Result<Reco
             hash: row.hash.clone(),
         })
     })
+}
+
+/// `INSERT INTO audit_key` of `entries` (name, seq) pairs.
+pub(crate) fn key_insert(entries: usize) -> String {
+    let values: Vec<String> = (0..entries)
+        .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
+        .collect();
+    format!(
+        "INSERT INTO audit_key (name, seq) VALUES {}",
+        values.join(", ")
+    )
 }
 
 /// Errors worth another attempt: a busy or locked SQLite, a PostgreSQL serialisation failure or

@@ -35,6 +35,15 @@ pub struct NewEvent {
     pub detail: Option<String>,
     pub request_id: Option<String>,
     pub client_addr: Option<String>,
+    /// The Kubernetes namespace the event concerns; `None` for none (a login). An outcome row
+    /// copies its intent's.
+    pub environment: Option<String>,
+    /// The app (a VaultStaticSecret name in `environment`) the event concerns.
+    pub app: Option<String>,
+    /// Vault's `request_id` of the call a one-shot event records (used by `record()`; `begin()`
+    /// refuses one, as an intent comes before the call, and an outcome row takes its own in
+    /// `finish_linked()`).
+    pub vault_request_id: Option<String>,
 }
 
 /// Longest `detail` kept, in characters; the rest is cut so a stray error body cannot bloat a row.
@@ -57,6 +66,9 @@ impl NewEvent {
             detail: None,
             request_id: None,
             client_addr: None,
+            environment: None,
+            app: None,
+            vault_request_id: None,
         }
     }
 
@@ -114,6 +126,25 @@ impl NewEvent {
         self.client_addr = Some(client_addr.into());
         self
     }
+
+    /// The Kubernetes namespace (environment) this event concerns. An empty name means none.
+    pub fn environment(mut self, environment: impl Into<String>) -> Self {
+        self.environment = Some(environment.into());
+        self
+    }
+
+    /// The app (a VaultStaticSecret name in the environment) this event concerns. An empty name
+    /// means none.
+    pub fn app(mut self, app: impl Into<String>) -> Self {
+        self.app = Some(app.into());
+        self
+    }
+
+    /// Vault's `request_id` of the call this one-shot event records (`record()` only).
+    pub fn vault_request(mut self, vault_request_id: impl Into<String>) -> Self {
+        self.vault_request_id = Some(vault_request_id.into());
+        self
+    }
 }
 
 /// Longest name-like column kept (actor, entity, mount, request id, address), in characters.
@@ -130,6 +161,12 @@ pub(crate) const KEY_MAX_CHARS: usize = 1024;
 /// `s` cut at `max` characters.
 pub(crate) fn clip(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
+}
+
+/// An optional name as stored: cut at [`NAME_MAX_CHARS`], and an empty one is no name at all
+/// (so "no environment" is always NULL, never also '').
+pub(crate) fn clip_name(s: Option<&str>) -> Option<String> {
+    s.filter(|s| !s.is_empty()).map(|s| clip(s, NAME_MAX_CHARS))
 }
 
 /// Key names as stored: a JSON array, sorted, without duplicates (so the hashed bytes do not depend
@@ -203,6 +240,9 @@ impl Intent {
                 detail: row.detail.clone(),
                 request_id: row.request_id.clone(),
                 client_addr: row.client_addr.clone(),
+                environment: row.environment.clone(),
+                app: row.app.clone(),
+                vault_request_id: row.vault_request_id.clone(),
             },
         })
     }
@@ -228,6 +268,16 @@ mod tests {
         assert_eq!(kept.len(), KEYS_MAX);
         assert!(kept.iter().all(|k| k.chars().count() == KEY_MAX_CHARS));
         assert_eq!(clip(&huge, NAME_MAX_CHARS).chars().count(), NAME_MAX_CHARS);
+    }
+
+    #[test]
+    fn an_empty_name_is_no_name_and_a_long_one_is_cut() {
+        assert_eq!(clip_name(None), None);
+        assert_eq!(clip_name(Some("")), None);
+        assert_eq!(clip_name(Some("dev")).as_deref(), Some("dev"));
+        let long = "é".repeat(NAME_MAX_CHARS + 1);
+        let kept = clip_name(Some(&long)).unwrap();
+        assert_eq!(kept.chars().count(), NAME_MAX_CHARS);
     }
 
     #[test]

@@ -6,13 +6,14 @@
 //!    Vault call be made; an `Err` means the action is refused.
 //! 2. Make the call.
 //! 3. `finish(&intent, outcome, version_after, detail)` appends the outcome row, pointing back at
-//!    the intent through `intent_seq`.
+//!    the intent through `intent_seq` (`finish_linked` also records Vault's `request_id` of the
+//!    call, so the row can be found in Vault's own audit device).
 //!
 //! If Keyway dies between 2 and 3, the intent stays visible in `pending_intents()`: the log never
 //! claims less than may have happened. One-shot events (login, reveal, export) use `record()`.
 //!
 //! Every row carries `prev_hash` (the previous row's `hash`) and `hash` (see [`hash`] for the
-//! exact serialisation), so `verify_chain()` finds any row altered behind the code's back, and
+//! exact serialisations, chosen by the row's `format`), so `verify_chain()` finds any row altered behind the code's back, and
 //! `verify_against()` checks chain heads published outside the database ([`Checkpoint`]). The
 //! database itself refuses UPDATE, DELETE (and on PostgreSQL TRUNCATE) on the table, and an insert
 //! that would replace a row; in production on PostgreSQL Keyway serves as a role with only SELECT
@@ -20,8 +21,13 @@
 
 mod action;
 mod append;
+#[cfg(feature = "bench")]
+pub mod bulk;
 mod event;
+mod filter;
+mod filter_sql;
 pub mod hash;
+mod keys;
 mod outcome;
 mod query;
 mod row;
@@ -32,13 +38,14 @@ use std::collections::BTreeMap;
 pub use action::Action;
 pub use append::AUDIT_LOCK_KEY;
 pub use event::{Intent, NewEvent, Recorded, DETAIL_MAX_CHARS};
+pub use filter::{Filter, Reach, DEFAULT_LIMIT, FILTER_LIST_MAX, MAX_LIMIT};
 pub use hash::GENESIS_PREV_HASH;
 pub use outcome::Outcome;
-pub use query::{Filter, DEFAULT_LIMIT, MAX_LIMIT};
 pub use row::Row;
 pub use verify::{ChainBreak, ChainReport, Checkpoint, Problem};
 
-use event::{clip, clip_detail, keys_json, NAME_MAX_CHARS, PATH_MAX_CHARS};
+use event::{clip, clip_detail, clip_name, keys_json, NAME_MAX_CHARS, PATH_MAX_CHARS};
+use hash::CURRENT_FORMAT;
 use row::StoredRow;
 
 use crate::{Db, StoreError};
@@ -68,6 +75,7 @@ impl AuditLog {
             event.version_after,
             event.detail.as_deref(),
             None,
+            event.vault_request_id.as_deref(),
         );
         append::append(&self.db, row)
             .await
@@ -78,11 +86,18 @@ impl AuditLog {
     /// returned `Ok`.
     #[tracing::instrument(skip_all, fields(action = %event.action))]
     pub async fn begin(&self, event: NewEvent) -> Result<Intent, StoreError> {
+        if event.vault_request_id.is_some() {
+            return Err(StoreError::Invalid(
+                "an intent comes before the Vault call, so it has no Vault request id; \
+                 give it to finish_linked()",
+            ));
+        }
         let row = stored(
             &event,
             Outcome::Pending,
             event.version_after,
             event.detail.as_deref(),
+            None,
             None,
         );
         let recorded = append::append(&self.db, row)
@@ -97,15 +112,30 @@ impl AuditLog {
         })
     }
 
-    /// Appends the outcome of an intent: same actor, action, secret, keys and request, with
-    /// `intent_seq` pointing at the intent.
-    #[tracing::instrument(skip_all, fields(action = %intent.event.action, intent_seq = intent.seq()))]
+    /// Appends the outcome of an intent: same actor, action, secret, environment, app, keys and
+    /// request, with `intent_seq` pointing at the intent. [`finish_linked`](Self::finish_linked)
+    /// with no Vault request id.
     pub async fn finish(
         &self,
         intent: &Intent,
         outcome: Outcome,
         version_after: Option<i64>,
         detail: Option<&str>,
+    ) -> Result<Recorded, StoreError> {
+        self.finish_linked(intent, outcome, version_after, detail, None)
+            .await
+    }
+
+    /// [`finish`](Self::finish), and the outcome row records `vault_request_id`: Vault's
+    /// `request_id` of the call made, which finds that call in Vault's own audit device.
+    #[tracing::instrument(skip_all, fields(action = %intent.event.action, intent_seq = intent.seq()))]
+    pub async fn finish_linked(
+        &self,
+        intent: &Intent,
+        outcome: Outcome,
+        version_after: Option<i64>,
+        detail: Option<&str>,
+        vault_request_id: Option<&str>,
     ) -> Result<Recorded, StoreError> {
         if outcome == Outcome::Pending {
             return Err(StoreError::Invalid("an outcome cannot be pending"));
@@ -116,6 +146,7 @@ impl AuditLog {
             version_after,
             detail,
             Some(intent.seq()),
+            vault_request_id,
         );
         append::append(&self.db, row)
             .await
@@ -128,7 +159,9 @@ impl AuditLog {
         query::pending_intents(&self.db).await
     }
 
-    /// Rows matching `filter`, newest first.
+    /// Rows matching `filter`, newest first. A filter out of bounds (a list or a name longer
+    /// than any stored one, an empty name in a [`Reach`]) is refused with
+    /// [`StoreError::Invalid`].
     pub async fn list(&self, filter: Filter) -> Result<Vec<Row>, StoreError> {
         query::list(&self.db, filter).await
     }
@@ -162,13 +195,15 @@ impl AuditLog {
     }
 }
 
-/// The row to append for `event`; `seq`, `at`, `prev_hash` and `hash` are filled in by the append.
+/// The row to append for `event`, in the current format, every field bounded; `seq`, `at`,
+/// `prev_hash` and `hash` are filled in by the append.
 fn stored(
     event: &NewEvent,
     outcome: Outcome,
     version_after: Option<i64>,
     detail: Option<&str>,
     intent_seq: Option<i64>,
+    vault_request_id: Option<&str>,
 ) -> StoredRow {
     StoredRow {
         seq: 0,
@@ -194,5 +229,9 @@ fn stored(
             .map(|a| clip(a, NAME_MAX_CHARS)),
         prev_hash: String::new(),
         hash: String::new(),
+        environment: clip_name(event.environment.as_deref()),
+        app: clip_name(event.app.as_deref()),
+        vault_request_id: clip_name(vault_request_id),
+        format: CURRENT_FORMAT,
     }
 }

@@ -1,5 +1,6 @@
-//! Reading the audit log: the history page's filtered list, who made each secret version, the
-//! intents that never got an outcome, and the chain head.
+//! Reading the audit log: the audit page's filtered list (its SQL made in
+//! [`super::filter_sql`]), who made each secret version, the intents that never got an outcome,
+//! and the chain head.
 
 use std::collections::BTreeMap;
 
@@ -8,40 +9,19 @@ use time::{OffsetDateTime, UtcOffset};
 
 use super::action::Action;
 use super::event::Recorded;
+use super::filter::Filter;
+use super::filter_sql;
+use super::keys::row_has_key;
 use super::row::{Row, StoredRow, COLUMNS};
 use crate::db::with_pool;
 use crate::{Db, StoreError};
 
-/// Rows returned by [`Filter`] when no limit is given.
-pub const DEFAULT_LIMIT: u32 = 100;
-/// Most rows one [`Filter`] query returns.
-pub const MAX_LIMIT: u32 = 1000;
-
-/// Which rows `list()` returns; every field narrows, `None` means "any". Rows come newest first.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Filter {
-    /// Exact Vault display name.
-    pub actor: Option<String>,
-    pub action: Option<Action>,
-    pub mount: Option<String>,
-    /// Exact secret path (within `mount`, when given).
-    pub path: Option<String>,
-    /// Rows at or after this instant.
-    pub since: Option<OffsetDateTime>,
-    /// Rows strictly before this instant.
-    pub until: Option<OffsetDateTime>,
-    /// At most this many rows (default [`DEFAULT_LIMIT`], capped at [`MAX_LIMIT`]).
-    pub limit: Option<u32>,
-    /// Paging: only rows older than this `seq` (pass the last `seq` of the previous page).
-    pub before_seq: Option<i64>,
-}
-
-pub(super) enum Bind {
+pub(crate) enum Bind {
     Text(String),
     Int(i64),
 }
 
-pub(super) async fn fetch(
+pub(crate) async fn fetch(
     db: &Db,
     sql: &str,
     binds: &[Bind],
@@ -64,7 +44,7 @@ fn parse_all(rows: Vec<StoredRow>) -> Result<Vec<Row>, StoreError> {
 }
 
 /// `at` as stored, for comparisons: fixed width, so text order is time order.
-fn stored_time(t: OffsetDateTime) -> Result<String, StoreError> {
+pub(crate) fn stored_time(t: OffsetDateTime) -> Result<String, StoreError> {
     let format =
         format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
     t.to_offset(UtcOffset::UTC)
@@ -72,37 +52,31 @@ fn stored_time(t: OffsetDateTime) -> Result<String, StoreError> {
         .map_err(|_| StoreError::Invalid("a time filter is out of range"))
 }
 
+/// Rows matching `filter`, newest first. With a key filter, the key index only names candidates:
+/// a row is kept if its own key lists hold the name exactly, and the page is read on until it is
+/// full or the log ends (an index entry names a row that lacks it only if someone forged it).
 pub(crate) async fn list(db: &Db, filter: Filter) -> Result<Vec<Row>, StoreError> {
-    let mut sql = format!("SELECT {COLUMNS} FROM audit_log WHERE 1 = 1");
-    let mut binds = Vec::new();
-    let mut push = |sql: &mut String, condition: &str, bind: Bind| {
-        binds.push(bind);
-        sql.push_str(&format!(" AND {condition} ${}", binds.len()));
-    };
-    if let Some(actor) = filter.actor {
-        push(&mut sql, "actor_name =", Bind::Text(actor));
+    filter.check()?;
+    let since = filter.since.map(stored_time).transpose()?;
+    let until = filter.until.map(stored_time).transpose()?;
+    let limit = filter.page_size();
+    let mut rows = Vec::new();
+    let mut page = filter;
+    loop {
+        let sql = filter_sql::page(&page, since.as_deref(), until.as_deref(), limit);
+        let fetched = parse_all(fetch(db, &sql.text, &sql.binds).await?)?;
+        let full = fetched.len() == limit as usize;
+        page.before_seq = fetched.last().map(|r| r.seq);
+        match &page.key {
+            Some(key) => rows.extend(fetched.into_iter().filter(|r| row_has_key(r, key))),
+            None => rows.extend(fetched),
+        }
+        if rows.len() >= limit as usize || !full {
+            break;
+        }
     }
-    if let Some(action) = filter.action {
-        push(&mut sql, "action =", Bind::Text(action.as_str().to_owned()));
-    }
-    if let Some(mount) = filter.mount {
-        push(&mut sql, "mount =", Bind::Text(mount));
-    }
-    if let Some(path) = filter.path {
-        push(&mut sql, "path =", Bind::Text(path));
-    }
-    if let Some(since) = filter.since {
-        push(&mut sql, "at >=", Bind::Text(stored_time(since)?));
-    }
-    if let Some(until) = filter.until {
-        push(&mut sql, "at <", Bind::Text(stored_time(until)?));
-    }
-    if let Some(before) = filter.before_seq {
-        push(&mut sql, "seq <", Bind::Int(before));
-    }
-    let limit = filter.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
-    sql.push_str(&format!(" ORDER BY seq DESC LIMIT {limit}"));
-    parse_all(fetch(db, &sql, &binds).await?)
+    rows.truncate(limit as usize);
+    Ok(rows)
 }
 
 pub(crate) async fn pending_intents(db: &Db) -> Result<Vec<Row>, StoreError> {

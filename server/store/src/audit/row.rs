@@ -9,7 +9,8 @@ use crate::StoreError;
 /// Every column, in table order; all queries select this list so one `FromRow` fits them all.
 pub(crate) const COLUMNS: &str = "seq, id, at, actor_name, actor_entity, action, mount, path, \
      version_before, version_after, keys_added, keys_changed, keys_removed, outcome, detail, \
-     intent_seq, request_id, client_addr, prev_hash, hash";
+     intent_seq, request_id, client_addr, prev_hash, hash, environment, app, vault_request_id, \
+     format";
 
 /// A row exactly as stored. The hash is computed over these fields, so verification never
 /// re-serialises anything.
@@ -35,6 +36,11 @@ pub(crate) struct StoredRow {
     pub client_addr: Option<String>,
     pub prev_hash: String,
     pub hash: String,
+    pub environment: Option<String>,
+    pub app: Option<String>,
+    pub vault_request_id: Option<String>,
+    /// Which canonical serialisation `hash` covers ([`super::hash`]).
+    pub format: i32,
 }
 
 /// One audit log row. `prev_hash` and `hash` are included so an export can be verified elsewhere.
@@ -64,6 +70,16 @@ pub struct Row {
     pub client_addr: Option<String>,
     pub prev_hash: String,
     pub hash: String,
+    /// The Kubernetes namespace the row concerns (`None` on rows older than the audit page, and
+    /// on rows about no environment: logins, logouts).
+    pub environment: Option<String>,
+    /// The app (a VaultStaticSecret name in `environment`) the row concerns.
+    pub app: Option<String>,
+    /// On an outcome row: Vault's `request_id` of the call it records, to find the call in
+    /// Vault's own audit device.
+    pub vault_request_id: Option<String>,
+    /// The canonical serialisation its hash covers: 1 (rows written before the audit page) or 2.
+    pub format: i32,
 }
 
 impl Row {
@@ -108,6 +124,10 @@ impl TryFrom<StoredRow> for Row {
             client_addr: r.client_addr,
             prev_hash: r.prev_hash,
             hash: r.hash,
+            environment: r.environment,
+            app: r.app,
+            vault_request_id: r.vault_request_id,
+            format: r.format,
         })
     }
 }

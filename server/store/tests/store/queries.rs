@@ -102,7 +102,7 @@ async fn list_filters_by_actor_action_secret_and_time_newest_first_in_pages(t: T
     assert_eq!(seqs_where(&log, |_| ()).await, [5, 4, 3, 2, 1]);
     assert_eq!(seqs_where(&log, |f| f.actor = text("alice")).await, [2, 1]);
     assert_eq!(
-        seqs_where(&log, |f| f.action = Some(Action::SecretSave)).await,
+        seqs_where(&log, |f| f.actions = vec![Action::SecretSave]).await,
         [3, 2]
     );
     assert_eq!(seqs_where(&log, |f| f.mount = text("dev")).await, [5, 3, 2]);
@@ -117,7 +117,7 @@ async fn list_filters_by_actor_action_secret_and_time_newest_first_in_pages(t: T
     assert_eq!(seqs_where(&log, dev_webapp).await, [5, 2]);
     let bob_reveals = |f: &mut Filter| {
         f.actor = text("bob");
-        f.action = Some(Action::SecretReveal);
+        f.actions = vec![Action::SecretReveal];
     };
     assert_eq!(seqs_where(&log, bob_reveals).await, [4]);
     assert!(seqs_where(&log, |f| f.actor = text("nobody"))
