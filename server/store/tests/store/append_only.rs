@@ -1,7 +1,7 @@
 //! The database, not the code's good manners, keeps the log append-only and the chain linked;
 //! and when someone with enough power gets round that, `verify_chain` says where.
 
-use keyway_store::{Action, NewEvent, GENESIS_PREV_HASH};
+use keyway_store::{Action, NewEvent, Problem, GENESIS_PREV_HASH};
 
 use crate::common::{on_both_backends, save_by, Backend, TestDb};
 
@@ -40,6 +40,7 @@ async fn a_row_altered_behind_the_codes_back_breaks_the_chain_at_that_row(t: Tes
     assert!(!report.ok);
     assert_eq!(report.rows, 4);
     assert_eq!(report.first_bad_seq, Some(2));
+    assert_eq!(report.first_break.unwrap().problem, Problem::Altered);
 }
 
 async fn deleting_audit_rows_is_refused_and_a_forced_delete_is_detected(t: TestDb) {

@@ -31,6 +31,67 @@ impl TestDb {
         Some(TestDb::postgres(temp).await)
     }
 
+    /// A database whose schema stops before migration `version`, with `setup` run on it as raw
+    /// SQL (rows an older Keyway wrote), then opened as Keyway opens it, which migrates the rest.
+    /// None when PostgreSQL is asked for and none is configured.
+    pub async fn from_older_schema(
+        backend: Backend,
+        test: &str,
+        version: i64,
+        setup: &[String],
+    ) -> Option<TestDb> {
+        let folder = match backend {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        };
+        let all = format!("{}/../../migrations/{folder}", env!("CARGO_MANIFEST_DIR"));
+        let older = tempfile::tempdir().expect("a temporary directory");
+        for entry in std::fs::read_dir(&all).expect("the migrations folder") {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let number: i64 = name[..4]
+                .parse()
+                .expect("migrations start with their number");
+            if number < version {
+                std::fs::copy(&path, older.path().join(&name)).unwrap();
+            }
+        }
+        let migrator = sqlx::migrate::Migrator::new(older.path()).await.unwrap();
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("a temporary directory");
+                let url = format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.path().join("keyway.db").display()
+                );
+                let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+                migrator.run(&pool).await.unwrap();
+                for sql in setup {
+                    pool.execute(sql.as_str()).await.unwrap();
+                }
+                pool.close().await;
+                let db = Db::connect(&url).await.expect("SQLite migrates the rest");
+                Some(TestDb {
+                    backend,
+                    url,
+                    db,
+                    _sqlite_dir: Some(dir),
+                    _postgres: None,
+                })
+            }
+            Backend::Postgres => {
+                let temp = TempDatabase::create_or_skip(test).await?;
+                let pool = sqlx::PgPool::connect(&temp.url).await.unwrap();
+                migrator.run(&pool).await.unwrap();
+                for sql in setup {
+                    pool.execute(sql.as_str()).await.unwrap();
+                }
+                pool.close().await;
+                Some(TestDb::postgres(temp).await)
+            }
+        }
+    }
+
     pub async fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let url = format!(
@@ -97,6 +158,28 @@ impl TestDb {
                 .await
                 .unwrap(),
         }
+    }
+}
+
+/// As the database's owner would: every trigger on the audit tables switched off (SQLite: dropped),
+/// so rows can be changed, deleted and inserted anywhere.
+pub async fn switch_off_triggers(t: &TestDb) {
+    let statements: &[&str] = match t.backend {
+        Backend::Sqlite => &[
+            "DROP TRIGGER audit_log_no_update",
+            "DROP TRIGGER audit_log_no_delete",
+            "DROP TRIGGER audit_log_extends_tip",
+            "DROP TRIGGER audit_log_no_replace",
+            "DROP TRIGGER audit_key_no_update",
+            "DROP TRIGGER audit_key_no_delete",
+        ],
+        Backend::Postgres => &[
+            "ALTER TABLE audit_log DISABLE TRIGGER USER",
+            "ALTER TABLE audit_key DISABLE TRIGGER USER",
+        ],
+    };
+    for sql in statements {
+        t.raw(sql).await.unwrap();
     }
 }
 

@@ -3,14 +3,21 @@
 //! PostgreSQL database created for that test (named by `KEYWAY_TEST_POSTGRES_URL`) and dropped
 //! afterwards. One test binary, so the crate is linked once.
 
+mod canonical;
 mod common;
+mod oracle;
 
 mod append_only;
 mod chain;
 mod claims;
 mod concurrency;
 mod failure;
+mod filters;
+mod formats;
 mod heads;
 mod migrations;
 mod queries;
+mod reach;
 mod replace;
+mod search_keys;
+mod time_ranges;
