@@ -15,6 +15,7 @@ mod error;
 mod schema;
 
 pub mod audit;
+pub mod observations;
 
 pub use audit::{
     Action, AuditLog, ChainBreak, ChainReport, Checkpoint, Filter, Intent, NewEvent, Outcome,

@@ -16,6 +16,7 @@ mod filters;
 mod formats;
 mod heads;
 mod migrations;
+mod observations;
 mod queries;
 mod reach;
 mod replace;
