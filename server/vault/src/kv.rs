@@ -124,6 +124,26 @@ impl Vault {
         decode(answer.status, answer.data(), "kv metadata").map(Some)
     }
 
+    /// Sets how many versions of the secret Vault keeps (`POST <mount>/metadata/<path>` with
+    /// `max_versions`; other metadata settings are left as they are). `0` means the mount's
+    /// setting, whose own `0` means 10 (observed on OpenBao 2.7): it never means "all". On a
+    /// secret that does not exist yet this needs `create` on the metadata path, otherwise
+    /// `update`.
+    #[tracing::instrument(skip_all, fields(mount = %mount, path = %path, max_versions))]
+    pub async fn kv_set_max_versions(
+        &self,
+        token: &SecretString,
+        mount: &str,
+        path: &str,
+        max_versions: u64,
+    ) -> Result<(), VaultError> {
+        let url = self.secret_url(mount, "metadata", path)?;
+        let body = json!({ "max_versions": max_versions });
+        self.for_user(Method::POST, url, token, Some(&body), NotFound::IsError)
+            .await
+            .map(drop)
+    }
+
     /// Writes a new version with check-and-set: `cas` must equal the current version (a
     /// soft-deleted current version still counts), and `cas = 0` only creates. A lost race is
     /// [`VaultError::CasMismatch`].
