@@ -14,14 +14,14 @@ ALTER TABLE audit_log
         CHECK (format <> 1 OR (environment IS NULL AND app IS NULL AND vault_request_id IS NULL));
 
 -- Indexes for the page's filters, each ending in seq so a page comes newest first straight off
--- the index (keyset paging by seq DESC). A time range is turned into a seq range with
--- audit_log_at_seq (index-only) before the page is read.
+-- the index (keyset paging by seq DESC). A time range is first turned into a seq range with
+-- audit_log_day: each day's smallest and largest seq is one seek.
 CREATE INDEX audit_log_environment ON audit_log (environment, seq) WHERE environment IS NOT NULL;
 CREATE INDEX audit_log_app ON audit_log (environment, app, seq) WHERE app IS NOT NULL;
+CREATE INDEX audit_log_mount ON audit_log (mount, seq);
 CREATE INDEX audit_log_entity ON audit_log (actor_entity, seq);
 CREATE INDEX audit_log_outcome ON audit_log (outcome, seq);
-CREATE INDEX audit_log_at_seq ON audit_log (at, seq);
-DROP INDEX audit_log_at;
+CREATE INDEX audit_log_day ON audit_log (substr(at, 1, 10), seq);
 
 -- Key names, searchable: one row per name in a row's keys_added, keys_changed or keys_removed,
 -- written in the same transaction as the row. Only an index (the key lists in audit_log are
