@@ -158,7 +158,7 @@ async fn try_append(db: &Db, row: &mut StoredRow, retrying: bool) -> Result<Reco
 }
 
 /// `INSERT INTO audit_key` of `entries` (name, seq) pairs.
-pub(crate) fn key_insert(entries: usize) -> String {
+fn key_insert(entries: usize) -> String {
     let values: Vec<String> = (0..entries)
         .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
         .collect();

@@ -10,7 +10,6 @@
 
 use time::OffsetDateTime;
 
-use super::append::key_insert;
 use super::event::NewEvent;
 use super::filter::Filter;
 use super::filter_sql;
@@ -34,11 +33,10 @@ pub struct Generated {
     pub vault_request_id: Option<String>,
 }
 
-/// Rows per transaction, and per INSERT statement (24 binds each). Binding costs more than
-/// linearly in the number of placeholders in one statement, so statements stay small.
+/// Rows per transaction, and per INSERT statement (24 binds each, under SQLite's 32,766).
 const ROWS_PER_TX: usize = 10_000;
-const ROWS_PER_INSERT: usize = 50;
-const KEYS_PER_INSERT: usize = 500;
+const ROWS_PER_INSERT: usize = 500;
+const KEYS_PER_INSERT: usize = 2_000;
 
 const INSERT_HEAD: &str = "INSERT INTO audit_log (seq, id, at, actor_name, actor_entity, action, \
      mount, path, version_before, version_after, keys_added, keys_changed, keys_removed, outcome, \
@@ -99,7 +97,8 @@ async fn insert(db: &Db, batch: &[StoredRow]) -> Result<(), sqlx::Error> {
         for chunk in batch.chunks(ROWS_PER_INSERT) {
             let values: Vec<String> = (0..chunk.len())
                 .map(|r| {
-                    let p: Vec<String> = (1..=24).map(|c| format!("${}", r * 24 + c)).collect();
+                    let p: Vec<String> =
+                        (1..=24).map(|c| placeholder(backend, r * 24 + c)).collect();
                     format!("({})", p.join(", "))
                 })
                 .collect();
@@ -139,7 +138,19 @@ async fn insert(db: &Db, batch: &[StoredRow]) -> Result<(), sqlx::Error> {
             .flat_map(|r| index_names(r).into_iter().map(|n| (n, r.seq)))
             .collect();
         for chunk in entries.chunks(KEYS_PER_INSERT) {
-            let sql = key_insert(chunk.len());
+            let values: Vec<String> = (0..chunk.len())
+                .map(|e| {
+                    let (name, seq) = (
+                        placeholder(backend, 2 * e + 1),
+                        placeholder(backend, 2 * e + 2),
+                    );
+                    format!("({name}, {seq})")
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO audit_key (name, seq) VALUES {}",
+                values.join(", ")
+            );
             let mut q = sqlx::query(&sql);
             for (name, seq) in chunk {
                 q = q.bind(name).bind(*seq);
@@ -150,19 +161,38 @@ async fn insert(db: &Db, batch: &[StoredRow]) -> Result<(), sqlx::Error> {
     })
 }
 
-/// The plan the database picks for the first page of `filter`, one line per step (SQLite's
-/// `EXPLAIN QUERY PLAN`, PostgreSQL's `EXPLAIN`), and the SQL itself.
-pub async fn explain(db: &Db, filter: &Filter) -> Result<(String, Vec<String>), StoreError> {
+/// The `n`th placeholder. SQLite looks a named one (`$n`) up by scanning every name in the
+/// statement, so a statement of thousands of them binds in quadratic time: it gets plain `?`.
+fn placeholder(backend: Backend, n: usize) -> String {
+    match backend {
+        Backend::Sqlite => "?".to_owned(),
+        Backend::Postgres => format!("${n}"),
+    }
+}
+
+/// The plans the database picks for the first page of `filter`, one line per step (SQLite's
+/// `EXPLAIN QUERY PLAN`, PostgreSQL's `EXPLAIN`): the time range's `seq` range first, if it has
+/// one, then the page.
+pub async fn explain(db: &Db, filter: &Filter) -> Result<Vec<String>, StoreError> {
     filter.check()?;
-    let since = filter.since.map(stored_time).transpose()?;
-    let until = filter.until.map(stored_time).transpose()?;
-    let sql = filter_sql::page(
-        filter,
-        since.as_deref(),
-        until.as_deref(),
-        filter.page_size(),
-    );
-    let lines = match db.backend() {
+    let window = super::query::window(db, filter).await?;
+    let mut lines = Vec::new();
+    if window.since.is_some() || window.until.is_some() {
+        let range = filter_sql::seq_range(window.since.as_deref(), window.until.as_deref());
+        lines.push(format!(
+            "seq range: {:?}..={:?}",
+            window.lowest, window.highest
+        ));
+        lines.extend(plan(db, &range).await?);
+        lines.push("page:".to_owned());
+    }
+    let page = filter_sql::page(filter, &window, db.backend(), filter.page_size());
+    lines.extend(plan(db, &page).await?);
+    Ok(lines)
+}
+
+async fn plan(db: &Db, sql: &filter_sql::Sql) -> Result<Vec<String>, StoreError> {
+    Ok(match db.backend() {
         Backend::Sqlite => {
             let text = format!("EXPLAIN QUERY PLAN {}", sql.text);
             let mut q = sqlx::query_as::<_, (i64, i64, i64, String)>(&text);
@@ -195,6 +225,5 @@ pub async fn explain(db: &Db, filter: &Filter) -> Result<(String, Vec<String>), 
                 .map(|(line,)| line)
                 .collect()
         }
-    };
-    Ok((sql.text, lines))
+    })
 }

@@ -1,20 +1,25 @@
 //! The one place a [`Filter`] becomes SQL: every condition the audit page can ask for, how a time
-//! range becomes a `seq` range, and the visibility pre-filter ([`Reach`]) as one OR.
+//! range becomes a `seq` range, and the visibility pre-filter ([`Reach`]).
 //!
 //! A page is `ORDER BY seq DESC LIMIT n`, continued below the last `seq` seen (keyset paging), so
-//! each condition is written so that an index ending in `seq` can serve it (see
-//! `migrations/*/0006_audit_page.sql`), and a key filter reads the key index `audit_key` first.
+//! each condition is written so that an index ending in `seq` can serve it in that order (see
+//! `migrations/*/0006_audit_page.sql`), and a key filter walks the key index `audit_key`. Two
+//! shapes would defeat that, and are written otherwise:
 //!
-//! A time range is the one condition no such index serves: `at` has its own index, in time
-//! order. Since `at` is the database's clock at append, time order is nearly `seq` order, so the
-//! range is first turned into a `seq` range read off the `at` index, and the page then walks
-//! `seq` within it. The `seq` range is exact, not a guess from the clock being monotonic: the
-//! lower end is the smallest `seq` of any row at or after `since` (so a row written while the
-//! clock stood behind is not skipped), and the upper end the largest of any row before `until`.
-//! The `at` conditions stay as well, because within that range a clock that stepped back can
-//! still have stamped a row outside it. Working out an end reads at most [`TIME_SCAN_CAP`] index
-//! entries; past that the end is left open (a looser range, the same rows), so a query over
-//! months costs no more to plan than one over a day.
+//! * A list of values (`action IN (a, b)`) reads as several ranges of an index, which no database
+//!   here merges in `seq` order: it would collect and sort every match. On SQLite such a list is
+//!   kept off the indexes (`+action IN …`), so the page walks another index or `seq` itself and
+//!   checks the list row by row; lists of actions and outcomes are short and their rows many.
+//! * A [`Reach`] is an OR of parts. Each part (one environment, one mount, the rest, one's own
+//!   logins) becomes its own branch, newest first off its own index and at most a page long, and
+//!   the page is the newest of their union. A part listing more than [`BRANCHES_MAX`] names stays
+//!   one branch that checks them row by row.
+//!
+//! A time range is the one condition no such index serves: time order is not `seq` order, not
+//! exactly, since the database's clock can step back. So [`seq_range`] first turns the range into
+//! a `seq` range that holds every row of it (read off a day-by-day index, see there), and the
+//! page then walks `seq` within it, keeping the `at` conditions for exactness: within the range,
+//! rows stamped outside the time range are still passed over.
 
 use super::action::Action;
 use super::filter::{Filter, Reach};
@@ -22,17 +27,25 @@ use super::keys::index_name;
 use super::outcome::Outcome;
 use super::query::Bind;
 use super::row::COLUMNS;
+use crate::db::Backend;
 
-/// Most `at` index entries read to turn one end of a time range into a `seq`.
-pub(crate) const TIME_SCAN_CAP: i64 = 20_000;
+/// Most names of one [`Reach`] list that get a branch each.
+pub(crate) const BRANCHES_MAX: usize = 16;
 
-/// A query and what to bind to its `$1`, `$2`, … in order.
+/// A query and what to bind to its placeholders, in order.
 pub(crate) struct Sql {
     pub text: String,
     pub binds: Vec<Bind>,
 }
 
 impl Sql {
+    fn new() -> Sql {
+        Sql {
+            text: String::new(),
+            binds: Vec::new(),
+        }
+    }
+
     /// Adds `bind` and returns its placeholder. Each use gets its own, in order of appearance.
     fn bind(&mut self, bind: Bind) -> String {
         self.binds.push(bind);
@@ -42,152 +55,275 @@ impl Sql {
     fn text(&mut self, s: &str) -> String {
         self.bind(Bind::Text(s.to_owned()))
     }
-
-    /// `column IN ($…)` over `values`, each once; `column = $n` for one.
-    fn any_of<'a>(&mut self, column: &str, values: impl IntoIterator<Item = &'a str>) -> String {
-        let mut seen = Vec::new();
-        for v in values {
-            if !seen.contains(&v) {
-                seen.push(v);
-            }
-        }
-        let placeholders: Vec<String> = seen.into_iter().map(|v| self.text(v)).collect();
-        match placeholders.as_slice() {
-            [one] => format!("{column} = {one}"),
-            many => format!("{column} IN ({})", many.join(", ")),
-        }
-    }
 }
 
-/// The SQL of one page of `filter`: at most `limit` rows, newest first. `since` and `until` are
-/// given as stored text (fixed width, so text order is time order). A key filter's rows are
-/// candidates: the caller keeps those whose parsed key lists hold the name.
-pub(crate) fn page(filter: &Filter, since: Option<&str>, until: Option<&str>, limit: u32) -> Sql {
-    let mut q = Sql {
-        text: String::new(),
-        binds: Vec::new(),
+/// Where a page lies in time: `since` and `until` as stored (fixed width, so text order is time
+/// order) and the `seq` range [`seq_range`] read them as.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Window {
+    pub since: Option<String>,
+    pub until: Option<String>,
+    /// The smallest `seq` a row of the range can have, and the largest.
+    pub lowest: Option<i64>,
+    pub highest: Option<i64>,
+}
+
+/// `SELECT lowest, highest`: a `seq` range holding every row at or after `since` and before
+/// `until` (NULL for an end not asked for), from the day index (`audit_log_day`: the date part of
+/// `at` with `seq`). The lower end is the smallest `seq` of any day from `since`'s on, the upper
+/// end the largest of any day up to `until`'s, each read by skipping from day to day along the
+/// index, one seek per day the log has (a skip scan; SQL has no such operator, so a recursive
+/// query steps it). Loose by at most a day's rows at either end, never missing one.
+pub(crate) fn seq_range(since: Option<&str>, until: Option<&str>) -> Sql {
+    const DAY: &str = "substr(at, 1, 10)";
+    let next_day = |after: &str| {
+        format!("(SELECT {DAY} FROM audit_log WHERE {DAY} > {after} ORDER BY {DAY} LIMIT 1)")
     };
-    let mut conds = Vec::new();
-    // With a key, the page walks the key index and joins each entry to its row.
-    let (from, seq) = match &filter.key {
-        Some(key) => {
-            conds.push(format!("audit_key.name = {}", q.text(&index_name(key))));
-            (
-                "audit_key JOIN audit_log ON audit_log.seq = audit_key.seq",
-                "audit_key.seq",
-            )
-        }
-        None => ("audit_log", "audit_log.seq"),
-    };
-    if let Some(actor) = &filter.actor {
-        conds.push(format!("audit_log.actor_name = {}", q.text(actor)));
-    }
-    if !filter.actions.is_empty() {
-        let actions = filter.actions.iter().map(|a| Action::as_str(*a));
-        conds.push(q.any_of("audit_log.action", actions));
-    }
-    if !filter.outcomes.is_empty() {
-        let outcomes = filter.outcomes.iter().map(|o| Outcome::as_str(*o));
-        conds.push(q.any_of("audit_log.outcome", outcomes));
-    }
-    if let Some(environment) = &filter.environment {
-        conds.push(format!("audit_log.environment = {}", q.text(environment)));
-    }
-    if let Some(app) = &filter.app {
-        conds.push(format!("audit_log.app = {}", q.text(app)));
-    }
-    if let Some(mount) = &filter.mount {
-        conds.push(format!("audit_log.mount = {}", q.text(mount)));
-    }
-    if let Some(path) = &filter.path {
-        conds.push(format!("audit_log.path = {}", q.text(path)));
-    }
+    let mut q = Sql::new();
+    let mut days = Vec::new();
+    let mut lowest = "CAST(NULL AS BIGINT)".to_owned();
+    let mut highest = "CAST(NULL AS BIGINT)".to_owned();
     if let Some(since) = since {
-        conds.push(format!("{seq} >= {}", since_seq(&mut q, since)));
-        conds.push(format!("audit_log.at >= {}", q.text(since)));
+        let from = q.text(&since[..10.min(since.len())]);
+        days.push(format!(
+            "since_days(d) AS (\
+             SELECT (SELECT {DAY} FROM audit_log WHERE {DAY} >= {from} ORDER BY {DAY} LIMIT 1) \
+             UNION ALL SELECT {} FROM since_days WHERE since_days.d IS NOT NULL)",
+            next_day("since_days.d")
+        ));
+        // No day from `since`'s on: no row can match, and the range is empty.
+        lowest = format!(
+            "COALESCE((SELECT min((SELECT min(seq) FROM audit_log WHERE {DAY} = since_days.d)) \
+             FROM since_days WHERE since_days.d IS NOT NULL), {})",
+            i64::MAX
+        );
     }
     if let Some(until) = until {
-        conds.push(format!("{seq} <= {}", until_seq(&mut q, until)));
-        conds.push(format!("audit_log.at < {}", q.text(until)));
+        let to = &until[..10.min(until.len())];
+        let step_to = q.text(to);
+        days.push(format!(
+            "until_days(d) AS (\
+             SELECT (SELECT {DAY} FROM audit_log ORDER BY {DAY} LIMIT 1) \
+             UNION ALL SELECT {} FROM until_days \
+             WHERE until_days.d IS NOT NULL AND until_days.d < {step_to})",
+            next_day("until_days.d")
+        ));
+        let upto = q.text(to);
+        highest = format!(
+            "COALESCE((SELECT max((SELECT max(seq) FROM audit_log WHERE {DAY} = until_days.d)) \
+             FROM until_days WHERE until_days.d IS NOT NULL AND until_days.d <= {upto}), 0)"
+        );
     }
-    if let Some(before) = filter.before_seq {
-        conds.push(format!("{seq} < {}", q.bind(Bind::Int(before))));
-    }
-    if let Some(reach) = &filter.reach {
-        conds.push(reach_sql(&mut q, reach));
-    }
+    let with = if days.is_empty() {
+        String::new()
+    } else {
+        format!("WITH RECURSIVE {} ", days.join(", "))
+    };
+    q.text = format!("{with}SELECT {lowest} AS lowest, {highest} AS highest");
+    q
+}
+
+/// The SQL of one page of `filter` in `window`: at most `limit` rows, newest first. A key
+/// filter's rows are candidates: the caller keeps those whose parsed key lists hold the name.
+pub(crate) fn page(filter: &Filter, window: &Window, backend: Backend, limit: u32) -> Sql {
+    let mut q = Sql::new();
+    let shape = Shape::of(filter, backend);
     let columns: Vec<String> = COLUMNS
         .split(',')
         .map(|c| format!("audit_log.{}", c.trim()))
         .collect();
-    let conds = if conds.is_empty() {
-        "1 = 1".to_owned()
-    } else {
-        conds.join(" AND ")
+    let columns = columns.join(", ");
+    let parts = filter.reach.as_ref().map(parts);
+    q.text = match parts.as_deref() {
+        None => {
+            let conds = shape.conds(&mut q, filter, window, None);
+            format!(
+                "SELECT {columns} FROM {} WHERE {conds} ORDER BY {} DESC LIMIT {limit}",
+                shape.from, shape.seq
+            )
+        }
+        Some([]) => format!("SELECT {columns} FROM audit_log WHERE 1 = 0"),
+        Some([part]) => {
+            let conds = shape.conds(&mut q, filter, window, Some(part));
+            format!(
+                "SELECT {columns} FROM {} WHERE {conds} ORDER BY {} DESC LIMIT {limit}",
+                shape.from, shape.seq
+            )
+        }
+        Some(parts) => {
+            let branches: Vec<String> = parts
+                .iter()
+                .enumerate()
+                .map(|(i, part)| {
+                    let conds = shape.conds(&mut q, filter, window, Some(part));
+                    format!(
+                        "SELECT seq FROM (SELECT {seq} AS seq FROM {from} WHERE {conds} \
+                         ORDER BY {seq} DESC LIMIT {limit}) AS b{i}",
+                        seq = shape.seq,
+                        from = shape.from,
+                    )
+                })
+                .collect();
+            format!(
+                "SELECT {columns} FROM audit_log WHERE audit_log.seq IN (SELECT u.seq FROM ({}) \
+                 AS u ORDER BY u.seq DESC LIMIT {limit}) ORDER BY audit_log.seq DESC",
+                branches.join(" UNION ALL ")
+            )
+        }
     };
-    q.text = format!(
-        "SELECT {} FROM {from} WHERE {conds} ORDER BY {seq} DESC LIMIT {limit}",
-        columns.join(", ")
-    );
     q
 }
 
-/// The smallest `seq` of any row at or after `since`: the smallest among the first
-/// [`TIME_SCAN_CAP`] entries of the `at` index from `since` on, if that is all of them; past
-/// the cap, 0 (no lower end). With no such row at all, one past any `seq`.
-fn since_seq(q: &mut Sql, since: &str) -> String {
-    let cap = TIME_SCAN_CAP;
-    format!(
-        "COALESCE((SELECT CASE WHEN count(*) < {cap} THEN COALESCE(min(s.seq), {}) END \
-         FROM (SELECT seq FROM audit_log WHERE at >= {} ORDER BY at LIMIT {cap}) AS s), 0)",
-        i64::MAX,
-        q.text(since)
-    )
+/// What every branch of a page reads from, and how lists are written on this backend.
+struct Shape {
+    from: &'static str,
+    seq: &'static str,
+    backend: Backend,
 }
 
-/// The largest `seq` of any row before `until`, read off whichever end is near: the `at` index
-/// up to `until` (all of it, if it holds fewer than [`TIME_SCAN_CAP`] entries), else the newest
-/// [`TIME_SCAN_CAP`] rows (the newest of them before `until`; if none is, every row before
-/// `until` is older than all of them).
-fn until_seq(q: &mut Sql, until: &str) -> String {
-    let cap = TIME_SCAN_CAP;
-    let newest = format!("SELECT seq, at FROM audit_log ORDER BY seq DESC LIMIT {cap}");
-    format!(
-        "COALESCE(\
-         (SELECT CASE WHEN count(*) < {cap} THEN COALESCE(max(s.seq), 0) END \
-         FROM (SELECT seq FROM audit_log WHERE at < {} ORDER BY at DESC LIMIT {cap}) AS s), \
-         (SELECT max(n.seq) FROM ({newest}) AS n WHERE n.at < {}), \
-         (SELECT min(n.seq) - 1 FROM ({newest}) AS n), 0)",
-        q.text(until),
-        q.text(until)
-    )
+impl Shape {
+    fn of(filter: &Filter, backend: Backend) -> Shape {
+        // With a key, the page walks the key index and joins each entry to its row.
+        let (from, seq) = match filter.key {
+            Some(_) => (
+                "audit_key JOIN audit_log ON audit_log.seq = audit_key.seq",
+                "audit_key.seq",
+            ),
+            None => ("audit_log", "audit_log.seq"),
+        };
+        Shape { from, seq, backend }
+    }
+
+    /// Every condition of `filter` (and `part` of its reach), ANDed, with fresh binds.
+    fn conds(&self, q: &mut Sql, filter: &Filter, window: &Window, part: Option<&Part>) -> String {
+        let seq = self.seq;
+        let mut conds = Vec::new();
+        if let Some(key) = &filter.key {
+            conds.push(format!("audit_key.name = {}", q.text(&index_name(key))));
+        }
+        let equal = [
+            ("actor_name", &filter.actor),
+            ("environment", &filter.environment),
+            ("app", &filter.app),
+            ("mount", &filter.mount),
+            ("path", &filter.path),
+        ];
+        for (column, value) in equal {
+            if let Some(value) = value {
+                conds.push(format!("audit_log.{column} = {}", q.text(value)));
+            }
+        }
+        let actions: Vec<&str> = filter.actions.iter().map(|a| Action::as_str(*a)).collect();
+        if let Some(cond) = self.any_of(q, "audit_log.action", &actions) {
+            conds.push(cond);
+        }
+        let outcomes: Vec<&str> = filter
+            .outcomes
+            .iter()
+            .map(|o| Outcome::as_str(*o))
+            .collect();
+        if let Some(cond) = self.any_of(q, "audit_log.outcome", &outcomes) {
+            conds.push(cond);
+        }
+        if let Some(lowest) = window.lowest {
+            conds.push(format!("{seq} >= {}", q.bind(Bind::Int(lowest))));
+        }
+        if let Some(highest) = window.highest {
+            conds.push(format!("{seq} <= {}", q.bind(Bind::Int(highest))));
+        }
+        if let Some(since) = &window.since {
+            conds.push(format!("audit_log.at >= {}", q.text(since)));
+        }
+        if let Some(until) = &window.until {
+            conds.push(format!("audit_log.at < {}", q.text(until)));
+        }
+        if let Some(before) = filter.before_seq {
+            conds.push(format!("{seq} < {}", q.bind(Bind::Int(before))));
+        }
+        if let Some(part) = part {
+            conds.push(part.cond(q, self));
+        }
+        if conds.is_empty() {
+            "1 = 1".to_owned()
+        } else {
+            conds.join(" AND ")
+        }
+    }
+
+    /// `column = $n` for one value; for several, `column IN (…)` checked row by row ([module
+    /// doc](self)); `None` for none.
+    fn any_of(&self, q: &mut Sql, column: &str, values: &[&str]) -> Option<String> {
+        let mut distinct: Vec<&str> = Vec::new();
+        for v in values {
+            if !distinct.contains(v) {
+                distinct.push(v);
+            }
+        }
+        let placeholders: Vec<String> = distinct.into_iter().map(|v| q.text(v)).collect();
+        match placeholders.as_slice() {
+            [] => None,
+            [one] => Some(format!("{column} = {one}")),
+            many => {
+                let unindexed = match self.backend {
+                    Backend::Sqlite => "+",
+                    Backend::Postgres => "",
+                };
+                Some(format!("{unindexed}{column} IN ({})", many.join(", ")))
+            }
+        }
+    }
 }
 
-/// The rows `reach` lets one see, as one OR of its parts; `1 = 0` when it has none.
-fn reach_sql(q: &mut Sql, reach: &Reach) -> String {
+/// One part of a [`Reach`], as one branch of a page.
+enum Part {
+    Environments(Vec<String>),
+    Mounts(Vec<String>),
+    EverythingElse,
+    OwnEntity(String),
+}
+
+/// The parts of `reach`: a branch per environment and per mount while the lists are short.
+fn parts(reach: &Reach) -> Vec<Part> {
     let mut parts = Vec::new();
-    if !reach.environments.is_empty() {
-        let names = reach.environments.iter().map(String::as_str);
-        parts.push(q.any_of("audit_log.environment", names));
-    }
-    if !reach.mounts.is_empty() {
-        // Mount names are never empty here (checked), so these rows are about a secret.
-        let names = reach.mounts.iter().map(String::as_str);
-        parts.push(q.any_of("audit_log.mount", names));
-    }
-    let no_secret = "audit_log.mount = '' AND audit_log.path = ''";
+    let split = |names: &[String], part: fn(Vec<String>) -> Part, parts: &mut Vec<Part>| match names
+        .len()
+    {
+        0 => {}
+        n if n <= BRANCHES_MAX => parts.extend(names.iter().map(|n| part(vec![n.clone()]))),
+        _ => parts.push(part(names.to_vec())),
+    };
+    split(&reach.environments, Part::Environments, &mut parts);
+    split(&reach.mounts, Part::Mounts, &mut parts);
     if reach.everything_else {
-        parts.push(format!("(audit_log.environment IS NULL AND {no_secret})"));
+        parts.push(Part::EverythingElse);
     }
     if let Some(entity) = reach.own_entity.as_deref().filter(|e| !e.is_empty()) {
-        let entity = q.text(entity);
-        parts.push(format!(
-            "(audit_log.actor_entity = {entity} AND {no_secret})"
-        ));
+        parts.push(Part::OwnEntity(entity.to_owned()));
     }
-    if parts.is_empty() {
-        "1 = 0".to_owned()
-    } else {
-        format!("({})", parts.join(" OR "))
+    parts
+}
+
+impl Part {
+    fn cond(&self, q: &mut Sql, shape: &Shape) -> String {
+        let no_secret = "audit_log.mount = '' AND audit_log.path = ''";
+        fn names(names: &[String]) -> Vec<&str> {
+            names.iter().map(String::as_str).collect()
+        }
+        match self {
+            Part::Environments(envs) => shape
+                .any_of(q, "audit_log.environment", &names(envs))
+                .expect("a part names something"),
+            // Mount names are never empty here (checked), so these rows are about a secret.
+            Part::Mounts(mounts) => shape
+                .any_of(q, "audit_log.mount", &names(mounts))
+                .expect("a part names something"),
+            Part::EverythingElse => format!("audit_log.environment IS NULL AND {no_secret}"),
+            Part::OwnEntity(entity) => {
+                format!(
+                    "audit_log.actor_entity = {} AND {no_secret}",
+                    q.text(entity)
+                )
+            }
+        }
     }
 }

@@ -10,7 +10,7 @@ use time::{OffsetDateTime, UtcOffset};
 use super::action::Action;
 use super::event::Recorded;
 use super::filter::Filter;
-use super::filter_sql;
+use super::filter_sql::{self, Window};
 use super::keys::row_has_key;
 use super::row::{Row, StoredRow, COLUMNS};
 use crate::db::with_pool;
@@ -52,18 +52,45 @@ pub(crate) fn stored_time(t: OffsetDateTime) -> Result<String, StoreError> {
         .map_err(|_| StoreError::Invalid("a time filter is out of range"))
 }
 
+/// Where `filter` lies in time: its times as stored and, when it has any, the `seq` range they
+/// read as ([`filter_sql::seq_range`], one round trip before the page).
+pub(crate) async fn window(db: &Db, filter: &Filter) -> Result<Window, StoreError> {
+    let since = filter.since.map(stored_time).transpose()?;
+    let until = filter.until.map(stored_time).transpose()?;
+    if since.is_none() && until.is_none() {
+        return Ok(Window::default());
+    }
+    let sql = filter_sql::seq_range(since.as_deref(), until.as_deref());
+    let (lowest, highest): (Option<i64>, Option<i64>) = with_pool!(db, |pool| {
+        let mut query = sqlx::query_as(&sql.text);
+        for bind in &sql.binds {
+            query = match bind {
+                Bind::Text(text) => query.bind(text.as_str()),
+                Bind::Int(int) => query.bind(*int),
+            };
+        }
+        query.fetch_one(pool).await
+    })
+    .map_err(StoreError::AuditRead)?;
+    Ok(Window {
+        since,
+        until,
+        lowest,
+        highest,
+    })
+}
+
 /// Rows matching `filter`, newest first. With a key filter, the key index only names candidates:
 /// a row is kept if its own key lists hold the name exactly, and the page is read on until it is
 /// full or the log ends (an index entry names a row that lacks it only if someone forged it).
 pub(crate) async fn list(db: &Db, filter: Filter) -> Result<Vec<Row>, StoreError> {
     filter.check()?;
-    let since = filter.since.map(stored_time).transpose()?;
-    let until = filter.until.map(stored_time).transpose()?;
+    let window = window(db, &filter).await?;
     let limit = filter.page_size();
     let mut rows = Vec::new();
     let mut page = filter;
     loop {
-        let sql = filter_sql::page(&page, since.as_deref(), until.as_deref(), limit);
+        let sql = filter_sql::page(&page, &window, db.backend(), limit);
         let fetched = parse_all(fetch(db, &sql.text, &sql.binds).await?)?;
         let full = fetched.len() == limit as usize;
         page.before_seq = fetched.last().map(|r| r.seq);
