@@ -19,7 +19,7 @@ ALTER TABLE audit_log
 CREATE INDEX audit_log_environment ON audit_log (environment, seq) WHERE environment IS NOT NULL;
 CREATE INDEX audit_log_app ON audit_log (environment, app, seq) WHERE app IS NOT NULL;
 CREATE INDEX audit_log_mount ON audit_log (mount, seq);
-CREATE INDEX audit_log_entity ON audit_log (actor_entity, seq);
+CREATE INDEX audit_log_entity ON audit_log (actor_entity, seq) WHERE mount = '';
 CREATE INDEX audit_log_outcome ON audit_log (outcome, seq);
 CREATE INDEX audit_log_day ON audit_log (substr(at, 1, 10), seq);
 

@@ -319,10 +319,14 @@ impl Part {
                 .expect("a part names something"),
             Part::EverythingElse => format!("audit_log.environment IS NULL AND {no_secret}"),
             Part::OwnEntity(entity) => {
-                format!(
-                    "audit_log.actor_entity = {} AND {no_secret}",
-                    q.text(entity)
-                )
+                // Walked off the entity's index (its rows about no secret): one person's logins,
+                // not everyone's.
+                let no_secret = match shape.backend {
+                    Backend::Sqlite => "audit_log.mount = '' AND +audit_log.path = ''",
+                    Backend::Postgres => no_secret,
+                };
+                let entity = q.text(entity);
+                format!("audit_log.actor_entity = {entity} AND {no_secret}")
             }
         }
     }
