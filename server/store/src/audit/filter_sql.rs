@@ -231,11 +231,18 @@ impl Shape {
         if let Some(highest) = window.highest {
             conds.push(format!("{seq} <= {}", q.bind(Bind::Int(highest))));
         }
+        // The `at` conditions only make the range exact, and are kept off the `at` index: off it,
+        // a page walks `seq` and stops at a page's worth, where a database reading both (as
+        // PostgreSQL would, taking `at` and `seq` for independent) collects and sorts the range.
+        let at = match self.backend {
+            Backend::Sqlite => "+audit_log.at",
+            Backend::Postgres => "(audit_log.at COLLATE \"C\")",
+        };
         if let Some(since) = &window.since {
-            conds.push(format!("audit_log.at >= {}", q.text(since)));
+            conds.push(format!("{at} >= {}", q.text(since)));
         }
         if let Some(until) = &window.until {
-            conds.push(format!("audit_log.at < {}", q.text(until)));
+            conds.push(format!("{at} < {}", q.text(until)));
         }
         if let Some(before) = filter.before_seq {
             conds.push(format!("{seq} < {}", q.bind(Bind::Int(before))));
