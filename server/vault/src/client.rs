@@ -189,6 +189,9 @@ impl Vault {
             .http
             .request(method.clone(), url)
             .header("X-Vault-Request", "true");
+        if let Some(id) = crate::trail::current_request_id() {
+            request = request.header(crate::trail::REQUEST_ID_HEADER, id);
+        }
         if let Some(token) = token {
             let mut value = HeaderValue::from_str(token.expose_secret())
                 .map_err(|_| VaultError::InvalidToken)?;
@@ -221,6 +224,11 @@ impl Vault {
             "vault answered"
         );
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        if method != Method::GET && method.as_str() != "LIST" {
+            if let Some(id) = body.get("request_id").and_then(Value::as_str) {
+                crate::trail::note_write(id);
+            }
+        }
         Ok(Answer { status, body })
     }
 

@@ -1,5 +1,5 @@
-//! A narrow Vault/OpenBao HTTP client: login, tokens, capabilities, kv-v2, and for the platform
-//! pages ACL policies and identity groups.
+//! A narrow Vault/OpenBao HTTP client: login, tokens, capabilities, kv-v2, for the platform
+//! pages ACL policies and identity groups, and transit signing for the audit checkpoints.
 //!
 //! Keyway acts *as the user*: every call that reads or changes something takes that user's own
 //! token, so Vault's policies, identity templates and audit log see the real person. The
@@ -27,6 +27,8 @@ mod kv_types;
 mod policies;
 mod sys;
 mod token;
+pub mod trail;
+mod transit;
 
 pub use auth::{AuthMount, Login};
 pub use client::{Vault, VaultConfig, MAX_IN_FLIGHT};
@@ -40,6 +42,7 @@ pub use kv_types::{KvData, KvMetadata, KvVersion, VersionInfo, VersionMeta};
 pub use policies::{AclPolicy, PolicyCas, PolicyWriteError};
 pub use sys::{Capabilities, Capability, KvMount, CAPABILITIES_BATCH};
 pub use token::{Renewal, TokenInfo};
+pub use transit::{TransitKey, TransitSignature};
 
 /// Re-exported so callers name the same type the API takes.
 pub use secrecy::SecretString;
