@@ -11,6 +11,8 @@
 GRANT USAGE ON SCHEMA public, tower_sessions TO keyway_app;
 GRANT SELECT ON _sqlx_migrations TO keyway_app;
 GRANT SELECT, INSERT ON audit_log TO keyway_app;
+-- The audit log's key-name index, written with each row (migration 0006): read and append only.
+GRANT SELECT, INSERT ON audit_key TO keyway_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON tower_sessions.session TO keyway_app;
 -- Restart claims (one row per workload, taken over when its time is past): no DELETE needed.
 GRANT SELECT, INSERT, UPDATE ON restart_claim TO keyway_app;

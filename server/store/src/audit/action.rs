@@ -29,11 +29,15 @@ pub enum Action {
     /// Onboarded an app: its Vault policy and login role, first kv version and cluster objects,
     /// as one action listing its steps.
     AppOnboard,
+    /// Opened the audit history (its first page, with the filters in the detail).
+    AuditView,
+    /// Exported the audit history (CSV or JSON lines, with the filters in the detail).
+    AuditExport,
 }
 
 impl Action {
     /// Every action, in a fixed order.
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 16] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -48,6 +52,8 @@ impl Action {
         Action::Restart,
         Action::AccessChange,
         Action::AppOnboard,
+        Action::AuditView,
+        Action::AuditExport,
     ];
 
     /// The stored spelling.
@@ -67,6 +73,30 @@ impl Action {
             Action::Restart => "restart",
             Action::AccessChange => "access.change",
             Action::AppOnboard => "app.onboard",
+            Action::AuditView => "audit.view",
+            Action::AuditExport => "audit.export",
+        }
+    }
+
+    /// What the audit page calls it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Action::Login => "Logged in",
+            Action::LoginFailed => "Login failed",
+            Action::Logout => "Logged out",
+            Action::SecretReveal => "Revealed values",
+            Action::SecretExport => "Exported .env",
+            Action::SecretSave => "Saved",
+            Action::SecretImport => "Imported",
+            Action::SecretRollback => "Rolled back",
+            Action::SecretDelete => "Deleted a version",
+            Action::SecretUndelete => "Undeleted a version",
+            Action::SyncNow => "Sync now",
+            Action::Restart => "Restarted",
+            Action::AccessChange => "Changed access",
+            Action::AppOnboard => "Onboarded an app",
+            Action::AuditView => "Opened the audit log",
+            Action::AuditExport => "Exported the audit log",
         }
     }
 
@@ -117,12 +147,14 @@ mod tests {
             Action::Restart => 11,
             Action::AccessChange => 12,
             Action::AppOnboard => 13,
+            Action::AuditView => 14,
+            Action::AuditExport => 15,
         };
         for (i, a) in Action::ALL.into_iter().enumerate() {
             assert_eq!(place(a), i, "{a} is out of place in ALL");
         }
         assert_eq!(
-            place(Action::AppOnboard) + 1,
+            place(Action::AuditExport) + 1,
             Action::ALL.len(),
             "the last place is ALL's end"
         );
@@ -156,7 +188,9 @@ mod tests {
                 "sync_now",
                 "restart",
                 "access.change",
-                "app.onboard"
+                "app.onboard",
+                "audit.view",
+                "audit.export"
             ]
         );
     }

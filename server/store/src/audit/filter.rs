@@ -46,6 +46,9 @@ pub struct Filter {
     /// Which rows the person asking may see at all, decided by the server from Vault; `None`
     /// means no restriction.
     pub reach: Option<Reach>,
+    /// Leaves out each intent row whose outcome row is written (the outcome row repeats all it
+    /// says), so a history shows one row per finished action and the intents still pending.
+    pub hide_finished_intents: bool,
 }
 
 /// The rows a person may see: any row matching one of the parts. Nothing in it (the default)

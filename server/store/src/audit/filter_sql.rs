@@ -167,7 +167,9 @@ pub(crate) fn page(filter: &Filter, window: &Window, backend: Backend, limit: u3
             format!(
                 "SELECT {columns} FROM audit_log WHERE audit_log.seq IN (SELECT u.seq FROM ({}) \
                  AS u ORDER BY u.seq DESC LIMIT {limit}) ORDER BY audit_log.seq DESC",
-                branches.join(" UNION ALL ")
+                // UNION, not UNION ALL: a row in two parts (its environment's and its mount's)
+                // must count once against the limit, or a full page would read as the log's end.
+                branches.join(" UNION ")
             )
         }
     };
@@ -249,6 +251,14 @@ impl Shape {
         }
         if let Some(part) = part {
             conds.push(part.cond(q, self));
+        }
+        if filter.hide_finished_intents {
+            // `intent_seq` is UNIQUE, so this is one index lookup per pending row.
+            conds.push(
+                "NOT (audit_log.outcome = 'pending' AND EXISTS \
+                 (SELECT 1 FROM audit_log AS done WHERE done.intent_seq = audit_log.seq))"
+                    .to_owned(),
+            );
         }
         if conds.is_empty() {
             "1 = 1".to_owned()

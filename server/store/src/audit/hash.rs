@@ -67,6 +67,11 @@ pub(crate) const CURRENT_FORMAT: i32 = 2;
 pub(crate) fn row_hash(r: &StoredRow) -> Option<String> {
     let mut h = Sha256::new();
     match r.format {
+        // Format 1 hashes no context, so a format-1 row that carries some was not written so:
+        // the database's CHECK says the same, but its owner can drop that.
+        1 if r.environment.is_some() || r.app.is_some() || r.vault_request_id.is_some() => {
+            return None
+        }
         1 => h.update(b"keyway-audit-v1\n"),
         2 => h.update(b"keyway-audit-v2\n"),
         _ => return None,
@@ -197,6 +202,23 @@ mod tests {
             row_hash(&sample()),
             "the same fields hash apart in the two formats"
         );
+    }
+
+    #[test]
+    fn a_format_1_row_carrying_context_has_no_hash() {
+        // Format 1 hashes no environment, app or Vault request id: a row claiming format 1
+        // with one of them could move between environments unseen, so it is not vouched for.
+        let edits: [fn(&mut StoredRow); 3] = [
+            |r| r.environment = Some("prod".into()),
+            |r| r.app = Some("billing".into()),
+            |r| r.vault_request_id = Some("x".into()),
+        ];
+        for edit in edits {
+            let mut r = sample();
+            edit(&mut r);
+            assert_eq!(row_hash(&r), None);
+        }
+        assert!(row_hash(&sample()).is_some());
     }
 
     #[test]

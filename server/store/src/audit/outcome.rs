@@ -19,6 +19,27 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Every outcome, in the order the audit page lists them.
+    pub const ALL: [Outcome; 5] = [
+        Outcome::Ok,
+        Outcome::Denied,
+        Outcome::Conflict,
+        Outcome::Error,
+        Outcome::Pending,
+    ];
+
+    /// What the audit page calls it. A `pending` row is an intent with no outcome recorded
+    /// (Keyway stopped in between).
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Pending => "No outcome recorded",
+            Outcome::Ok => "OK",
+            Outcome::Denied => "Denied",
+            Outcome::Conflict => "Conflict",
+            Outcome::Error => "Error",
+        }
+    }
+
     /// The stored spelling.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -58,13 +79,7 @@ mod tests {
 
     #[test]
     fn outcomes_round_trip_through_their_stored_spelling() {
-        for o in [
-            Outcome::Pending,
-            Outcome::Ok,
-            Outcome::Denied,
-            Outcome::Conflict,
-            Outcome::Error,
-        ] {
+        for o in Outcome::ALL {
             assert_eq!(o.as_str().parse::<Outcome>(), Ok(o));
         }
     }

@@ -44,7 +44,8 @@ pub(crate) struct StoredRow {
 }
 
 /// One audit log row. `prev_hash` and `hash` are included so an export can be verified elsewhere.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// (`Default` is an empty row, for tests that build one.)
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Row {
     pub seq: i64,
     pub id: String,

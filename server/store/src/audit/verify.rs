@@ -189,6 +189,9 @@ pub(crate) async fn verify(db: &Db, heads: &[Checkpoint]) -> Result<ChainReport,
     };
     let mut expected_seq = 1;
     let mut expected_prev = GENESIS_PREV_HASH.to_owned();
+    // Formats only ever go up along the chain: a format-1 row after a format-2 one was made to
+    // look old (format 1 hashes less), so it is not vouched for.
+    let mut newest_format = 1;
     loop {
         let page = fetch(db, &sql, &[Bind::Int(expected_seq - 1)]).await?;
         let page_len = page.len();
@@ -203,10 +206,13 @@ pub(crate) async fn verify(db: &Db, heads: &[Checkpoint]) -> Result<ChainReport,
                 report.flag(row.seq, problem, Some(&row));
             } else if row.prev_hash != expected_prev {
                 report.flag(row.seq, Problem::Mislinked, Some(&row));
-            } else if row_hash(&row).as_deref() != Some(row.hash.as_str()) {
+            } else if row.format < newest_format
+                || row_hash(&row).as_deref() != Some(row.hash.as_str())
+            {
                 // Also a format this Keyway does not know: nothing here can vouch for it.
                 report.flag(row.seq, Problem::Altered, Some(&row));
             }
+            newest_format = newest_format.max(row.format);
             if let Some(hash) = published.remove(&row.seq) {
                 if hash != row.hash {
                     let problem = Problem::DiffersFromHead {
