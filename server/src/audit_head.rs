@@ -4,8 +4,8 @@
 //! rows off its end or rewrite it with fresh hashes. A head held elsewhere shows that: give it to
 //! `keyway audit verify --head SEQ:HASH`. Keyway publishes the head at start and every
 //! [`HEAD_EVERY`] to each [`HeadWitness`]; today that is the log ([`LogWitness`]), which log
-//! shipping carries off the machine. Signed checkpoints held outside the database (the audit page
-//! issue) are another witness behind the same trait.
+//! shipping carries off the machine. Signed checkpoints ([`crate::checkpoint`]) hold the head in
+//! Vault too, signed by a transit key, on their own schedule (every N rows or M minutes).
 
 use std::sync::Arc;
 use std::time::Duration;

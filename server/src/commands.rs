@@ -1,11 +1,14 @@
 //! The commands besides serving: `keyway migrate` (the schema, as the role that owns it) and
-//! `keyway audit verify` (the chain, read-only, with an exit status a cron job or an auditor can
-//! act on).
+//! `keyway audit verify` (the chain, read-only, against the signed checkpoints in Vault when they
+//! are configured, with an exit status a cron job or an auditor can act on).
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use keyway_store::{AuditLog, Checkpoint, Db};
+use keyway_vault::{SecretString, Vault};
+
+use crate::checkpoint::{Checkpoints, MAX_READ};
 
 use crate::config::{AuditCommand, Command, Config};
 
@@ -44,17 +47,49 @@ async fn migrate(cfg: &Config, out: &mut impl Write) -> Result<(), String> {
     .map_err(|e| e.to_string())
 }
 
-/// Checks the chain and `heads`; `Ok(false)` when it is not whole.
+/// Checks the chain and `heads`, and the signed checkpoints in Vault when the
+/// KEYWAY_AUDIT_CHECKPOINT_* settings name them (read with the token in
+/// KEYWAY_AUDIT_CHECKPOINT_TOKEN_FILE, or else VAULT_TOKEN); `Ok(false)` when it is not whole.
 async fn verify(cfg: &Config, heads: &[Checkpoint], out: &mut impl Write) -> Result<bool, String> {
+    let vault_token = std::env::var("VAULT_TOKEN")
+        .ok()
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| SecretString::from(t.trim().to_owned()));
+    let signed = cfg.checkpoint_settings().for_verify(vault_token)?;
+    let vault = match signed {
+        Some(_) => Some(Vault::new(&cfg.vault_config()).map_err(|e| e.to_string())?),
+        None => None,
+    };
     let db = Db::connect_read_only(&cfg.database_url)
         .await
         .map_err(|e| format!("database: {e}"))?;
-    let report = AuditLog::new(db.clone()).verify_against(heads).await;
+    let audit = AuditLog::new(db.clone());
+    let result = match (signed, vault) {
+        (Some(settings), Some(vault)) => {
+            let kv = settings.kv.clone();
+            Checkpoints::new(Some(settings), vault, audit)
+                .verify_now(heads)
+                .await
+                .map(|outcome| (outcome.chain.clone(), Some((outcome, kv))))
+                .map_err(|e| e.to_string())
+        }
+        _ => audit
+            .verify_against(heads)
+            .await
+            .map(|report| (report, None))
+            .map_err(|e| e.to_string()),
+    };
     db.close().await;
-    let report = report.map_err(|e| e.to_string())?;
-    let text = match (&report.first_break, &report.head) {
+    let (report, signed) = result?;
+    let problems = signed.as_ref().map_or(&[][..], |(o, _)| &o.problems[..]);
+    let mut text = match (&report.first_break, &report.head) {
         (Some(found), _) => format!(
             "The audit log is NOT whole: {found}.\n{} row(s) checked.",
+            report.rows
+        ),
+        (None, _) if !problems.is_empty() => format!(
+            "The audit log is NOT whole: {} signed checkpoint(s) in Vault are not valid (below).\n{} row(s) checked.",
+            problems.len(),
             report.rows
         ),
         (None, Some(head)) => {
@@ -62,16 +97,34 @@ async fn verify(cfg: &Config, heads: &[Checkpoint], out: &mut impl Write) -> Res
                 "The audit log is whole: {} row(s), chain head {head}.",
                 report.rows
             );
-            if report.heads_checked > 0 {
+            if !heads.is_empty() {
                 text.push_str(&format!(
                     " The {} published head(s) given are in place.",
-                    report.heads_checked
+                    heads.len()
                 ));
             }
             text
         }
         (None, None) => "The audit log is empty.".to_owned(),
     };
+    if let Some((outcome, kv)) = &signed {
+        text.push_str(&match &outcome.newest {
+            Some(newest) => format!(
+                " {} signed checkpoint(s) from kv {kv} checked (the newest, version {}, signs row #{}).",
+                outcome.checkpoints, newest.kv_version, newest.seq
+            ),
+            None => format!(" 0 signed checkpoints checked: kv {kv} holds none yet."),
+        });
+        for problem in &outcome.problems {
+            text.push_str(&format!("\nNot a valid signed checkpoint: {problem}."));
+        }
+        if outcome.not_read > 0 {
+            text.push_str(&format!(
+                "\n{} older checkpoint version(s) were not read (only the newest {MAX_READ} are).",
+                outcome.not_read
+            ));
+        }
+    }
     writeln!(out, "{text}").map_err(|e| e.to_string())?;
-    Ok(report.ok)
+    Ok(report.ok && problems.is_empty())
 }

@@ -166,6 +166,57 @@ pub struct Config {
     /// new app's login role under `auth/<mount>/role/`.
     #[arg(long, env = "KEYWAY_KUBE_AUTH_MOUNT", default_value = "kubernetes")]
     pub kube_auth_mount: String,
+    /// The Vault transit key (MOUNT/KEY, type ed25519) that signs the audit checkpoints, e.g.
+    /// transit/keyway-audit. With KEYWAY_AUDIT_CHECKPOINT_KV and _TOKEN_FILE it turns signed
+    /// checkpoints on; without all three they are off.
+    #[arg(
+        long,
+        env = "KEYWAY_AUDIT_CHECKPOINT_KEY",
+        value_name = "MOUNT/KEY",
+        global = true
+    )]
+    pub audit_checkpoint_key: Option<crate::checkpoint::TransitKeyRef>,
+    /// The kv-v2 secret (MOUNT/PATH) whose versions hold the signed checkpoints, e.g.
+    /// keyway-audit/checkpoints; each version keeps one under the key `checkpoint`.
+    #[arg(
+        long,
+        env = "KEYWAY_AUDIT_CHECKPOINT_KV",
+        value_name = "MOUNT/PATH",
+        global = true
+    )]
+    pub audit_checkpoint_kv: Option<crate::checkpoint::KvSecretRef>,
+    /// A file holding Keyway's own Vault token for the checkpoints (sign with the key, write and
+    /// read the secret); read again at each checkpoint, so it can be rotated in place.
+    #[arg(long, env = "KEYWAY_AUDIT_CHECKPOINT_TOKEN_FILE", global = true)]
+    pub audit_checkpoint_token_file: Option<PathBuf>,
+    /// The log's name: the first line of every checkpoint, and its signature's key name.
+    #[arg(
+        long,
+        env = "KEYWAY_AUDIT_CHECKPOINT_ORIGIN",
+        default_value = crate::checkpoint::DEFAULT_ORIGIN,
+        global = true
+    )]
+    pub audit_checkpoint_origin: crate::checkpoint::note::Origin,
+    /// Sign a checkpoint once the chain has grown by this many rows...
+    #[arg(
+        long,
+        env = "KEYWAY_AUDIT_CHECKPOINT_EVERY_ROWS",
+        default_value_t = 1000,
+        global = true
+    )]
+    pub audit_checkpoint_every_rows: u64,
+    /// ...or this many minutes after the last one, if it grew at all.
+    #[arg(
+        long,
+        env = "KEYWAY_AUDIT_CHECKPOINT_EVERY_MINUTES",
+        default_value_t = 10,
+        global = true
+    )]
+    pub audit_checkpoint_every_minutes: u32,
+    /// Ed25519 public keys (base64, comma-separated, as transit shows them) that alone may sign
+    /// a checkpoint; unset: every version of the transit key.
+    #[arg(long, env = "KEYWAY_AUDIT_CHECKPOINT_PUBLIC_KEY", global = true)]
+    pub audit_checkpoint_public_key: Option<crate::checkpoint::PinnedKeys>,
     /// A command instead of serving.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -185,6 +236,8 @@ pub struct Checked {
     pub idle: Duration,
     pub max_lifetime: Duration,
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Signed audit checkpoints, when the settings turn them on.
+    pub checkpoints: Option<crate::checkpoint::CheckpointSettings>,
 }
 
 impl Config {
@@ -234,8 +287,10 @@ impl Config {
         if self.session_max_hours == 0 {
             return Err("KEYWAY_SESSION_MAX_HOURS must be at least 1.".into());
         }
+        let checkpoints = self.checkpoint_settings().for_server()?;
         let trusted_proxies = crate::client_addr::parse_trusted(&self.trusted_proxies)?;
         Ok(Checked {
+            checkpoints,
             trusted_proxies,
             session_key,
             public_origin,
@@ -249,6 +304,32 @@ impl Config {
             idle: Duration::from_secs(u64::from(self.session_idle_minutes) * 60),
             max_lifetime: Duration::from_secs(u64::from(self.session_max_hours) * 3600),
         })
+    }
+}
+
+impl Config {
+    /// How to reach Vault, from the KEYWAY_VAULT_* settings.
+    pub fn vault_config(&self) -> keyway_vault::VaultConfig {
+        let mut vault = keyway_vault::VaultConfig::new(self.vault_addr.clone());
+        vault.ca_cert = self.vault_cacert.clone();
+        vault.client_cert = self.vault_client_cert.clone();
+        vault.client_key = self.vault_client_key.clone();
+        vault.timeout = Duration::from_secs(self.vault_timeout_secs);
+        vault.max_in_flight = self.vault_max_in_flight;
+        vault
+    }
+
+    /// The KEYWAY_AUDIT_CHECKPOINT_* settings, to be checked for the server or for a command.
+    pub fn checkpoint_settings(&self) -> crate::checkpoint::settings::Raw<'_> {
+        crate::checkpoint::settings::Raw {
+            key: self.audit_checkpoint_key.as_ref(),
+            kv: self.audit_checkpoint_kv.as_ref(),
+            token_file: self.audit_checkpoint_token_file.as_ref(),
+            origin: &self.audit_checkpoint_origin,
+            every_rows: self.audit_checkpoint_every_rows,
+            every_minutes: self.audit_checkpoint_every_minutes,
+            pinned: self.audit_checkpoint_public_key.as_ref(),
+        }
     }
 }
 

@@ -17,7 +17,8 @@ path "transit/keys/keyway-audit" {
 path "keyway-audit/data/checkpoints" {
   capabilities = ["create", "update", "read"]
 }
-# The version list, and max_versions set high once (kv-v2 keeps only 10 versions by default).
+# The version list, read only: whoever may update this metadata may lower max_versions, and
+# Vault would then drop the oldest checkpoints. The seed (the platform team) sets it high once.
 path "keyway-audit/metadata/checkpoints" {
-  capabilities = ["read", "update"]
+  capabilities = ["read"]
 }

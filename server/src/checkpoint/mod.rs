@@ -31,7 +31,9 @@ use keyway_store::AuditLog;
 use keyway_vault::Vault;
 
 pub use error::CheckpointError;
-pub use reader::{CheckpointProblem, VerifiedCheckpoint, VerifyOutcome, MAX_READ, VERIFY_CACHE};
+pub use reader::{
+    CheckpointProblem, VerifiedCheckpoint, VerifyOutcome, MAX_READ, VERIFY_CACHE, VERIFY_EVERY,
+};
 pub use settings::{CheckpointSettings, KvSecretRef, PinnedKeys, TokenSource, TransitKeyRef};
 pub use writer::{Signed, CHECK_EVERY, MAX_VERSIONS};
 
@@ -71,8 +73,13 @@ pub struct LastCheckpoint {
 /// cache. One per process, shared through [`crate::service::Core::checkpoints`].
 pub struct Checkpoints {
     on: Option<On>,
+    /// The log itself: verified alone when checkpoints are off.
+    audit: AuditLog,
     status: Mutex<CheckpointStatus>,
     cache: reader::Cache,
+    /// The newest verification that ran to its end, for the audit page (see
+    /// [`Checkpoints::spawn_verifier`]).
+    last_verified: Mutex<Option<Arc<VerifyOutcome>>>,
     /// Whether this process has made sure the secret keeps [`MAX_VERSIONS`] versions.
     max_versions_set: std::sync::atomic::AtomicBool,
 }
@@ -97,10 +104,12 @@ impl Checkpoints {
             on: settings.map(|settings| On {
                 settings,
                 vault,
-                audit,
+                audit: audit.clone(),
             }),
+            audit,
             status: Mutex::new(status),
             cache: reader::Cache::default(),
+            last_verified: Mutex::new(None),
             max_versions_set: Default::default(),
         })
     }

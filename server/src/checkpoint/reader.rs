@@ -27,6 +27,8 @@ use super::{CheckpointError, Checkpoints, On, NOTE_KEY};
 pub const MAX_READ: usize = 10_000;
 /// How many versions are read at once.
 const READS_AT_ONCE: usize = 4;
+/// How often the background verifier re-checks the whole chain for the audit page.
+pub const VERIFY_EVERY: Duration = Duration::from_secs(5 * 60);
 /// How long a verification result is reused by [`Checkpoints::verify_with_checkpoints`].
 pub const VERIFY_CACHE: Duration = Duration::from_secs(60);
 /// How long a failed verification (Vault or the database unreachable) is reused.
@@ -83,6 +85,28 @@ impl VerifyOutcome {
     /// The chain is whole, matches every checkpoint, and every checkpoint verified.
     pub fn whole(&self) -> bool {
         self.chain.ok && self.problems.is_empty()
+    }
+
+    /// One sentence for those who may not read the whole log: whether it is whole, up to
+    /// which row, against how many checkpoints; never a row's content or a checkpoint's.
+    pub fn brief(&self) -> String {
+        match (&self.chain.first_break, &self.chain.head) {
+            (Some(found), _) => format!(
+                "The audit log is NOT whole from row #{}; your platform team can see why.",
+                found.seq
+            ),
+            (None, _) if !self.problems.is_empty() => {
+                "A signed checkpoint of the audit log is not valid; your platform team can see why."
+                    .to_owned()
+            }
+            (None, Some(head)) => format!(
+                "Chain verified up to #{} ({} signed checkpoint{}).",
+                head.seq,
+                self.checkpoints,
+                if self.checkpoints == 1 { "" } else { "s" }
+            ),
+            (None, None) => "The audit log is empty.".to_owned(),
+        }
     }
 
     /// One or two sentences for the audit page: "Chain verified up to #N (M checkpoints, …)",
@@ -144,13 +168,54 @@ impl Checkpoints {
         }
         let result = self.verify_now(&[]).await.map(Arc::new);
         *cached = Some((Instant::now(), result.clone()));
+        if let Ok(outcome) = &result {
+            *self.last_verified.lock().expect("never poisoned") = Some(outcome.clone());
+        }
         result
+    }
+
+    /// The newest verification that ran to its end (`None` before the first), without waiting.
+    pub fn last_verified(&self) -> Option<Arc<VerifyOutcome>> {
+        self.last_verified.lock().expect("never poisoned").clone()
+    }
+
+    /// Verifies now and then every `every`, in the background, so that the audit page only
+    /// reads the last result: a page view never waits for (nor can anyone's page views cause)
+    /// a re-hash of the whole log.
+    pub fn spawn_verifier(self: &Arc<Self>, every: Duration) -> tokio::task::JoinHandle<()> {
+        let me = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = me.verify_with_checkpoints().await {
+                    tracing::warn!(error = %e, "the audit chain could not be verified");
+                }
+            }
+        })
     }
 
     /// The same, run now, with `also` (heads published elsewhere, as `keyway audit verify
     /// --head` takes them) checked too.
+    /// With checkpoints off, the chain is checked against `also` alone (the page still says
+    /// whether it is whole, only without the protection of signatures).
     pub async fn verify_now(&self, also: &[Checkpoint]) -> Result<VerifyOutcome, CheckpointError> {
-        let on = self.on()?;
+        let Ok(on) = self.on() else {
+            let chain = self
+                .audit
+                .verify_against(also)
+                .await
+                .map_err(|e| CheckpointError::Audit(e.to_string()))?;
+            return Ok(VerifyOutcome {
+                chain,
+                checkpoints: 0,
+                newest: None,
+                problems: Vec::new(),
+                not_read: 0,
+                checked_at: jiff::Timestamp::now(),
+            });
+        };
         let token = on.token().await?;
         let keys = on.known_keys(&token).await?;
         let read = on.read_all(&token, &keys).await?;
@@ -218,6 +283,23 @@ impl On {
                 not_read: 0,
             });
         };
+        // Versions Vault no longer has, below the newest: pruned because max_versions was
+        // lowered (Keyway's own token may not change it), or the metadata was rewritten. Up to
+        // MAX_VERSIONS of them are kept on purpose; fewer is history cut short, reported.
+        let kept = meta.versions.len() as u64;
+        let first = meta.versions.keys().next().copied().unwrap_or(1);
+        let mut pruned = Vec::new();
+        if first > 1 && kept < super::MAX_VERSIONS {
+            pruned.push(CheckpointProblem {
+                kv_version: first - 1,
+                problem: format!(
+                    "versions 1 to {} are no longer in Vault, though the secret may keep {}: its \
+                     history was cut short (max_versions lowered, or its metadata rewritten)",
+                    first - 1,
+                    super::MAX_VERSIONS
+                ),
+            });
+        }
         let all: Vec<_> = meta.versions.into_iter().collect();
         let not_read = all.len().saturating_sub(MAX_READ);
         let versions = all.into_iter().skip(not_read);
@@ -249,7 +331,7 @@ impl On {
             .await?;
         let mut out = Read {
             verified: Vec::new(),
-            problems: Vec::new(),
+            problems: pruned,
             not_read,
         };
         for version in read {

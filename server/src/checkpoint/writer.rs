@@ -243,37 +243,30 @@ impl Checkpoints {
         Ok(())
     }
 
-    /// Once per process: the secret keeps at least [`MAX_VERSIONS`] versions.
+    /// Once per process: says (a warning in the log) when the secret keeps fewer than
+    /// [`MAX_VERSIONS`] versions, so older checkpoints would be dropped. Keyway does not set it:
+    /// its token may only read this metadata, because one that may set it may also lower it
+    /// (the platform team sets it once, as `end2end/demo/seed.sh` does).
     async fn keep_versions(&self, on: &On, token: &SecretString) -> Result<(), CheckpointError> {
-        if self.max_versions_set.load(Ordering::Relaxed) {
+        if self.max_versions_set.swap(true, Ordering::Relaxed) {
             return Ok(());
         }
         let s = &on.settings;
-        let failed = |e| {
-            CheckpointError::vault(
-                format!(
-                    "make kv {} keep {MAX_VERSIONS} versions (the checkpoint itself was written; \
-                     without this Vault keeps only its default number of versions)",
-                    s.kv
-                ),
-                e,
-                &s.token,
-            )
-        };
-        let meta = on
-            .vault
-            .kv_metadata(token, &s.kv.mount, &s.kv.path)
-            .await
-            .map_err(failed)?;
-        // 0 is the mount's default (10), not "all".
-        if meta.is_none_or(|m| m.max_versions == 0 || m.max_versions < MAX_VERSIONS) {
-            on.vault
-                .kv_set_max_versions(token, &s.kv.mount, &s.kv.path, MAX_VERSIONS)
-                .await
-                .map_err(failed)?;
-            tracing::info!(kv = %s.kv, max_versions = MAX_VERSIONS, "the checkpoint secret keeps its versions");
+        match on.vault.kv_metadata(token, &s.kv.mount, &s.kv.path).await {
+            // 0 is the mount's default (10), not "all".
+            Ok(Some(m)) if m.max_versions == 0 || m.max_versions < MAX_VERSIONS => {
+                tracing::warn!(
+                    kv = %s.kv,
+                    max_versions = m.max_versions,
+                    "the checkpoint secret keeps too few versions: older checkpoints will be dropped; \
+                     set its max_versions to {MAX_VERSIONS} (README, signed checkpoints)"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(kv = %s.kv, error = %e, "could not read the checkpoint secret's settings")
+            }
         }
-        self.max_versions_set.store(true, Ordering::Relaxed);
         Ok(())
     }
 
