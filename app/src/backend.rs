@@ -9,7 +9,7 @@
 //!
 //! The shape, so it stays readable as areas are added: each area's trait is declared next to its
 //! server functions (`api/<area>.rs`: [`AuthApi`], [`SecretsApi`], [`VersionsApi`],
-//! [`ClusterApi`], [`AccessApi`], [`FleetApi`], [`OnboardApi`]), and the server implements it next to its logic (`server/src/service/<area>`).
+//! [`ClusterApi`], [`AccessApi`], [`FleetApi`], [`OnboardApi`], [`AuditApi`]), and the server implements it next to its logic (`server/src/service/<area>`).
 //! Adding an action touches its DTO (`dto.rs`), its endpoint and trait method
 //! (`api/<area>.rs`) and its service; adding an area adds one trait here to [`Backend`]'s list.
 
@@ -18,6 +18,7 @@ use std::sync::Arc;
 use leptos::prelude::use_context;
 
 pub use crate::api::access::AccessApi;
+pub use crate::api::audit::AuditApi;
 pub use crate::api::auth::AuthApi;
 pub use crate::api::cluster::ClusterApi;
 pub use crate::api::fleet::FleetApi;
@@ -28,7 +29,15 @@ use crate::error::AppError;
 
 /// Every area together: what the server provides per request.
 pub trait Backend:
-    AuthApi + SecretsApi + VersionsApi + ClusterApi + AccessApi + FleetApi + OnboardApi + 'static
+    AuthApi
+    + SecretsApi
+    + VersionsApi
+    + ClusterApi
+    + AccessApi
+    + FleetApi
+    + OnboardApi
+    + AuditApi
+    + 'static
 {
 }
 
@@ -40,6 +49,7 @@ impl<
             + AccessApi
             + FleetApi
             + OnboardApi
+            + AuditApi
             + 'static,
     > Backend for T
 {

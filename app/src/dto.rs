@@ -8,11 +8,13 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 mod access;
+mod audit;
 mod cluster;
 mod fleet;
 mod ids;
 mod onboard;
 pub use access::*;
+pub use audit::*;
 pub use cluster::*;
 pub use fleet::*;
 pub use ids::{AppRef, SecretRef, WorkloadKind, WorkloadRef};

@@ -110,6 +110,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/apps") view={Lazy::<pages::apps::AppsRoute>::new()} />
                     <Route path=path!("/secrets/:mount/*path") view={Lazy::<pages::secret::SecretRoute>::new()} />
+                    <Route path=path!("/audit") view={Lazy::<pages::audit::AuditRoute>::new()} />
                     <Route path=path!("/platform/access") view={Lazy::<pages::access::AccessIndexRoute>::new()} />
                     <Route path=path!("/platform/access/:env") view={Lazy::<pages::access::AccessRoute>::new()} />
                     <Route path=path!("/platform/fleet") view={Lazy::<pages::fleet::FleetRoute>::new()} />

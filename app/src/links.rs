@@ -68,6 +68,40 @@ pub fn fleet_href(
     }
 }
 
+/// The audit history page.
+pub const AUDIT: &str = "/audit";
+
+fn with_params(base: &str, pairs: &[(&str, String)]) -> String {
+    if pairs.is_empty() {
+        return base.to_owned();
+    }
+    let params: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", encode_segment(v)))
+        .collect();
+    format!("{base}?{}", params.join("&"))
+}
+
+/// `/audit?…`: the history page showing `query` (read back by `AuditQuery::from_pairs`).
+pub fn audit_href(query: &crate::dto::AuditQuery) -> String {
+    with_params(AUDIT, &query.to_pairs())
+}
+
+/// `/audit/export.<csv|jsonl>?…`: every row `query` matches (paging left out), streamed.
+pub fn audit_export_href(
+    query: &crate::dto::AuditQuery,
+    format: crate::dto::AuditFormat,
+) -> String {
+    let all = crate::dto::AuditQuery {
+        before: None,
+        ..query.clone()
+    };
+    with_params(
+        &format!("{AUDIT}/export.{}", format.extension()),
+        &all.to_pairs(),
+    )
+}
+
 /// The login page (plain HTML: `crate::PLAIN_HTML_PAGES`).
 pub const LOGIN: &str = "/login";
 

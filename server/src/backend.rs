@@ -132,10 +132,15 @@ impl RequestBackend {
         F: FnOnce(Caller) -> Fut,
         Fut: Future<Output = Result<T, AppError>>,
     {
-        let result = match self.caller().await {
-            Ok(caller) => act(caller).await,
-            Err(e) => Err(e),
-        };
+        // Every Vault call made for this request carries its id (`keyway_vault::trail`), even
+        // when the render runs this on another task than the HTTP layer's.
+        let result = keyway_vault::trail::within(&self.meta.request_id, async {
+            match self.caller().await {
+                Ok(caller) => act(caller).await,
+                Err(e) => Err(e),
+            }
+        })
+        .await;
         if matches!(result, Err(AppError::Unauthenticated)) {
             if let Some(s) = &self.session {
                 let _ = s.flush().await;

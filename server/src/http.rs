@@ -5,10 +5,12 @@
 //! - cross-site protection: a state-changing request must come from Keyway's own origin;
 //! - security headers, and `Cache-Control: no-store` on everything but the static bundle, so no
 //!   page or server-function answer that may carry a value is kept by a browser or proxy;
+//! - the audit log's exports, streamed (`audit_export`);
 //! - the static bundle under `/pkg/` precompressed and cached by content hash (`assets`);
 //! - HTML pages compressed on the fly, server-function answers never (see `compress_page`).
 
 mod assets;
+mod audit_export;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -90,6 +92,7 @@ pub fn router(state: AppState, store: AnyStore, cookies: CookiePolicy) -> Router
     Router::new()
         .route("/healthz", get(healthz))
         .route("/env/{mount}/app/{*path}", get(old_secret_page))
+        .route("/audit/{file}", get(audit_export::export))
         .nest_service(
             &format!("/{}", state.leptos.site_pkg_dir),
             assets::service(&pkg_dir),
@@ -152,17 +155,22 @@ fn compress_page(
 /// Provides the per-request backend to the Leptos render or server function.
 fn provide_backend(state: &AppState) {
     let parts = use_context::<axum::http::request::Parts>();
-    let session = parts
-        .as_ref()
-        .and_then(|p| p.extensions.get::<Session>().cloned());
+    provide_context(BackendHandle(Arc::new(request_backend(
+        state,
+        parts.as_ref(),
+    ))));
+}
+
+/// The per-request backend for a request with these `parts` (its session, request id and
+/// client address): what the pages' server functions and the plain routes act through.
+fn request_backend(state: &AppState, parts: Option<&axum::http::request::Parts>) -> RequestBackend {
+    let session = parts.and_then(|p| p.extensions.get::<Session>().cloned());
     let meta = RequestMeta {
         request_id: parts
-            .as_ref()
             .and_then(|p| p.extensions.get::<RequestId>())
             .map(|r| r.0.clone())
             .unwrap_or_default(),
         client_addr: parts
-            .as_ref()
             .map(|p| {
                 crate::client_addr::client_addr(
                     p.extensions
@@ -177,14 +185,14 @@ fn provide_backend(state: &AppState) {
             })
             .unwrap_or_default(),
     };
-    provide_context(BackendHandle(Arc::new(RequestBackend {
+    RequestBackend {
         core: state.core.clone(),
         sealer: state.sealer.clone(),
         session,
         meta,
         rules: state.sessions.clone(),
         background: Default::default(),
-    })));
+    }
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
@@ -206,7 +214,11 @@ async fn request_id(mut req: Request<Body>, next: Next) -> Response {
         tracing::debug!("started");
         drop(_enter);
         use tracing::Instrument;
-        next.run(req).instrument(span.clone()).await
+        // The request's Vault calls carry its id (`keyway_vault::trail`): logins, and
+        // everything a server function does on this task.
+        keyway_vault::trail::within(&id, next.run(req))
+            .instrument(span.clone())
+            .await
     };
     span.in_scope(|| tracing::info!(status = res.status().as_u16(), "finished"));
     // A file of the bundle goes without (`assets`): its request id is in the log line above.

@@ -5,6 +5,7 @@
 //! them.
 
 pub mod access;
+pub mod audit;
 pub mod auth;
 pub mod cluster;
 pub mod fleet;

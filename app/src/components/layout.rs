@@ -1,5 +1,5 @@
-//! The header every page shares: product name, the platform pages the user's Vault policies open
-//! (none for a developer), who is logged in, log out.
+//! The header every page shares: product name, the audit log, the platform pages the user's
+//! Vault policies open (none for a developer), who is logged in, log out.
 
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_location};
@@ -34,9 +34,12 @@ pub fn Header() -> impl IntoView {
                 </A>
                 <Transition fallback=|| ()>
                     {move || {
-                        header.get().map(|(_, m)| m).filter(|m| !m.is_empty()).map(|m| {
+                        // The audit log is for everyone logged in (each sees the rows Vault lets
+                        // them); the platform pages only for those their policies open.
+                        header.get().filter(|(u, _)| u.is_some()).map(|(_, m)| {
                             view! {
-                                <nav aria-label="Platform" class="flex grow gap-4 pl-6 text-sm font-medium">
+                                <nav aria-label="Pages" class="flex grow gap-4 pl-6 text-sm font-medium">
+                                    <A href=crate::links::AUDIT attr:class="text-slate-700 hover:text-indigo-700">"Audit log"</A>
                                     {(!m.access.is_empty()).then(|| view! {
                                         <A href=crate::links::ACCESS attr:class="text-slate-700 hover:text-indigo-700">"Access"</A>
                                     })}

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod apps;
+pub mod audit;
 pub mod fleet;
 pub mod home;
 pub mod login;

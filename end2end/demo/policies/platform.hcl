@@ -78,3 +78,31 @@ path "+/data/*" {
 path "+/metadata/*" {
   capabilities = ["read"]
 }
+
+# --- Audit log -------------------------------------------------------------------------------------
+# The whole audit history, every environment and the logins: Keyway asks Vault whether this token
+# may `read` keyway/audit/* (no engine serves it). `keyway/audit/<environment>` alone would show
+# that environment's rows; a developer without either sees the rows of the secrets they may read.
+path "keyway/audit/*" {
+  capabilities = ["read"]
+}
+
+# --- Signed audit checkpoints -----------------------------------------------------------------
+# The signed checkpoints of the audit chain (an auditor's check, `keyway audit verify` with this
+# token in VAULT_TOKEN): every version of the kv-v2 secret, and the transit key's public keys to
+# verify them with. Read only: signing is Keyway's own token's (keyway-checkpoint-writer).
+path "keyway-audit/data/checkpoints" {
+  capabilities = ["read"]
+}
+path "keyway-audit/metadata/checkpoints" {
+  capabilities = ["read"]
+}
+path "transit/keys/keyway-audit" {
+  capabilities = ["read"]
+}
+# The access page writes keyway-* policies (above); this one is Keyway's own checkpoint identity,
+# no environment's, so the platform team may read it but not widen it (an exact path wins over
+# the keyway-* rule).
+path "sys/policies/acl/keyway-checkpoint-writer" {
+  capabilities = ["read"]
+}

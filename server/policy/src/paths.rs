@@ -69,6 +69,16 @@ pub fn onboard_grant(namespace: &str) -> String {
     format!("keyway/onboard/{namespace}")
 }
 
+/// `read` here allows seeing every row of environment `namespace`'s audit history, including
+/// access changes and onboarding there.
+pub fn audit_grant(namespace: &str) -> String {
+    format!("keyway/audit/{namespace}")
+}
+
+/// `read` here (a policy on `keyway/audit/*` grants it, and every [`audit_grant`] with it) allows
+/// seeing the whole audit history: also the rows about no environment (logins, logouts).
+pub const AUDIT_EVERYTHING: &str = "keyway/audit/*";
+
 #[cfg(test)]
 mod tests {
     use super::*;

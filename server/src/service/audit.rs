@@ -88,8 +88,12 @@ impl Core {
         Fut: Future<Output = Result<T, E>>,
         E: Classify,
     {
-        let intent = self.audit.begin(event).await.map_err(audit_error)?;
-        let result = call().await;
+        let intent = self
+            .audit
+            .begin(self.placed(event).await)
+            .await
+            .map_err(audit_error)?;
+        let (result, vault_request_id) = keyway_vault::trail::recording(call()).await;
         let (outcome, after, note) = match &result {
             Ok(answer) => (Outcome::Ok, version_after(answer), None),
             Err(e) => {
@@ -99,7 +103,13 @@ impl Core {
         };
         if let Err(e) = self
             .audit
-            .finish(&intent, outcome, after, note.as_deref())
+            .finish_linked(
+                &intent,
+                outcome,
+                after,
+                note.as_deref(),
+                vault_request_id.as_deref(),
+            )
             .await
         {
             tracing::error!(error = %e, intent = intent.seq(), "could not record an outcome");
@@ -138,8 +148,45 @@ impl Core {
         limited
     }
 
+    /// `event` placed: a row about a secret belongs to the environment whose home holds the
+    /// secret ([`crate::homes::Homes::owner`]; none when no served environment's does), whatever
+    /// namespace the action ran in, and names the app there that copies it into the cluster
+    /// when the caller did not (the first by name, if several do). One rule, so a grant on
+    /// `keyway/audit/<environment>` shows exactly the rows about that environment's secrets,
+    /// never a row about another's that an app elsewhere happens to read. Rows about no secret
+    /// (access changes) keep the environment they were given.
+    pub(super) async fn placed(&self, mut event: NewEvent) -> NewEvent {
+        if event.mount.is_empty() {
+            return event;
+        }
+        let environments = self.environments().await;
+        let owner = self
+            .envs
+            .homes
+            .owner(&environments, &event.mount, &event.path)
+            .cloned();
+        event.environment = owner.as_ref().map(|e| e.as_str().to_owned());
+        let Some(env) = owner else {
+            event.app = None;
+            return event;
+        };
+        if event.app.is_none() {
+            if let Some(k) = self.cluster.as_deref() {
+                event.app = keyway_k8s::snapshot::snapshot(&k.caches)
+                    .await
+                    .apps_for(&event.mount, &event.path)
+                    .into_iter()
+                    .filter(|a| a.namespace == env.as_str())
+                    .map(|a| a.name)
+                    .min();
+            }
+        }
+        event
+    }
+
     /// Writes a refusal (outcome and detail set) through the collapse of repeats.
     pub(super) async fn write_refusal(&self, event: NewEvent) {
+        let event = self.placed(event).await;
         let minute = refusals::minute_of(time::OffsetDateTime::now_utc().unix_timestamp());
         for row in self.refusals.note(event, minute) {
             self.write_refusal_row(row).await;

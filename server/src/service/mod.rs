@@ -17,6 +17,8 @@
 
 mod access;
 mod audit;
+pub mod audit_export;
+pub mod audit_view;
 mod auth;
 pub mod cluster;
 pub mod environments;
@@ -54,6 +56,9 @@ pub struct Core {
     /// The claim table every replica shares, here to serialise access edits of one group (Vault
     /// has no check-and-set on groups); restarts use it through `cluster::ClusterCtx`.
     pub claims: keyway_store::RestartClaims,
+    /// Signed audit checkpoints: their status (`checkpoints.status()`) and the chain verified
+    /// against them (`checkpoints.verify_with_checkpoints()`), for the audit page.
+    pub checkpoints: std::sync::Arc<crate::checkpoint::Checkpoints>,
 }
 
 /// Where a request came from, for the audit log.

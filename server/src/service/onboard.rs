@@ -168,6 +168,7 @@ impl Core {
         let steps: Vec<String> = ob.steps().iter().map(|s| ob.label(s)).collect();
         let event = event
             .secret(&ob.secret.mount, &ob.secret.path)
+            .app(&ob.cluster.app)
             .keys(
                 ob.keys.keys().cloned(),
                 Vec::<String>::new(),

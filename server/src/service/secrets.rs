@@ -371,7 +371,10 @@ impl Core {
             .event(Action::SecretReveal, s)
             .versions(Some(version as i64), None)
             .detail(format!("{how}: {}", names.join(", ")));
-        self.audit.record(event).await.map_err(audit_error)?;
+        self.audit
+            .record(self.placed(event).await)
+            .await
+            .map_err(audit_error)?;
         Ok(Revealed { version, values })
     }
 
@@ -394,7 +397,10 @@ impl Core {
             .event(Action::SecretExport, s)
             .versions(Some(version as i64), None)
             .detail(format!("exported as .env: {}", names.join(", ")));
-        self.audit.record(event).await.map_err(audit_error)?;
+        self.audit
+            .record(self.placed(event).await)
+            .await
+            .map_err(audit_error)?;
         Ok(text)
     }
 }

@@ -55,14 +55,26 @@ impl Bao {
     }
 
     pub async fn start() -> Bao {
-        Self::launch(false).await
+        Self::launch(false, false).await
+    }
+
+    /// Starts a dev server with a file audit device declared in its config (OpenBao refuses
+    /// creating one through the API on a dev server): [`Bao::audit_log`] reads what it wrote.
+    pub async fn start_audited() -> Bao {
+        Self::launch(false, true).await
+    }
+
+    /// The audit device's file so far (empty for a server without one): one JSON object per
+    /// line, request and response entries.
+    pub fn audit_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("audit.log")).unwrap_or_default()
     }
 
     /// Starts a dev server with `-dev-tls`: HTTPS with a generated CA ([`Bao::ca_cert`]) and a
     /// certificate for `127.0.0.1` whose key pair is also allowed for client authentication
     /// (see [`Bao::tls_files`]).
     pub async fn start_tls() -> Bao {
-        Self::launch(true).await
+        Self::launch(true, false).await
     }
 
     /// The generated `(ca, cert, key)` PEM files of a TLS server.
@@ -82,7 +94,7 @@ impl Bao {
         tail(&self.log_path, lines)
     }
 
-    async fn launch(tls: bool) -> Bao {
+    async fn launch(tls: bool, audited: bool) -> Bao {
         let bin = std::env::var("KEYWAY_BAO_BIN").unwrap_or_else(|_| "bao".to_owned());
         let mut last_failure = String::new();
         for _ in 0..ATTEMPTS {
@@ -107,6 +119,19 @@ impl Bao {
                 .stdout(log)
                 .stderr(log_err)
                 .kill_on_drop(true);
+            if audited {
+                let config = dir.path().join("config.hcl");
+                let audit_log = dir.path().join("audit.log");
+                std::fs::write(
+                    &config,
+                    format!(
+                        "audit \"file\" \"file\" {{\n  options {{\n    file_path = \"{}\"\n  }}\n}}\n",
+                        audit_log.display()
+                    ),
+                )
+                .expect("write the OpenBao config");
+                cmd.arg(format!("-config={}", config.display()));
+            }
             if tls {
                 cmd.arg("-dev-tls")
                     .arg(format!("-dev-tls-cert-dir={}", dir.path().display()));

@@ -55,7 +55,15 @@ impl TestApp {
     }
 
     pub async fn spawn_on(kind: DbKind) -> TestApp {
-        let bao = Bao::start().await;
+        Self::seeded(Bao::start().await, kind).await
+    }
+
+    /// Like [`TestApp::spawn`], on an OpenBao with a file audit device (`Bao::audit_log`).
+    pub async fn spawn_audited() -> TestApp {
+        Self::seeded(Bao::start_audited().await, DbKind::Sqlite).await
+    }
+
+    async fn seeded(bao: Bao, kind: DbKind) -> TestApp {
         bao.enable_kv2("dev").await;
         bao.enable_kv2("staging").await;
         for p in ["dev-editor", "staging-editor", "readonly"] {
@@ -95,7 +103,15 @@ impl TestApp {
     /// users, policies, entities, the group `qa`, the `sso/` mount), serving the environments
     /// `dev` and `staging` without a cluster, plus `extra` flags.
     pub async fn demo(extra: &[&str]) -> TestApp {
-        let bao = Bao::start().await;
+        Self::demo_on(Bao::start().await, extra).await
+    }
+
+    /// [`TestApp::demo`] on an OpenBao with a file audit device (`Bao::audit_log`).
+    pub async fn demo_audited(extra: &[&str]) -> TestApp {
+        Self::demo_on(Bao::start_audited().await, extra).await
+    }
+
+    async fn demo_on(bao: Bao, extra: &[&str]) -> TestApp {
         let seed = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../end2end/demo/seed.sh");
         let mut path = std::env::var("PATH").unwrap_or_default();
         if let Some(dir) = std::env::var("KEYWAY_BAO_BIN")

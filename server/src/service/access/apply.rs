@@ -309,7 +309,9 @@ impl Core {
                 }
             }
         }
-        let event = event.detail(format!("environment {environment}"));
+        let event = event
+            .environment(environment.as_str())
+            .detail(format!("environment {environment}"));
         if !changes.is_empty() {
             // The audit row says only what the server knows (the sentences above quote the
             // page's own view of the groups, which the caller sent).

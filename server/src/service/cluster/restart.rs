@@ -128,6 +128,7 @@ impl Core {
         let event = ask
             .caller
             .event(Action::SyncNow, ask.secret)
+            .app(&a.name)
             .detail(format!("{}/{}", a.namespace, a.name));
         let call = || actions::sync_now(&ask.k.client, &a.namespace, &a.name, Timestamp::now());
         self.audited(event, call, |_| None)
@@ -182,6 +183,7 @@ impl Core {
         };
         let event = caller
             .event(Action::Restart, s)
+            .app(&found.name)
             .versions(None, vault.map(|v| v.version as i64))
             .detail(format!("{app}: {}", names(&targets)));
         self.patch_claimed(k, &claim, &found.namespace, &targets, event)
