@@ -5,6 +5,7 @@
 
 pub mod audit_head;
 pub mod backend;
+pub mod checkpoint;
 pub mod client_addr;
 pub mod commands;
 pub mod config;
@@ -20,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use keyway_store::{AuditLog, Db};
-use keyway_vault::{Vault, VaultConfig};
+use keyway_vault::Vault;
 use leptos::prelude::LeptosOptions;
 
 use crate::config::Config;
@@ -33,13 +34,7 @@ use crate::sessions::{AnyStore, SessionRules};
 /// session store and the Vault client.
 pub async fn build(cfg: &Config) -> Result<(axum::Router, AppState), String> {
     let checked = cfg.check()?;
-    let mut vault_cfg = VaultConfig::new(cfg.vault_addr.clone());
-    vault_cfg.ca_cert = cfg.vault_cacert.clone();
-    vault_cfg.client_cert = cfg.vault_client_cert.clone();
-    vault_cfg.client_key = cfg.vault_client_key.clone();
-    vault_cfg.timeout = Duration::from_secs(cfg.vault_timeout_secs);
-    vault_cfg.max_in_flight = cfg.vault_max_in_flight;
-    let vault = Vault::new(&vault_cfg).map_err(|e| e.to_string())?;
+    let vault = Vault::new(&cfg.vault_config()).map_err(|e| e.to_string())?;
     let db = Db::connect(&cfg.database_url)
         .await
         .map_err(|e| format!("database: {e}"))?;
@@ -55,6 +50,10 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, AppState), String> {
     }
     let witness = Arc::new(audit_head::LogWitness);
     audit_head::publish_now_and_every(audit.clone(), witness, audit_head::HEAD_EVERY).await;
+    let checkpoints =
+        checkpoint::Checkpoints::new(checked.checkpoints.clone(), vault.clone(), audit.clone());
+    checkpoints.spawn(checkpoint::CHECK_EVERY);
+    checkpoints.spawn_verifier(checkpoint::VERIFY_EVERY);
     // A build with hashed file names lists them in `hash.txt` in the site root (cargo-leptos
     // writes it there: `hash-file-name` in Cargo.toml); without one, the plain names are used.
     let hash_file = std::path::absolute(cfg.site_root.join("hash.txt"))
@@ -93,6 +92,7 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, AppState), String> {
                 kube_auth_mount: cfg.kube_auth_mount.trim_matches('/').to_owned(),
             },
             claims: keyway_store::RestartClaims::new(db.clone()),
+            checkpoints,
         }),
         sealer: Sealer::new(&checked.session_key),
         leptos,
