@@ -311,14 +311,24 @@ impl Core {
             .collect();
         let mut paths = vec![AUDIT_EVERYTHING.to_owned()];
         paths.extend(environments.iter().map(|e| audit_grant(e)));
-        let caps = self
-            .capabilities(caller, &paths, "read the audit log")
-            .await?;
+        let mut granted = BTreeSet::new();
+        // In batches Vault accepts (a cluster-wide Keyway may serve hundreds of namespaces).
+        for chunk in paths.chunks(CAPABILITIES_BATCH) {
+            let caps = self
+                .capabilities(caller, chunk, "read the audit log")
+                .await?;
+            granted.extend(
+                chunk
+                    .iter()
+                    .filter(|p| caps.has(p, Capability::Read))
+                    .cloned(),
+            );
+        }
         Ok(Visibility {
-            everything: caps.has(AUDIT_EVERYTHING, Capability::Read),
+            everything: granted.contains(AUDIT_EVERYTHING),
             environments: environments
                 .into_iter()
-                .filter(|e| caps.has(&audit_grant(e), Capability::Read))
+                .filter(|e| granted.contains(&audit_grant(e)))
                 .collect(),
             entity: caller.entity_id.clone(),
             readable: HashMap::new(),
