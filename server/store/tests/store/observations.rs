@@ -3,7 +3,7 @@
 //! `MAX_PER_APP` rows; the rows are still there after reconnecting (a restart of Keyway).
 
 use keyway_store::observations::{
-    NewObservation, ObservedApp, ObservedWorkload, Observations, Restarter, Seen, MAX_PER_APP,
+    NewObservation, Observations, ObservedApp, ObservedWorkload, Restarter, Seen, MAX_PER_APP,
 };
 
 use crate::common::{on_both_backends, TestDb};
@@ -92,7 +92,11 @@ async fn observations_come_back_newest_first_for_their_secret_only(t: TestDb) {
         );
     }
     assert_eq!(
-        store.of_secret("dev", "webapp/config", 2).await.unwrap().len(),
+        store
+            .of_secret("dev", "webapp/config", 2)
+            .await
+            .unwrap()
+            .len(),
         2
     );
 
@@ -123,7 +127,13 @@ async fn two_replicas_recording_the_same_observation_write_one_row(t: TestDb) {
         },
     );
     assert_eq!(two.record(&[again]).await.unwrap(), 1);
-    assert_eq!(one.of_secret("dev", "webapp/config", 100).await.unwrap().len(), 4);
+    assert_eq!(
+        one.of_secret("dev", "webapp/config", 100)
+            .await
+            .unwrap()
+            .len(),
+        4
+    );
 }
 
 async fn an_app_keeps_its_newest_rows_only(t: TestDb) {
@@ -145,7 +155,11 @@ async fn an_app_keeps_its_newest_rows_only(t: TestDb) {
         "the oldest five went"
     );
     assert_eq!(
-        store.of_secret("dev", "worker/queue", 10).await.unwrap().len(),
+        store
+            .of_secret("dev", "worker/queue", 10)
+            .await
+            .unwrap()
+            .len(),
         3,
         "another app's rows are its own"
     );
