@@ -90,7 +90,7 @@ fn AuditView(page: AuditPage, query: AuditQuery) -> impl IntoView {
         <section class="mt-4 card text-sm" aria-label="Integrity" data-testid="audit-integrity">
             {verified.map(|v| {
                 let tone = if v.whole { Tone::Good } else { Tone::Bad };
-                let label = if v.whole { "Verified" } else { "NOT whole" };
+                let label = if v.whole { "Verified" } else { "Not verified" };
                 view! {
                     <p data-testid="audit-verified" data-whole=v.whole.to_string()>
                         <Badge text=label tone=tone />" "{v.sentence.clone()}
@@ -178,7 +178,12 @@ fn AuditView(page: AuditPage, query: AuditQuery) -> impl IntoView {
         </Form>
         <p class="mt-3 text-sm text-slate-600" data-testid="audit-range-shown">{page.range.clone()}</p>
         {if page.rows.is_empty() {
-            view! { <p class="mt-4 text-slate-600" data-testid="audit-empty">"No row matches these filters."</p> }.into_any()
+            let text = if page.older.is_some() {
+                "No row you may see among the rows read so far; “Older” reads further back."
+            } else {
+                "No row matches these filters."
+            };
+            view! { <p class="mt-4 text-slate-600" data-testid="audit-empty">{text}</p> }.into_any()
         } else {
             view! {
                 <div class="mt-2 overflow-x-auto">

@@ -32,7 +32,8 @@ use keyway_vault::Vault;
 
 pub use error::CheckpointError;
 pub use reader::{
-    CheckpointProblem, VerifiedCheckpoint, VerifyOutcome, MAX_READ, VERIFY_CACHE, VERIFY_EVERY,
+    CheckpointProblem, LastVerified, VerifiedCheckpoint, VerifyOutcome, MAX_READ, VERIFY_CACHE,
+    VERIFY_EVERY,
 };
 pub use settings::{CheckpointSettings, KvSecretRef, PinnedKeys, TokenSource, TransitKeyRef};
 pub use writer::{Signed, CHECK_EVERY, MAX_VERSIONS};
@@ -79,8 +80,8 @@ pub struct Checkpoints {
     cache: reader::Cache,
     /// The newest verification that ran to its end, for the audit page (see
     /// [`Checkpoints::spawn_verifier`]).
-    last_verified: Mutex<Option<Arc<VerifyOutcome>>>,
-    /// Whether this process has made sure the secret keeps [`MAX_VERSIONS`] versions.
+    last_verified: Mutex<Option<reader::LastVerified>>,
+    /// Whether this process has looked at how many versions the secret keeps.
     max_versions_set: std::sync::atomic::AtomicBool,
 }
 

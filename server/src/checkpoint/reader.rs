@@ -144,6 +144,9 @@ impl VerifyOutcome {
     }
 }
 
+/// What the last verification gave: its outcome, or when and why it could not run.
+pub type LastVerified = Result<Arc<VerifyOutcome>, (jiff::Timestamp, String)>;
+
 /// One verification's result, and when it ran.
 type Verified = (Instant, Result<Arc<VerifyOutcome>, CheckpointError>);
 
@@ -168,14 +171,21 @@ impl Checkpoints {
         }
         let result = self.verify_now(&[]).await.map(Arc::new);
         *cached = Some((Instant::now(), result.clone()));
-        if let Ok(outcome) = &result {
-            *self.last_verified.lock().expect("never poisoned") = Some(outcome.clone());
+        {
+            let mut last = self.last_verified.lock().expect("never poisoned");
+            match &result {
+                Ok(outcome) => *last = Some(Ok(outcome.clone())),
+                // The failure replaces the last result: a page must not go on saying "verified"
+                // while verification fails (a tampered row that no longer reads, Vault down).
+                Err(e) => *last = Some(Err((jiff::Timestamp::now(), e.to_string()))),
+            }
         }
         result
     }
 
-    /// The newest verification that ran to its end (`None` before the first), without waiting.
-    pub fn last_verified(&self) -> Option<Arc<VerifyOutcome>> {
+    /// The newest verification's result (`None` before the first ended), without waiting: the
+    /// outcome, or when and why it could not run.
+    pub fn last_verified(&self) -> Option<LastVerified> {
         self.last_verified.lock().expect("never poisoned").clone()
     }
 
@@ -286,17 +296,24 @@ impl On {
         // Versions Vault no longer has, below the newest: pruned because max_versions was
         // lowered (Keyway's own token may not change it), or the metadata was rewritten. Up to
         // MAX_VERSIONS of them are kept on purpose; fewer is history cut short, reported.
+        // Vault prunes down to max_versions exactly (0: the mount's default, 10 unless the
+        // mount says more, so 10 is the safe floor): fewer kept than that, with the oldest gone,
+        // is history someone cut.
         let kept = meta.versions.len() as u64;
         let first = meta.versions.keys().next().copied().unwrap_or(1);
+        let may_keep = if meta.max_versions == 0 {
+            10
+        } else {
+            meta.max_versions
+        };
         let mut pruned = Vec::new();
-        if first > 1 && kept < super::MAX_VERSIONS {
+        if first > 1 && kept < may_keep {
             pruned.push(CheckpointProblem {
                 kv_version: first - 1,
                 problem: format!(
-                    "versions 1 to {} are no longer in Vault, though the secret may keep {}: its \
-                     history was cut short (max_versions lowered, or its metadata rewritten)",
-                    first - 1,
-                    super::MAX_VERSIONS
+                    "versions 1 to {} are no longer in Vault, though the secret may keep {may_keep}: \
+                     its history was cut short (max_versions lowered, or its metadata rewritten)",
+                    first - 1
                 ),
             });
         }

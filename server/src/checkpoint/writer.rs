@@ -10,7 +10,8 @@
 //! 4. sign the note text with transit, check the signature locally against the key version that
 //!    made it, and write the note with check-and-set on the version read in 1, so two replicas
 //!    never overwrite each other (the loser's head is signed by the next round);
-//! 5. the first time in this process, make sure the secret keeps [`MAX_VERSIONS`] versions.
+//! 5. the first time in this process, warn if the secret keeps fewer than [`MAX_VERSIONS`]
+//!    versions (the platform team sets it; Keyway's token may only read it).
 //!
 //! The task looks at the head every [`CHECK_EVERY`] (one indexed query), and talks to Vault
 //! only when a checkpoint is due; after a failure it waits [`RETRY_AFTER`] (or the period, if

@@ -151,7 +151,7 @@ impl Core {
     /// `event` placed: a row about a secret belongs to the environment whose home holds the
     /// secret ([`crate::homes::Homes::owner`]; none when no served environment's does), whatever
     /// namespace the action ran in, and names the app there that copies it into the cluster
-    /// when the caller did not (the first by name, if several do). One rule, so a grant on
+    /// when the caller did not and only one does (with several, naming one would be a guess). One rule, so a grant on
     /// `keyway/audit/<environment>` shows exactly the rows about that environment's secrets,
     /// never a row about another's that an app elsewhere happens to read. Rows about no secret
     /// (access changes) keep the environment they were given.
@@ -172,13 +172,16 @@ impl Core {
         };
         if event.app.is_none() {
             if let Some(k) = self.cluster.as_deref() {
-                event.app = keyway_k8s::snapshot::snapshot(&k.caches)
+                let apps: Vec<String> = keyway_k8s::snapshot::snapshot(&k.caches)
                     .await
                     .apps_for(&event.mount, &event.path)
                     .into_iter()
                     .filter(|a| a.namespace == env.as_str())
                     .map(|a| a.name)
-                    .min();
+                    .collect();
+                if let [one] = apps.as_slice() {
+                    event.app = Some(one.clone());
+                }
             }
         }
         event

@@ -430,7 +430,7 @@ impl Core {
         }
     }
 
-    /// One page of the history for `caller`. Opening the first page is itself audited.
+    /// One page of the history for `caller`. Every page read is itself audited.
     pub async fn audit_page(
         &self,
         caller: &Caller,
@@ -494,7 +494,21 @@ impl Core {
     /// are for those who may read the whole log (`everything`); others learn whether it is
     /// whole, and up to which row.
     fn audit_verified(&self, everything: bool) -> Option<AuditVerified> {
-        let outcome = self.checkpoints.last_verified()?;
+        let outcome = match self.checkpoints.last_verified()? {
+            Ok(outcome) => outcome,
+            Err((at, why)) => {
+                let mut sentence = "The chain could not be verified".to_owned();
+                if everything {
+                    sentence.push_str(&format!(": {why}"));
+                }
+                sentence.push('.');
+                return Some(AuditVerified {
+                    whole: false,
+                    sentence,
+                    checked_at: at.to_string(),
+                });
+            }
+        };
         let sentence = if everything {
             outcome.summary()
         } else {

@@ -57,7 +57,7 @@ pub struct Core {
     /// has no check-and-set on groups); restarts use it through `cluster::ClusterCtx`.
     pub claims: keyway_store::RestartClaims,
     /// Signed audit checkpoints: their status (`checkpoints.status()`) and the chain verified
-    /// against them (`checkpoints.verify_with_checkpoints()`), for the audit page.
+    /// against them (`checkpoints.last_verified()`, kept fresh in the background), for the audit page.
     pub checkpoints: std::sync::Arc<crate::checkpoint::Checkpoints>,
 }
 

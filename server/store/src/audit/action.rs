@@ -29,7 +29,7 @@ pub enum Action {
     /// Onboarded an app: its Vault policy and login role, first kv version and cluster objects,
     /// as one action listing its steps.
     AppOnboard,
-    /// Opened the audit history (its first page, with the filters in the detail).
+    /// Read a page of the audit history (with the filters in the detail).
     AuditView,
     /// Exported the audit history (CSV or JSON lines, with the filters in the detail).
     AuditExport,
