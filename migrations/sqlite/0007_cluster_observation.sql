@@ -9,7 +9,8 @@
 -- never NULL, so that the UNIQUE key below also holds for them (NULLs never collide): two replicas
 -- recording the same thing write one row (INSERT … ON CONFLICT DO NOTHING). marker tells apart
 -- two restarts of one workload on one version: the restart annotation's value (the cluster's own
--- stamp, the same on every replica), or the workload's generation when its rollout completed.
+-- stamp, the same on every replica), or the workload's generation when its rollout completed;
+-- a restart's stamp is recorded once whatever version it was seen with (the last index).
 --
 -- Retention: at most 1000 rows per app (namespace, app), the oldest removed as new ones come
 -- (server/store/src/observations.rs); the rows of an app deleted from the cluster stay, bounded
@@ -37,3 +38,8 @@ CREATE TABLE cluster_observation
 CREATE INDEX cluster_observation_secret ON cluster_observation (mount, path, at_ms, id);
 -- Retention, per app.
 CREATE INDEX cluster_observation_app ON cluster_observation (namespace, app, id);
+-- One row per restart stamp, whatever version a replica saw with it: a replica that looks a
+-- moment after another may already see the Secret's next version. The first to record wins.
+CREATE UNIQUE INDEX cluster_observation_one_restart
+    ON cluster_observation (namespace, app, workload_kind, workload_name, marker)
+    WHERE kind = 'restart' AND marker <> '';

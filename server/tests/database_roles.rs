@@ -1,13 +1,15 @@
 //! On PostgreSQL Keyway can serve as a role that owns nothing, set up exactly as deploy/README.md
 //! says: `keyway migrate` as the owner, then `deploy/postgres-grants.sql`. That role logs users in,
-//! saves secrets and appends audit rows, and cannot change or remove a row, nor switch off the
-//! triggers that forbid it. Real OpenBao, real PostgreSQL, the real `keyway` binary.
+//! saves secrets, appends audit rows and cluster observations, and cannot change or remove an
+//! audit row, nor switch off the triggers that forbid it. Real OpenBao, real PostgreSQL, the real
+//! `keyway` binary.
 
 mod common;
 
 use std::process::Output;
 
 use common::{DbKind, TestApp};
+use keyway_store::observations::{NewObservation, Observations, ObservedApp, Seen};
 use keyway_store::{AuditLog, Db, StoreError};
 use keyway_testkit::TempDatabase;
 use serde_json::json;
@@ -151,6 +153,18 @@ async fn a_serving_role_with_only_the_documented_grants_serves_and_cannot_touch_
         .await;
     assert_eq!(saved["version"], 2);
     alice.ok("logout", json!({})).await;
+    // The timeline's record: the serving role appends cluster observations (and prunes them).
+    let observations = Observations::new(Db::connect(&app_url).await.unwrap());
+    let live = NewObservation {
+        app: ObservedApp {
+            namespace: "dev".into(),
+            name: "webapp".into(),
+            mount: "dev".into(),
+            path: "webapp/config".into(),
+        },
+        seen: Seen::Live { version: 2 },
+    };
+    assert_eq!(observations.record(&[live]).await.unwrap(), 1);
     let actions: Vec<String> = app
         .audit_rows()
         .await

@@ -14,7 +14,9 @@
 //!   Kubernetes allows) is skipped with a warning rather than failing the whole batch;
 //! - the time is the database's clock, so replicas agree;
 //! - two replicas recording the same thing write one row: the unique key is (app, kind,
-//!   version, workload, marker) and inserts are `ON CONFLICT DO NOTHING`;
+//!   version, workload, marker), a restart's stamp is unique per app and workload whatever
+//!   version it was seen with (a replica that looks a moment later may see the next version
+//!   already; the first to record wins), and inserts are `ON CONFLICT DO NOTHING`;
 //! - at most [`MAX_PER_APP`] rows per app, the oldest pruned in the same transaction.
 
 use crate::db::{with_pool, Backend};

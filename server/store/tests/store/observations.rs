@@ -1,6 +1,7 @@
 //! Cluster observations, the timeline's record: newest first per secret, stamped with the
-//! database's clock; two replicas recording the same thing write one row; an app keeps at most
-//! `MAX_PER_APP` rows; the rows are still there after reconnecting (a restart of Keyway).
+//! database's clock; two replicas recording the same thing write one row (a restart stamp once,
+//! whatever version each saw with it); an app keeps at most `MAX_PER_APP` rows; the rows are
+//! still there after reconnecting (a restart of Keyway).
 
 use keyway_store::observations::{
     NewObservation, Observations, ObservedApp, ObservedWorkload, Restarter, Seen, MAX_PER_APP,
@@ -126,7 +127,25 @@ async fn two_replicas_recording_the_same_observation_write_one_row(t: TestDb) {
             marker: "2026-12-04T10:09:00Z".into(),
         },
     );
-    assert_eq!(two.record(&[again]).await.unwrap(), 1);
+    assert_eq!(two.record(std::slice::from_ref(&again)).await.unwrap(), 1);
+    // The same stamp seen by a replica that looked a moment later, with the next version
+    // already live: still that one restart.
+    let Seen::Restarted {
+        workload,
+        by,
+        marker,
+        ..
+    } = again.seen
+    else {
+        unreachable!()
+    };
+    let late = Seen::Restarted {
+        workload,
+        by,
+        version: Some(6),
+        marker,
+    };
+    assert_eq!(one.record(&[seen(&a, late)]).await.unwrap(), 0);
     assert_eq!(
         one.of_secret("dev", "webapp/config", 100)
             .await
