@@ -30,7 +30,7 @@ use crate::apps::{self, AppRef, WorkloadRef};
 use crate::reduced::RESTART_STAMP_BY;
 use crate::reloader;
 use crate::snapshot::{Snapshot, Workload};
-use crate::status::Pods;
+use crate::status::{cluster_second, Pods};
 
 #[cfg(test)]
 mod tests;
@@ -79,6 +79,8 @@ pub struct AppSeen {
     pub app: AppRef,
     /// The kv version its Secret carries.
     pub version: Option<u64>,
+    /// When its Secret was last written (`managedFields`, to the second).
+    pub changed_at: Option<Timestamp>,
     pub workloads: HashMap<WorkloadRef, WorkloadSeen>,
 }
 
@@ -95,8 +97,9 @@ pub enum Change {
         app: AppRef,
         version: u64,
     },
-    /// `version`: what the Secret carried then. `marker`: the restart stamp's value (the same on
-    /// every replica), empty for Reloader's env var.
+    /// `version`: what the Secret carried when the workload restarted (see [`changes`]).
+    /// `marker`: the restart stamp's value (the same on every replica), empty for Reloader's env
+    /// var.
     Restarted {
         app: AppRef,
         workload: WorkloadRef,
@@ -146,6 +149,7 @@ pub fn observe(snap: &Snapshot, now: Timestamp) -> Observed {
             AppSeen {
                 app: app.clone(),
                 version,
+                changed_at: view.details.secret_changed,
                 workloads,
             },
         );
@@ -209,6 +213,13 @@ fn reloaded_from(value: &str, secret: &str) -> Option<String> {
 
 /// What changed from `prev` to `next`, app by app, in a stable order. An app or workload missing
 /// from `prev` is a baseline, not a change.
+///
+/// A restart belongs to the version the Secret carried when it happened. When the Secret also
+/// changed since `prev` (one look can hold both: a replica that looks a second later than
+/// another), a restart stamped before the Secret's new write (to the second) belongs to the
+/// version before; one stamped in or after that second, or without a stamp (Reloader reacts to
+/// the write), to the new one. So every replica attributes a restart to the same version, and
+/// their rows collapse into one.
 pub fn changes(prev: &Observed, next: &Observed) -> Vec<Change> {
     let mut keys: Vec<&(String, String)> = next.apps.keys().collect();
     keys.sort();
@@ -235,17 +246,35 @@ pub fn changes(prev: &Observed, next: &Observed) -> Vec<Change> {
             let Some(then) = before.workloads.get(w) else {
                 continue;
             };
-            workload_changes(app, w, after.version, then, now, &mut out);
+            let version_at = |stamp: &str| match (restart_time(stamp), after.changed_at) {
+                (Some(t), Some(written))
+                    if after.version != before.version && t < cluster_second(written) =>
+                {
+                    before.version
+                }
+                _ => after.version,
+            };
+            workload_changes(app, w, &version_at, then, now, &mut out);
         }
     }
     out
 }
 
-/// What changed on one workload of `app`; `version` is what the app's Secret carries now.
+/// What a restart stamp says of its time: RFC 3339 (kubectl, Keyway, VSO) or Unix seconds
+/// (Reloader's `observedAt`).
+fn restart_time(stamp: &str) -> Option<Timestamp> {
+    stamp
+        .parse::<Timestamp>()
+        .ok()
+        .or_else(|| Timestamp::from_second(stamp.parse().ok()?).ok())
+}
+
+/// What changed on one workload of `app`; `version_at(stamp)` is the Secret's version when a
+/// restart with that stamp happened.
 fn workload_changes(
     app: &AppRef,
     w: &WorkloadRef,
-    version: Option<u64>,
+    version_at: &dyn Fn(&str) -> Option<u64>,
     then: &WorkloadSeen,
     now: &WorkloadSeen,
     out: &mut Vec<Change>,
@@ -255,7 +284,7 @@ fn workload_changes(
             app: app.clone(),
             workload: w.clone(),
             by,
-            version,
+            version: version_at(marker),
             marker: marker.to_string(),
         })
     };

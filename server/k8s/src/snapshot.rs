@@ -85,6 +85,9 @@ pub struct Snapshot {
     pub health_ok: bool,
     /// The same, with "still loading" told apart from "unreachable".
     pub cluster: ClusterSync,
+    /// [`Caches::changes`] as it was before the stores were read: this snapshot shows at least
+    /// every change counted so far.
+    pub changes: u64,
     /// Every app, sorted by namespace and name.
     pub apps: Vec<AppRef>,
     /// (namespace, name) → the VaultStaticSecret.
@@ -183,12 +186,14 @@ impl Snapshot {
     }
 
     fn build_in(c: &Caches, part: Part<'_>) -> Snapshot {
+        let changes = c.changes();
         let health = c.health();
         let (apps, vss, by_path) = index_apps(c, part);
         let (workloads, readers, by_name) = index_workloads(c, part);
         Snapshot {
             health_ok: health.ok,
             cluster: health.sync,
+            changes,
             apps,
             vss,
             by_path,

@@ -26,6 +26,7 @@ fn state(version: Option<u64>, w: Option<WorkloadSeen>) -> Observed {
         AppSeen {
             app: app(),
             version,
+            changed_at: version.map(written_at),
             workloads: w.into_iter().map(|w| (web(), w)).collect(),
         },
     );
@@ -74,6 +75,11 @@ fn running(version: u64, generation: i64) -> Change {
 const T1: &str = "2026-12-04T10:00:00Z";
 const T2: &str = "2026-12-04T10:05:00Z";
 
+/// When the Secret got version `v`, in these tests: version 5 at 10:04:00, 6 at 10:05:00 …
+fn written_at(v: u64) -> Timestamp {
+    Timestamp::from_second(1_796_378_400 + (v as i64 - 1) * 60).unwrap()
+}
+
 #[test]
 fn each_change_the_timeline_records_and_nothing_else() {
     let none = RestartMarks::default;
@@ -102,6 +108,14 @@ fn each_change_the_timeline_records_and_nothing_else() {
             state(Some(4), seen(marks(None, Some(T1), None), Some((4, 2)))),
             state(Some(5), seen(marks(None, Some(T2), None), None)),
             vec![live(5), restarted(Restarter::Vso, Some(5), T2)]),
+        ("a restart stamped before the new version's write, seen with it, is the old version's",
+            state(Some(5), seen(marks(Some((T1, true)), None, None), None)),
+            state(Some(6), seen(marks(Some(("2026-12-04T10:04:30Z", true)), None, None), None)),
+            vec![live(6), restarted(Restarter::Keyway, Some(5), "2026-12-04T10:04:30Z")]),
+        ("one stamped in the second of the write is the new version's",
+            state(Some(5), seen(marks(Some((T1, true)), None, None), None)),
+            state(Some(6), seen(marks(Some((T2, false)), None, None), None)),
+            vec![live(6), restarted(Restarter::Outside, Some(6), T2)]),
         ("Reloader's env var",
             state(Some(5), seen(marks(None, None, Some("a")), None)),
             state(Some(5), seen(marks(None, None, Some("b")), None)),
