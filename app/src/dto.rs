@@ -13,12 +13,14 @@ mod cluster;
 mod fleet;
 mod ids;
 mod onboard;
+mod timeline;
 pub use access::*;
 pub use audit::*;
 pub use cluster::*;
 pub use fleet::*;
 pub use ids::{AppRef, SecretRef, WorkloadKind, WorkloadRef};
 pub use onboard::*;
+pub use timeline::*;
 
 /// Who is logged in, as Vault sees them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -176,9 +176,15 @@ async fn connect_cluster(
             }
             let caches = keyway_k8s::cache::Caches::start(client.clone(), scope);
             let claims = keyway_store::RestartClaims::new(db.clone());
-            Some(Arc::new(service::cluster::ClusterCtx::new(
-                client, caches, claims,
-            )))
+            let observations = keyway_store::observations::Observations::new(db.clone());
+            let k = Arc::new(service::cluster::ClusterCtx::new(
+                client,
+                caches,
+                claims,
+                observations,
+            ));
+            service::cluster::observer::spawn(&k);
+            Some(k)
         }
         Err(e) => {
             tracing::error!(error = %e, "cluster client could not be built; running without the cluster side");

@@ -1,4 +1,5 @@
-//! Version history: list, diff, roll back, undelete, delete the latest version.
+//! Version history: list, diff, roll back, undelete, delete the latest version, and the
+//! timeline (each version's way into the cluster).
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -22,6 +23,7 @@ pub trait VersionsApi: Send + Sync {
     ) -> Result<Saved, AppError>;
     async fn undelete(&self, secret: &SecretRef, version: u64) -> Result<(), AppError>;
     async fn delete_latest(&self, secret: &SecretRef, version: u64) -> Result<(), AppError>;
+    async fn timeline(&self, secret: &SecretRef) -> Result<SecretTimeline, AppError>;
 }
 
 #[server(prefix = "/api", endpoint = "versions", input = Json)]
@@ -78,4 +80,12 @@ pub async fn delete_latest(
         }
         .await,
     )
+}
+
+/// Per app, the secret's last versions with their steps: written (by whom, in Keyway or outside),
+/// live in the cluster, restarted (by whom), pods up to date, and the time between them. Needs
+/// what the History tab needs: the right to read the secret's metadata.
+#[server(prefix = "/api", endpoint = "timeline", input = Json)]
+pub async fn timeline(secret: SecretRef) -> Result<SecretTimeline, AppError> {
+    respond(async move { crate::backend::backend()?.timeline(&secret).await }.await)
 }

@@ -1,9 +1,10 @@
 //! Version history: list with authors from the audit log, masked diffs, rollback, undelete,
-//! delete of the latest version.
+//! delete of the latest version. The timeline (each version's way into the cluster) is the
+//! cluster side's (`cluster/timeline.rs`); its endpoint is this area's.
 
 use async_trait::async_trait;
 use keyway_app::backend::VersionsApi;
-use keyway_app::dto::{KeyDiff, Saved, SecretRef, VersionRow};
+use keyway_app::dto::{KeyDiff, Saved, SecretRef, SecretTimeline, VersionRow};
 use keyway_app::error::AppError;
 use keyway_app::logic::diff;
 use keyway_policy::paths::{kv, KvApi};
@@ -36,6 +37,11 @@ impl VersionsApi for RequestBackend {
 
     async fn delete_latest(&self, s: &SecretRef, version: u64) -> Result<(), AppError> {
         self.with_caller(|c| async move { self.core.delete_latest(&c, s, version).await })
+            .await
+    }
+
+    async fn timeline(&self, s: &SecretRef) -> Result<SecretTimeline, AppError> {
+        self.with_caller(|c| async move { self.core.timeline(&c, s).await })
             .await
     }
 }

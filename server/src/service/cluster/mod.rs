@@ -5,10 +5,13 @@
 //! request. Writes are made by Keyway's own Kubernetes account, so Vault decides first
 //! ([`authorize`]). Every attempt is audited (intent before, outcome after, through
 //! `Core::audited`), refusals too. Split by job: [`wording`] maps the cluster's state to the UI's
-//! DTOs, [`authorize`] asks Vault, [`restart`] plans restarts and makes the writes.
+//! DTOs, [`authorize`] asks Vault, [`restart`] plans restarts and makes the writes; [`observer`]
+//! notes what happens in the cluster and [`timeline`] joins it with Vault and the audit log.
 
 mod authorize;
+pub mod observer;
 mod restart;
+mod timeline;
 mod wording;
 
 use std::time::Duration;
@@ -22,6 +25,7 @@ use keyway_k8s::apps;
 use keyway_k8s::cache::Caches;
 use keyway_k8s::snapshot;
 use keyway_k8s::status::{self, VaultVersion};
+use keyway_store::observations::Observations;
 use keyway_store::{ClaimId, ClaimKey, RestartClaims};
 
 use super::{check_secret, Caller, Core, RequestBackend};
@@ -46,15 +50,23 @@ pub struct ClusterCtx {
     claims: RestartClaims,
     /// Fleet health's classification of the last snapshot.
     pub fleet: super::fleet::FleetCache,
+    /// What [`observer`] saw happen, for the timeline.
+    pub observations: Observations,
 }
 
 impl ClusterCtx {
-    pub fn new(client: kube::Client, caches: Caches, claims: RestartClaims) -> Self {
+    pub fn new(
+        client: kube::Client,
+        caches: Caches,
+        claims: RestartClaims,
+        observations: Observations,
+    ) -> Self {
         Self {
             client,
             caches,
             claims,
             fleet: Default::default(),
+            observations,
         }
     }
 
