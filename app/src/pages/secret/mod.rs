@@ -1,5 +1,6 @@
-//! One secret: keys with masked values, reveal and copy, export, the draft editor and the
-//! version history; on the Keys view, whether it is live in the cluster.
+//! One secret: keys with masked values, reveal and copy, export, the draft editor, the version
+//! history and the timeline (each version's way into the cluster); on the Keys view, whether it
+//! is live in the cluster.
 
 // The apps overview shares the panel's wording and clock.
 pub(crate) mod cluster;
@@ -7,6 +8,7 @@ mod draft;
 mod hide;
 mod history;
 mod keys;
+mod timeline;
 
 use leptos::prelude::*;
 use leptos_router::{
@@ -33,6 +35,7 @@ pub enum Tab {
     Keys,
     Edit,
     History,
+    Timeline,
 }
 
 /// Signals the parts of the page share.
@@ -132,6 +135,7 @@ fn SecretPage() -> impl IntoView {
             <div class="flex gap-2" role="tablist">
                 <button type="button" role="tab" class=tab_class(Tab::Keys) on:click=move |_| ctx.tab.set(Tab::Keys)>"Keys"</button>
                 <button type="button" role="tab" class=tab_class(Tab::History) on:click=move |_| ctx.tab.set(Tab::History) data-testid="tab-history">"History"</button>
+                <button type="button" role="tab" class=tab_class(Tab::Timeline) on:click=move |_| ctx.tab.set(Tab::Timeline) data-testid="tab-timeline">"Timeline"</button>
             </div>
         </div>
         <div class="mt-3 space-y-2">
@@ -165,6 +169,7 @@ fn SecretPage() -> impl IntoView {
                                         .into_any(),
                                     Tab::Edit => on_first_open(editor(ctx, v.get_value())),
                                     Tab::History => on_first_open(history_tab(ctx, v.get_value())),
+                                    Tab::Timeline => on_first_open(timeline_tab(ctx)),
                                 }}
                             }
                                 .into_any()
@@ -185,4 +190,10 @@ fn editor(ctx: PageCtx, view: SecretView) -> AnyView {
 #[lazy]
 fn history_tab(ctx: PageCtx, view: SecretView) -> AnyView {
     view! { <history::History ctx view /> }.into_any()
+}
+
+/// The timeline tab, in a wasm chunk of its own.
+#[lazy]
+fn timeline_tab(ctx: PageCtx) -> AnyView {
+    view! { <timeline::Timeline ctx /> }.into_any()
 }
