@@ -21,6 +21,8 @@ mod guards;
 mod least_privilege;
 #[path = "cluster_api/onboard.rs"]
 mod onboard;
+#[path = "cluster_api/timeline.rs"]
+mod timeline;
 
 use std::time::Duration;
 

@@ -5,7 +5,7 @@
 //
 // The two apps the issue names: `dev/vault-kv-app` (secret `dev/webapp/config`, Deployment
 // `ubuntu`, restarted by Reloader) and `staging/webapp` (secret `staging/webapp/config`,
-// Deployment `webapp`, restarted by nobody but you).
+// Deployment `webapp`, restarted by nobody but you); then the first one's timeline.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { launch } from "../lib/browser.mjs";
@@ -51,7 +51,38 @@ test("an app without Reloader: edit → Pending → Sync now → Live → Restar
   await podsIs(rows, "up_to_date", 60_000);
   const url = page.url();
   assert.ok(url.endsWith("/secrets/staging/webapp/config"), `no navigation happened: ${url}`);
+
+  // The app's timeline: the version bob saved, live, restarted by him, its pods up to date.
+  await page.getByTestId("tab-timeline").click();
+  const steps = page
+    .locator('[data-testid=timeline-app][data-app="staging/webapp"]')
+    .locator(`[data-testid=timeline-version][data-version="${version}"]`);
+  await shownAfterRefreshes(page, steps.locator('[data-testid=step-running][data-workload="webapp"]'));
+  assert.match(await steps.locator("[data-testid=step-written][data-by=keyway]").textContent(), /by userpass-bob$/);
+  await steps.getByTestId("step-live").waitFor();
+  assert.match(
+    await steps.locator('[data-testid=step-restarted][data-by=keyway][data-workload="webapp"]').textContent(),
+    /by userpass-bob, /,
+  );
+  assert.match(
+    await steps.getByTestId("timeline-summary").textContent(),
+    /^Live (under 1 s|\d+ s|\d+ min( \d+ s)?) after the save, restarted .+ later, pods up to date .+ later\.$/,
+  );
 });
+
+/** Waits for `locator` on the Timeline tab, pressing its Refresh while the step is not there yet. */
+async function shownAfterRefreshes(page, locator, timeout = 30_000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    try {
+      await locator.waitFor({ timeout: 2_000 });
+      return;
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+    }
+    await page.getByTestId("timeline-refresh").click();
+  }
+}
 
 test("the seed's ubuntu app with Reloader: edit → Pending → Sync now → Live → restarted by itself → Up to date", async (t) => {
   const before = await kvGet("dev", "webapp/config");
