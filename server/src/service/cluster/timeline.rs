@@ -70,20 +70,30 @@ impl Core {
                 author: authors.get(&(*v as i64)).map(|(who, _)| who.clone()),
             })
             .collect();
-        let Some(k) = self.cluster.as_deref() else {
-            return Ok(SecretTimeline {
-                apps: vec![steps::app_timeline(
-                    None,
-                    &writes,
-                    &[],
-                    &[],
-                    meta.current_version,
-                )],
-                note: Some(
-                    "This Keyway is not connected to a cluster: only the writes are shown.".into(),
-                ),
-            });
+        let writes_only = |note: &str| SecretTimeline {
+            apps: vec![steps::app_timeline(
+                None,
+                &writes,
+                &[],
+                &[],
+                meta.current_version,
+            )],
+            note: Some(note.to_owned()),
         };
+        let Some(k) = self.cluster.as_deref() else {
+            return Ok(writes_only(
+                "This Keyway is not connected to a cluster: only the writes are shown.",
+            ));
+        };
+        // The cluster side (apps, workloads, who restarted them) by the cluster tab's own rule:
+        // only for a caller who may read the secret's values; the metadata alone shows writes.
+        let grants = self.grants(caller, s, std::iter::empty()).await?;
+        if !grants.read {
+            return Ok(writes_only(
+                "Your Vault policies let you see this secret's versions but not read it, so its \
+                 way into the cluster is not shown: only the writes are.",
+            ));
+        }
         let observations = k
             .observations
             .of_secret(&s.mount, &s.path, OBSERVATIONS_READ)
