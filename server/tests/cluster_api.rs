@@ -853,6 +853,9 @@ async fn a_reachable_cluster_still_listing_is_said_loading_not_unreachable() {
 #[tokio::test]
 async fn the_overview_lists_only_readable_apps_and_searches() {
     let app = TestApp::on_cluster().await;
+    // Every watch listed (the failing app's events too): before that its state is "unknown",
+    // which a loaded machine showed once.
+    app.cluster_loaded().await;
     let names = |v: &Value| -> Vec<String> {
         v["items"]
             .as_array()
