@@ -11,6 +11,7 @@ use serde_json::{json, Map, Value};
 
 use crate::client::decode;
 use crate::error::{errors_of, from_status};
+use crate::ops::Operation;
 use crate::{Vault, VaultError};
 
 /// An auth method Vault offers on its login page.
@@ -58,7 +59,9 @@ impl Vault {
     #[tracing::instrument(skip_all)]
     pub async fn login_methods(&self) -> Result<Vec<AuthMount>, VaultError> {
         let url = self.url(&["sys/internal/ui/mounts"], false)?;
-        let answer = self.anonymous(Method::GET, url, None).await?;
+        let answer = self
+            .anonymous(Operation::Mounts, Method::GET, url, None)
+            .await?;
         let mut mounts: Vec<AuthMount> = match answer.data().get("auth") {
             Some(Value::Object(auth)) => auth
                 .iter()
@@ -113,7 +116,9 @@ impl Vault {
             .expect("a Vault URL can be a base")
             .push(username);
         let body = json!({ "password": password });
-        let answer = self.send(Method::POST, url, None, Some(&body)).await?;
+        let answer = self
+            .send(Operation::Login, Method::POST, url, None, Some(&body))
+            .await?;
         let status = answer.status.as_u16();
         if matches!(status, 400 | 401 | 403) {
             return Err(VaultError::InvalidCredentials);

@@ -16,6 +16,7 @@ use tokio::sync::Semaphore;
 use url::Url;
 
 use crate::error::{errors_of, from_status};
+use crate::ops::{CallOutcome, Observer, Operation};
 use crate::VaultError;
 
 /// How to reach Vault.
@@ -65,6 +66,8 @@ pub struct Vault {
     in_flight: Arc<Semaphore>,
     /// [`VaultConfig::timeout`], also the longest wait for a permit.
     timeout: Duration,
+    /// Sees every call end ([`Vault::observed_by`]); shared by clones.
+    observer: Option<Arc<dyn Observer>>,
 }
 
 /// A decoded answer: status and JSON body (`Value::Null` when empty or not JSON).
@@ -150,7 +153,14 @@ impl Vault {
             base,
             in_flight: Arc::new(Semaphore::new(config.max_in_flight.max(1))),
             timeout: config.timeout,
+            observer: None,
         })
+    }
+
+    /// This client, with every call's operation, outcome and duration told to `observer`.
+    pub fn observed_by(mut self, observer: Arc<dyn Observer>) -> Vault {
+        self.observer = Some(observer);
+        self
     }
 
     /// `v1/<parts…>`: each part is split on `/` and every piece is percent-encoded as one
@@ -177,9 +187,11 @@ impl Vault {
         Ok(url)
     }
 
-    /// Sends one request and decodes the body. Transport failures become `Unreachable`.
+    /// Sends one request and decodes the body. Transport failures become `Unreachable`. The
+    /// observer, if any, is told how it ended ([`crate::ops`]).
     pub(crate) async fn send(
         &self,
+        op: Operation,
         method: Method,
         url: Url,
         token: Option<&SecretString>,
@@ -201,6 +213,26 @@ impl Vault {
         if let Some(body) = body {
             request = request.json(body);
         }
+        let started = Instant::now();
+        let result = self.send_now(method, request).await;
+        if let Some(observer) = &self.observer {
+            let outcome = match &result {
+                Ok(answer) => {
+                    CallOutcome::of_answer(answer.status.as_u16(), &errors_of(&answer.body))
+                }
+                Err(_) => CallOutcome::Unreachable,
+            };
+            observer.observe(op, outcome, started.elapsed());
+        }
+        result
+    }
+
+    /// [`Vault::send`] without the observer: waits for a slot, sends, reads the answer.
+    async fn send_now(
+        &self,
+        method: Method,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Answer, VaultError> {
         // Held until the body is read: the request is in flight until then. Waiting for a slot
         // counts against the same timeout as the request: a Keyway that has had `max_in_flight`
         // requests open for that long says Vault cannot be reached, instead of queueing on.
@@ -235,11 +267,12 @@ impl Vault {
     /// Sends a request without a token (logins, the public mount listing).
     pub(crate) async fn anonymous(
         &self,
+        op: Operation,
         method: Method,
         url: Url,
         body: Option<&Value>,
     ) -> Result<Answer, VaultError> {
-        let answer = self.send(method, url, None, body).await?;
+        let answer = self.send(op, method, url, None, body).await?;
         if answer.status.is_success() {
             Ok(answer)
         } else {
@@ -254,13 +287,14 @@ impl Vault {
     /// answer; anything else becomes an error, with 403 settled by [`Vault::user_error`].
     pub(crate) async fn for_user(
         &self,
+        op: Operation,
         method: Method,
         url: Url,
         token: &SecretString,
         body: Option<&Value>,
         not_found: NotFound,
     ) -> Result<Answer, VaultError> {
-        let answer = self.send(method, url, Some(token), body).await?;
+        let answer = self.send(op, method, url, Some(token), body).await?;
         if answer.status.is_success()
             || (answer.status == StatusCode::NOT_FOUND && not_found == NotFound::IsAnswer)
         {
@@ -285,7 +319,10 @@ impl Vault {
             Ok(url) => url,
             Err(e) => return e,
         };
-        match self.send(Method::GET, url, Some(token), None).await {
+        match self
+            .send(Operation::TokenLookup, Method::GET, url, Some(token), None)
+            .await
+        {
             Ok(lookup) if lookup.status.is_success() => VaultError::PermissionDenied,
             Ok(lookup) if matches!(lookup.status.as_u16(), 401 | 403) => VaultError::InvalidToken,
             Ok(lookup) => from_status(lookup.status.as_u16(), &errors_of(&lookup.body)),
@@ -299,13 +336,14 @@ impl Vault {
     /// answers 404 with `{"errors":[]}` for an empty list).
     pub(crate) async fn list(
         &self,
+        op: Operation,
         token: &SecretString,
         parts: &[&str],
     ) -> Result<Option<Answer>, VaultError> {
         let url = self.url(parts, false)?;
         let method = Method::from_bytes(b"LIST").expect("LIST is a valid method");
         let answer = self
-            .for_user(method, url, token, None, NotFound::IsAnswer)
+            .for_user(op, method, url, token, None, NotFound::IsAnswer)
             .await?;
         Ok((answer.status != StatusCode::NOT_FOUND).then_some(answer))
     }
@@ -314,12 +352,13 @@ impl Vault {
     /// (404, or an answer without `data`, as identity reads give for an unknown name).
     pub(crate) async fn read_one(
         &self,
+        op: Operation,
         token: &SecretString,
         parts: &[&str],
     ) -> Result<Option<Answer>, VaultError> {
         let url = self.url(parts, false)?;
         let answer = self
-            .for_user(Method::GET, url, token, None, NotFound::IsAnswer)
+            .for_user(op, Method::GET, url, token, None, NotFound::IsAnswer)
             .await?;
         Ok((answer.status != StatusCode::NOT_FOUND && !answer.data().is_null()).then_some(answer))
     }

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::client::{decode, NotFound};
+use crate::ops::Operation;
 use crate::{Vault, VaultError};
 
 /// Whether Vault fills a group's members itself or takes them from an auth method.
@@ -138,7 +139,10 @@ impl Vault {
         &self,
         token: &SecretString,
     ) -> Result<Vec<(String, String)>, VaultError> {
-        let Some(answer) = self.list(token, &["identity/group/id"]).await? else {
+        let Some(answer) = self
+            .list(Operation::IdentityRead, token, &["identity/group/id"])
+            .await?
+        else {
             return Ok(Vec::new());
         };
         #[derive(Deserialize)]
@@ -189,7 +193,7 @@ impl Vault {
         token: &SecretString,
         parts: &[&str],
     ) -> Result<Option<Group>, VaultError> {
-        let Some(answer) = self.read_one(token, parts).await? else {
+        let Some(answer) = self.read_one(Operation::IdentityRead, token, parts).await? else {
             return Ok(None);
         };
         #[derive(Deserialize)]
@@ -252,7 +256,14 @@ impl Vault {
             body["member_entity_ids"] = json!(group.member_entity_ids);
         }
         let answer = self
-            .for_user(Method::POST, url, token, Some(&body), NotFound::IsError)
+            .for_user(
+                Operation::IdentityWrite,
+                Method::POST,
+                url,
+                token,
+                Some(&body),
+                NotFound::IsError,
+            )
             .await?;
         if answer.status == reqwest::StatusCode::NO_CONTENT {
             return Ok(GroupCreated::UpdatedExisting);
@@ -280,9 +291,16 @@ impl Vault {
         if let Some(members) = members {
             body["member_entity_ids"] = json!(members);
         }
-        self.for_user(Method::POST, url, token, Some(&body), NotFound::IsError)
-            .await
-            .map(drop)
+        self.for_user(
+            Operation::IdentityWrite,
+            Method::POST,
+            url,
+            token,
+            Some(&body),
+            NotFound::IsError,
+        )
+        .await
+        .map(drop)
     }
 
     /// Links an external group to a group of an auth method (`name`: the LDAP group or the
@@ -301,15 +319,25 @@ impl Vault {
             "mount_accessor": mount_accessor,
             "canonical_id": group_id,
         });
-        self.for_user(Method::POST, url, token, Some(&body), NotFound::IsError)
-            .await
-            .map(drop)
+        self.for_user(
+            Operation::IdentityWrite,
+            Method::POST,
+            url,
+            token,
+            Some(&body),
+            NotFound::IsError,
+        )
+        .await
+        .map(drop)
     }
 
     /// Every entity with its aliases (`LIST identity/entity/id`); none is an empty list.
     #[tracing::instrument(skip_all)]
     pub async fn entities(&self, token: &SecretString) -> Result<Vec<EntitySummary>, VaultError> {
-        let Some(answer) = self.list(token, &["identity/entity/id"]).await? else {
+        let Some(answer) = self
+            .list(Operation::IdentityRead, token, &["identity/entity/id"])
+            .await?
+        else {
             return Ok(Vec::new());
         };
         #[derive(Deserialize)]
@@ -356,7 +384,10 @@ impl Vault {
         token: &SecretString,
         id: &str,
     ) -> Result<Option<Entity>, VaultError> {
-        let Some(answer) = self.read_one(token, &["identity/entity/id", id]).await? else {
+        let Some(answer) = self
+            .read_one(Operation::IdentityRead, token, &["identity/entity/id", id])
+            .await?
+        else {
             return Ok(None);
         };
         #[derive(Deserialize)]
@@ -399,7 +430,14 @@ impl Vault {
     pub async fn auth_methods(&self, token: &SecretString) -> Result<Vec<AuthMethod>, VaultError> {
         let url = self.url(&["sys/auth"], false)?;
         let answer = self
-            .for_user(Method::GET, url, token, None, NotFound::IsError)
+            .for_user(
+                Operation::Mounts,
+                Method::GET,
+                url,
+                token,
+                None,
+                NotFound::IsError,
+            )
             .await?;
         let mut out: Vec<AuthMethod> = answer
             .data()
@@ -428,7 +466,11 @@ impl Vault {
         user: &str,
     ) -> Result<Option<Vec<String>>, VaultError> {
         let Some(answer) = self
-            .read_one(token, &["auth", mount, "users", user])
+            .read_one(
+                Operation::IdentityRead,
+                token,
+                &["auth", mount, "users", user],
+            )
             .await?
         else {
             return Ok(None);

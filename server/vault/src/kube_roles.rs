@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::client::{decode, NotFound};
+use crate::ops::Operation;
 use crate::{Vault, VaultError};
 
 /// The parts of a kubernetes auth role onboarding compares (Vault answers more).
@@ -37,7 +38,10 @@ impl Vault {
         name: &str,
     ) -> Result<Option<KubeRoleRead>, VaultError> {
         let parts = ["auth", mount, "role", name];
-        let Some(answer) = self.read_one(token, &parts).await? else {
+        let Some(answer) = self
+            .read_one(Operation::KubeRoleRead, token, &parts)
+            .await?
+        else {
             return Ok(None);
         };
         decode(answer.status, answer.data(), "a kubernetes auth role").map(Some)
@@ -53,8 +57,15 @@ impl Vault {
         body: &Value,
     ) -> Result<(), VaultError> {
         let url = self.url(&["auth", mount, "role", name], false)?;
-        self.for_user(Method::POST, url, token, Some(body), NotFound::IsError)
-            .await?;
+        self.for_user(
+            Operation::KubeRoleWrite,
+            Method::POST,
+            url,
+            token,
+            Some(body),
+            NotFound::IsError,
+        )
+        .await?;
         Ok(())
     }
 }

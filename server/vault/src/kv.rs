@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 
 use crate::client::{decode, Answer, NotFound};
 use crate::error::{errors_of, from_status};
+use crate::ops::Operation;
 use crate::{KvData, KvMetadata, KvVersion, Vault, VaultError, VersionMeta};
 
 impl Vault {
@@ -31,7 +32,14 @@ impl Vault {
         let mut url = self.url(&[mount, "metadata", folder], true)?;
         url.query_pairs_mut().append_pair("list", "true");
         let answer = self
-            .for_user(Method::GET, url, token, None, NotFound::IsAnswer)
+            .for_user(
+                Operation::KvList,
+                Method::GET,
+                url,
+                token,
+                None,
+                NotFound::IsAnswer,
+            )
             .await?;
         if answer.status == StatusCode::NOT_FOUND {
             return absent(&answer).map(|()| Vec::new());
@@ -57,7 +65,14 @@ impl Vault {
     ) -> Result<Option<KvVersion>, VaultError> {
         let url = self.versioned(mount, "data", path, version, None)?;
         let answer = self
-            .for_user(Method::GET, url, token, None, NotFound::IsAnswer)
+            .for_user(
+                Operation::KvRead,
+                Method::GET,
+                url,
+                token,
+                None,
+                NotFound::IsAnswer,
+            )
             .await?;
         let Some(meta) = version_meta(&answer)? else {
             return Ok(None);
@@ -94,7 +109,14 @@ impl Vault {
     ) -> Result<Option<(Vec<String>, VersionMeta)>, VaultError> {
         let url = self.versioned(mount, "subkeys", path, version, Some(1))?;
         let answer = self
-            .for_user(Method::GET, url, token, None, NotFound::IsAnswer)
+            .for_user(
+                Operation::KvRead,
+                Method::GET,
+                url,
+                token,
+                None,
+                NotFound::IsAnswer,
+            )
             .await?;
         let Some(meta) = version_meta(&answer)? else {
             return Ok(None);
@@ -116,7 +138,14 @@ impl Vault {
     ) -> Result<Option<KvMetadata>, VaultError> {
         let url = self.secret_url(mount, "metadata", path)?;
         let answer = self
-            .for_user(Method::GET, url, token, None, NotFound::IsAnswer)
+            .for_user(
+                Operation::KvRead,
+                Method::GET,
+                url,
+                token,
+                None,
+                NotFound::IsAnswer,
+            )
             .await?;
         if answer.status == StatusCode::NOT_FOUND {
             return absent(&answer).map(|()| None);
@@ -139,9 +168,16 @@ impl Vault {
     ) -> Result<(), VaultError> {
         let url = self.secret_url(mount, "metadata", path)?;
         let body = json!({ "max_versions": max_versions });
-        self.for_user(Method::POST, url, token, Some(&body), NotFound::IsError)
-            .await
-            .map(drop)
+        self.for_user(
+            Operation::KvWrite,
+            Method::POST,
+            url,
+            token,
+            Some(&body),
+            NotFound::IsError,
+        )
+        .await
+        .map(drop)
     }
 
     /// Writes a new version with check-and-set: `cas` must equal the current version (a
@@ -159,7 +195,14 @@ impl Vault {
         let url = self.secret_url(mount, "data", path)?;
         let body = json!({ "options": { "cas": cas }, "data": data.to_json() });
         let answer = self
-            .for_user(Method::POST, url, token, Some(&body), NotFound::IsError)
+            .for_user(
+                Operation::KvWrite,
+                Method::POST,
+                url,
+                token,
+                Some(&body),
+                NotFound::IsError,
+            )
             .await?;
         decode(answer.status, answer.data(), "a kv write")
     }
@@ -174,9 +217,16 @@ impl Vault {
         path: &str,
     ) -> Result<(), VaultError> {
         let url = self.secret_url(mount, "data", path)?;
-        self.for_user(Method::DELETE, url, token, None, NotFound::IsError)
-            .await
-            .map(drop)
+        self.for_user(
+            Operation::KvDelete,
+            Method::DELETE,
+            url,
+            token,
+            None,
+            NotFound::IsError,
+        )
+        .await
+        .map(drop)
     }
 
     /// Soft-deletes these versions (`POST <mount>/delete/<path>`).
@@ -215,9 +265,16 @@ impl Vault {
     ) -> Result<(), VaultError> {
         let url = self.secret_url(mount, op, path)?;
         let body = json!({ "versions": versions });
-        self.for_user(Method::POST, url, token, Some(&body), NotFound::IsError)
-            .await
-            .map(drop)
+        self.for_user(
+            Operation::KvDelete,
+            Method::POST,
+            url,
+            token,
+            Some(&body),
+            NotFound::IsError,
+        )
+        .await
+        .map(drop)
     }
 
     /// `v1/<mount>/<op>/<path>`; a secret needs a non-empty mount and path.

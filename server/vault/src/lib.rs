@@ -24,6 +24,7 @@ mod identity;
 mod kube_roles;
 mod kv;
 mod kv_types;
+mod ops;
 mod policies;
 mod sys;
 mod token;
@@ -39,8 +40,9 @@ pub use identity::{
 };
 pub use kube_roles::KubeRoleRead;
 pub use kv_types::{KvData, KvMetadata, KvVersion, VersionInfo, VersionMeta};
+pub use ops::{CallOutcome, Observer, Operation};
 pub use policies::{AclPolicy, PolicyCas, PolicyWriteError};
-pub use sys::{Capabilities, Capability, KvMount, CAPABILITIES_BATCH};
+pub use sys::{Capabilities, Capability, Health, KvMount, CAPABILITIES_BATCH};
 pub use token::{Renewal, TokenInfo};
 pub use transit::{TransitKey, TransitSignature};
 

@@ -12,6 +12,7 @@ use serde_json::json;
 
 use crate::client::decode;
 use crate::error::errors_of;
+use crate::ops::Operation;
 use crate::{Vault, VaultError};
 
 /// One ACL policy as Vault holds it.
@@ -55,7 +56,10 @@ impl Vault {
     /// The names of every ACL policy.
     #[tracing::instrument(skip_all)]
     pub async fn acl_policy_names(&self, token: &SecretString) -> Result<Vec<String>, VaultError> {
-        let Some(answer) = self.list(token, &["sys/policies/acl"]).await? else {
+        let Some(answer) = self
+            .list(Operation::PolicyRead, token, &["sys/policies/acl"])
+            .await?
+        else {
             return Ok(Vec::new());
         };
         #[derive(Deserialize)]
@@ -74,7 +78,10 @@ impl Vault {
         token: &SecretString,
         name: &str,
     ) -> Result<Option<AclPolicy>, VaultError> {
-        let Some(answer) = self.read_one(token, &["sys/policies/acl", name]).await? else {
+        let Some(answer) = self
+            .read_one(Operation::PolicyRead, token, &["sys/policies/acl", name])
+            .await?
+        else {
             return Ok(None);
         };
         #[derive(Deserialize)]
@@ -107,7 +114,13 @@ impl Vault {
             PolicyCas::None => json!({ "policy": text }),
         };
         let answer = self
-            .send(Method::PUT, url, Some(token), Some(&body))
+            .send(
+                Operation::PolicyWrite,
+                Method::PUT,
+                url,
+                Some(token),
+                Some(&body),
+            )
             .await?;
         if answer.status.is_success() {
             return Ok(());

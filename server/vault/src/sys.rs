@@ -9,6 +9,7 @@ use secrecy::SecretString;
 use serde_json::{json, Value};
 
 use crate::client::NotFound;
+use crate::ops::Operation;
 use crate::{Vault, VaultError};
 
 /// One capability a Vault policy grants on a path: the one type, defined with the policy
@@ -90,7 +91,14 @@ impl Vault {
             let url = self.url(&["sys/capabilities-self"], false)?;
             let body = json!({ "paths": batch });
             let answer = self
-                .for_user(Method::POST, url, token, Some(&body), NotFound::IsError)
+                .for_user(
+                    Operation::Capabilities,
+                    Method::POST,
+                    url,
+                    token,
+                    Some(&body),
+                    NotFound::IsError,
+                )
                 .await?;
             let data = answer.data();
             all.extend(batch.iter().filter_map(|path| {
@@ -112,7 +120,14 @@ impl Vault {
     pub async fn kv2_mounts(&self, token: &SecretString) -> Result<Vec<KvMount>, VaultError> {
         let url = self.url(&["sys/internal/ui/mounts"], false)?;
         let answer = self
-            .for_user(Method::GET, url, token, None, NotFound::IsError)
+            .for_user(
+                Operation::Mounts,
+                Method::GET,
+                url,
+                token,
+                None,
+                NotFound::IsError,
+            )
             .await?;
         let mut mounts: Vec<KvMount> = match answer.data().get("secret") {
             Some(Value::Object(secret)) => secret
@@ -158,5 +173,47 @@ mod tests {
         assert!(!caps(&["deny"]).has("p", Capability::Read));
         assert!(!caps(&["read"]).has("other", Capability::Read));
         assert!(caps(&["create"]).has_any("p", &[Capability::Update, Capability::Create]));
+    }
+}
+
+/// What `sys/health` says about the node Keyway reaches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Health {
+    /// Initialised, unsealed, and serving: the active node, or a standby (which forwards
+    /// requests to the active one, so Keyway's calls still work).
+    Serving,
+    Sealed,
+    NotInitialized,
+    /// Any other answer (a DR secondary, a proxy's error page), with its status.
+    Other(u16),
+}
+
+impl Health {
+    /// Why this is not serving, in plain words (None when it is).
+    pub fn problem(&self) -> Option<String> {
+        match self {
+            Health::Serving => None,
+            Health::Sealed => Some("Vault is sealed".into()),
+            Health::NotInitialized => Some("Vault is not initialised".into()),
+            Health::Other(status) => Some(format!("Vault's health check answered {status}")),
+        }
+    }
+}
+
+impl Vault {
+    /// `sys/health`, without a token, standbys counted as serving (`standbyok`,
+    /// `perfstandbyok`: they answer 200). `Err(Unreachable)` when nothing answers.
+    pub async fn health(&self) -> Result<Health, VaultError> {
+        let mut url = self.url(&["sys/health"], false)?;
+        url.set_query(Some("standbyok=true&perfstandbyok=true"));
+        let answer = self
+            .send(Operation::Health, Method::GET, url, None, None)
+            .await?;
+        Ok(match answer.status.as_u16() {
+            200 => Health::Serving,
+            503 => Health::Sealed,
+            501 => Health::NotInitialized,
+            other => Health::Other(other),
+        })
     }
 }

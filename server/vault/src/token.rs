@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use crate::client::{decode, NotFound};
 use crate::error::{errors_of, from_status};
+use crate::ops::Operation;
 use crate::{Vault, VaultError};
 
 /// What Vault knows about a token (`auth/token/lookup-self`).
@@ -48,7 +49,9 @@ impl Vault {
     #[tracing::instrument(skip_all)]
     pub async fn lookup_self(&self, token: &SecretString) -> Result<TokenInfo, VaultError> {
         let url = self.url(&["auth/token/lookup-self"], false)?;
-        let answer = self.send(Method::GET, url, Some(token), None).await?;
+        let answer = self
+            .send(Operation::TokenLookup, Method::GET, url, Some(token), None)
+            .await?;
         match answer.status.as_u16() {
             200..=299 => decode(answer.status, answer.data(), "a token lookup"),
             401 | 403 => Err(VaultError::InvalidToken),
@@ -66,7 +69,14 @@ impl Vault {
         let url = self.url(&["auth/token/renew-self"], false)?;
         let body = json!({ "increment": increment_secs });
         let answer = self
-            .for_user(Method::POST, url, token, Some(&body), NotFound::IsError)
+            .for_user(
+                Operation::TokenRenew,
+                Method::POST,
+                url,
+                token,
+                Some(&body),
+                NotFound::IsError,
+            )
             .await?;
         #[derive(Deserialize)]
         struct WireRenewal {
@@ -87,8 +97,15 @@ impl Vault {
     #[tracing::instrument(skip_all)]
     pub async fn revoke_self(&self, token: &SecretString) -> Result<(), VaultError> {
         let url = self.url(&["auth/token/revoke-self"], false)?;
-        self.for_user(Method::POST, url, token, None, NotFound::IsError)
-            .await
-            .map(drop)
+        self.for_user(
+            Operation::TokenRevoke,
+            Method::POST,
+            url,
+            token,
+            None,
+            NotFound::IsError,
+        )
+        .await
+        .map(drop)
     }
 }

@@ -18,6 +18,7 @@ use secrecy::SecretString;
 use serde_json::{json, Value};
 
 use crate::client::NotFound;
+use crate::ops::Operation;
 use crate::{Vault, VaultError};
 
 /// A transit key as `GET <mount>/keys/<key>` describes it.
@@ -51,7 +52,10 @@ impl Vault {
         key: &str,
     ) -> Result<Option<TransitKey>, VaultError> {
         check_names(mount, key)?;
-        let Some(answer) = self.read_one(token, &[mount, "keys", key]).await? else {
+        let Some(answer) = self
+            .read_one(Operation::TransitRead, token, &[mount, "keys", key])
+            .await?
+        else {
             return Ok(None);
         };
         let data = answer.data();
@@ -99,7 +103,14 @@ impl Vault {
         let url = self.url(&[mount, "sign", key], false)?;
         let body = json!({ "input": BASE64.encode(input) });
         let answer = self
-            .for_user(Method::POST, url, token, Some(&body), NotFound::IsError)
+            .for_user(
+                Operation::TransitSign,
+                Method::POST,
+                url,
+                token,
+                Some(&body),
+                NotFound::IsError,
+            )
             .await?;
         let bad = || VaultError::unexpected(answer.status.as_u16(), "a transit signature");
         let wrapped = answer
