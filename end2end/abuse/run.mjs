@@ -226,7 +226,7 @@ kase("a page while 200 refused restarts run", async () => {
 });
 
 kase("admission policy", () => {
-  // Keyway's own token, stolen: it tries to change what deploy/admission-policy.yaml guards.
+  // Keyway's own token, stolen: it tries to change what deploy/base/admission-policy.yaml guards.
   // `kubectl patch` GETs the object first, which the account may not (RBAC: no get), so the
   // patches go as a thief would send them: the kubeconfig's token and CA (read with kubectl),
   // one HTTP PATCH each (curl), as server-side dry runs (admitted like real ones, nothing changes).

@@ -140,7 +140,7 @@ pub struct Config {
     #[arg(long, env = "KEYWAY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
     /// The cluster side: auto (connect when a cluster is found) or off. Keyway's own Kubernetes
-    /// account needs the permissions in deploy/rbac.yaml.
+    /// account needs the permissions in deploy/base/rbac.yaml.
     #[arg(long, env = "KEYWAY_CLUSTER", value_enum, default_value_t = ClusterMode::Auto)]
     pub cluster: ClusterMode,
     /// A kubeconfig file for Keyway's own Kubernetes account (instead of the in-cluster account
@@ -148,7 +148,7 @@ pub struct Config {
     #[arg(long, env = "KEYWAY_KUBECONFIG")]
     pub kubeconfig: Option<PathBuf>,
     /// The namespaces Keyway serves, comma-separated (dev,payments): it watches and acts only
-    /// there, with a Role in each (deploy/rbac.yaml). Unset: the whole cluster, which needs the
+    /// there, with a Role in each (deploy/base/rbac.yaml). Unset: the whole cluster, which needs the
     /// cluster-wide grant of deploy/rbac-cluster-wide.yaml.
     #[arg(long, env = "KEYWAY_NAMESPACES", value_name = "NS,NS")]
     pub namespaces: Option<keyway_k8s::scope::NamespaceList>,

@@ -1,6 +1,6 @@
 //! Keyway's cluster side, end to end through `/api/…`, against `end2end/cluster/up`: the real
 //! apiserver, the real OpenBao, the VSO and Reloader stand-ins, and Keyway running with its own
-//! Kubernetes account bound to `deploy/rbac.yaml` only (never cluster-admin).
+//! Kubernetes account bound to `deploy/base/rbac.yaml` only (never cluster-admin).
 //!
 //! Each test builds its own app in namespace `dev` (a kv path under `dev/kwtest/`, a
 //! VaultStaticSecret with a long `refreshAfter` so "Pending" lasts until "Sync now", and its

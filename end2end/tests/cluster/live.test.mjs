@@ -1,6 +1,6 @@
 // "Is my change live, and do my pods use it?" as a developer sees it, against the local cluster
 // (real apiserver, OpenBao, the VSO and Reloader stand-ins) and a Keyway running with its own
-// Kubernetes account (deploy/rbac.yaml). Environment from `end2end/run test`: KEYWAY_URL is that
+// Kubernetes account (deploy/base/rbac.yaml). Environment from `end2end/run test`: KEYWAY_URL is that
 // Keyway, VAULT_ADDR/VAULT_TOKEN the cluster's OpenBao.
 //
 // The two apps the issue names: `dev/vault-kv-app` (secret `dev/webapp/config`, Deployment

@@ -20,7 +20,9 @@ pub const SYNC_REQUESTED_AT: &str = "keyway.dev/sync-requested-at";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ActionError {
-    #[error("Keyway's own cluster account is not allowed to do this; the platform team must grant it (see deploy/rbac.yaml).")]
+    #[error(
+        "Keyway's own cluster account is not allowed to do this; the platform team must grant it (see deploy/base/rbac.yaml)."
+    )]
     Forbidden,
     #[error("This app is no longer in the cluster.")]
     NotFound,

@@ -1,5 +1,5 @@
 //! Which namespaces Keyway serves: a configured list (`KEYWAY_NAMESPACES`, the default in
-//! `deploy/rbac.yaml`: a Role per namespace, no cluster-wide grant) or, when none is given, the
+//! `deploy/base/rbac.yaml`: a Role per namespace, no cluster-wide grant) or, when none is given, the
 //! whole cluster (`deploy/rbac-cluster-wide.yaml`, an opt-in).
 //!
 //! A [`Namespace`] is checked once, where it enters (a DNS-1123 label, as Kubernetes itself
@@ -94,7 +94,7 @@ impl FromStr for NamespaceList {
 pub enum Scope {
     /// Every namespace (needs `deploy/rbac-cluster-wide.yaml`).
     ClusterWide,
-    /// Only these (needs a Role in each, `deploy/rbac.yaml`).
+    /// Only these (needs a Role in each, `deploy/base/rbac.yaml`).
     Namespaces(NamespaceList),
 }
 

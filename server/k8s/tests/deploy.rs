@@ -9,9 +9,9 @@ use keyway_k8s::actions::{RESTARTED_AT, SYNC_REQUESTED_AT};
 use serde::Deserialize;
 use serde_yaml::Value;
 
-const RBAC: &str = include_str!("../../../deploy/rbac.yaml");
+const RBAC: &str = include_str!("../../../deploy/base/rbac.yaml");
 const RBAC_CLUSTER_WIDE: &str = include_str!("../../../deploy/rbac-cluster-wide.yaml");
-const POLICY: &str = include_str!("../../../deploy/admission-policy.yaml");
+const POLICY: &str = include_str!("../../../deploy/base/admission-policy.yaml");
 const CLUSTER_UP: &str = include_str!("../../../end2end/cluster/up");
 const KEYWAY_USER: &str = "system:serviceaccount:keyway-system:keyway";
 
@@ -42,7 +42,7 @@ fn the_default_rbac_is_a_role_per_served_namespace_and_nothing_cluster_wide() {
     assert_eq!(
         kinds,
         BTreeSet::from(["Namespace", "ServiceAccount", "Role", "RoleBinding"]),
-        "deploy/rbac.yaml must hold no ClusterRole or ClusterRoleBinding"
+        "deploy/base/rbac.yaml must hold no ClusterRole or ClusterRoleBinding"
     );
     let roles = of_kind(&all, "Role");
     let bindings = of_kind(&all, "RoleBinding");
@@ -110,7 +110,7 @@ fn policy(name: &str) -> (String, Value) {
     let d = docs(POLICY)
         .into_iter()
         .find(|d| kind(d) == "ValidatingAdmissionPolicy" && d["metadata"]["name"] == name)
-        .unwrap_or_else(|| panic!("policy {name} in deploy/admission-policy.yaml"));
+        .unwrap_or_else(|| panic!("policy {name} in deploy/base/admission-policy.yaml"));
     (serde_yaml::to_string(&d).unwrap(), d)
 }
 
@@ -179,7 +179,7 @@ fn the_onboarding_grant_is_create_and_patch_of_three_kinds_where_keyway_serves()
     assert_eq!(
         namespaces(&roles),
         served,
-        "the same namespaces as deploy/rbac.yaml"
+        "the same namespaces as deploy/base/rbac.yaml"
     );
     assert_eq!(namespaces(&of_kind(&all, "RoleBinding")), served);
     let mut grants = BTreeSet::new();

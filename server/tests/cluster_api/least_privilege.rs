@@ -1,9 +1,9 @@
 //! Least privilege, on the real apiserver: what a stolen Keyway token can and cannot do.
 //!
-//! - RBAC (`deploy/rbac.yaml`): Keyway's account lists Secrets only in the namespaces it serves,
+//! - RBAC (`deploy/base/rbac.yaml`): Keyway's account lists Secrets only in the namespaces it serves,
 //!   not cluster-wide nor in kube-system; it cannot patch outside them, and cannot get, create or
 //!   delete anything.
-//! - The admission policy (`deploy/admission-policy.yaml`): inside a served namespace, a patch by
+//! - The admission policy (`deploy/base/admission-policy.yaml`): inside a served namespace, a patch by
 //!   that account may change only the restart annotation of a pod template and the sync
 //!   annotation of a VaultStaticSecret. Each refusal is checked to carry the policy's own
 //!   message, so it is the policy refusing and not RBAC. Patches are server-side dry runs: the
@@ -352,7 +352,7 @@ impl Elsewhere {
         Elsewhere { name }
     }
 
-    /// Grants Keyway's account there exactly what deploy/rbac.yaml grants in dev (the way
+    /// Grants Keyway's account there exactly what deploy/base/rbac.yaml grants in dev (the way
     /// deploy/README.md says to add a namespace).
     async fn grant_keyway(&self) {
         let c = admin().await;

@@ -1,6 +1,6 @@
 //! Onboarding, end to end on the real apiserver and OpenBao: the platform user fills the form,
 //! Keyway writes the Vault side with that user's token and creates the cluster objects with its
-//! own account (deploy/rbac-onboarding.yaml, narrowed by deploy/admission-policy.yaml), the VSO
+//! own account (deploy/rbac-onboarding.yaml, narrowed by deploy/base/admission-policy.yaml), the VSO
 //! stand-in logs in with the new role and copies the secret, and a developer of the environment
 //! opens and edits it. A step that fails midway is reported with its reason and finished by a
 //! retry; what Keyway's account may create is checked against the admission policy itself.

@@ -158,7 +158,7 @@ impl TestApp {
 
     /// Keyway on the local cluster of `end2end/cluster/up`: its OpenBao (`VAULT_ADDR`,
     /// `VAULT_TOKEN`, seeded by the demo seed) and Keyway's own Kubernetes account
-    /// (`KEYWAY_SA_KUBECONFIG`, bound to deploy/rbac.yaml only), serving the namespaces that
+    /// (`KEYWAY_SA_KUBECONFIG`, bound to deploy/base/rbac.yaml only), serving the namespaces that
     /// account has a Role in (`KEYWAY_SA_NAMESPACES`), as deployed.
     pub async fn on_cluster() -> TestApp {
         Self::on_cluster_with(&cluster_env("KEYWAY_SA_KUBECONFIG")).await

@@ -6,7 +6,7 @@
 //! failing on "exists".
 //!
 //! What the account may do is deploy/rbac-onboarding.yaml (create and patch of these kinds in
-//! the served namespaces) narrowed by deploy/admission-policy.yaml (only objects labelled
+//! the served namespaces) narrowed by deploy/base/admission-policy.yaml (only objects labelled
 //! `app.kubernetes.io/managed-by: keyway`, and on a workload only Reloader's annotation).
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};

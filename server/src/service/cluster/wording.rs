@@ -151,7 +151,7 @@ pub(super) fn action_error(e: ActionError) -> AppError {
     match e {
         ActionError::Forbidden => {
             tracing::error!(
-                "Keyway's Kubernetes account was refused a patch: check deploy/rbac.yaml"
+                "Keyway's Kubernetes account was refused a patch: check deploy/base/rbac.yaml"
             );
             AppError::Unavailable(e.to_string())
         }
