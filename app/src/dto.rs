@@ -37,6 +37,9 @@ pub enum LoginKind {
     Token,
     Userpass,
     Ldap,
+    /// An `oidc` auth method (or `jwt` with OIDC discovery): a "Sign in with" button that sends
+    /// the browser to the identity provider through Keyway's `/auth/oidc/start`.
+    Oidc,
 }
 
 impl LoginKind {
@@ -45,6 +48,7 @@ impl LoginKind {
             LoginKind::Token => "token",
             LoginKind::Userpass => "userpass",
             LoginKind::Ldap => "ldap",
+            LoginKind::Oidc => "oidc",
         }
     }
 
@@ -53,6 +57,8 @@ impl LoginKind {
             "token" => Some(LoginKind::Token),
             "userpass" => Some(LoginKind::Userpass),
             "ldap" => Some(LoginKind::Ldap),
+            // Vault's `jwt` method serves the same OIDC endpoints once given a discovery URL.
+            "oidc" | "jwt" => Some(LoginKind::Oidc),
             _ => None,
         }
     }
@@ -62,6 +68,7 @@ impl LoginKind {
             LoginKind::Token => "Token",
             LoginKind::Userpass => "Username & password",
             LoginKind::Ldap => "LDAP",
+            LoginKind::Oidc => "Single sign-on",
         }
     }
 }
@@ -73,6 +80,19 @@ pub struct LoginMethod {
     /// Auth mount path without slashes, e.g. `userpass`.
     pub mount: String,
     pub description: String,
+}
+
+impl LoginMethod {
+    /// The provider's name on a "Sign in with" button: the mount's description, else its path
+    /// (bounded: a description is free text the platform team wrote).
+    pub fn provider_name(&self) -> String {
+        let d = self.description.trim();
+        if d.is_empty() {
+            self.mount.clone()
+        } else {
+            d.chars().take(60).collect()
+        }
+    }
 }
 
 /// What the login page shows.

@@ -105,6 +105,10 @@ pub fn audit_export_href(
 /// The login page (plain HTML: `crate::PLAIN_HTML_PAGES`).
 pub const LOGIN: &str = "/login";
 
+/// Where the login page's "Sign in with" buttons post (the server's OIDC routes; the provider
+/// sends the browser back to `/auth/oidc/callback`).
+pub const OIDC_START: &str = "/auth/oidc/start";
+
 /// `/login?method=<kind>&mount=<mount>[&problem=<code>]`: the login page with that method at that
 /// mount chosen (the mount filled in when Vault does not list it), saying why the last attempt
 /// failed.

@@ -3,7 +3,8 @@
 //! [`RequestBackend`] is built for every request from its session and metadata. Here it turns
 //! the session into a [`Caller`] (opening the sealed Vault token, ending sessions whose token
 //! expired or whose lifetime is over, renewing tokens that are half-way through their TTL and
-//! sliding the idle expiry — neither for a background poll), logs in and out ([`AuthApi`]). The other areas' traits are implemented by the services
+//! sliding the idle expiry — neither for a background poll), logs in and out ([`AuthApi`],
+//! [`RequestBackend::begin_session`] for every kind of login). The other areas' traits are implemented by the services
 //! ([`crate::service`]), each method one [`RequestBackend::with_caller`] call: it resolves the
 //! caller and ends the session when Vault says the token is dead.
 
@@ -19,6 +20,7 @@ use tower_sessions::{Expiry, Session};
 
 pub use crate::service::RequestBackend;
 use crate::service::{Caller, SessionEnd, TokenOrigin};
+use crate::sessions::pending::{NOTICE_KEY, PENDING_KEY};
 use crate::sessions::{StoredUser, TOUCH_EVERY_SECS, USER_KEY};
 
 fn session_error(e: tower_sessions::session::Error) -> AppError {
@@ -113,6 +115,50 @@ impl RequestBackend {
         Ok((caller, user))
     }
 
+    /// Starts the user's session after a login Vault granted (password, token or single
+    /// sign-on): the token sealed, a fresh session id, the expiry capped at the session's end.
+    /// If the session cannot be stored, a token Keyway was issued is revoked.
+    pub(crate) async fn begin_session(
+        &self,
+        logged_in: crate::service::LoggedIn,
+        origin: TokenOrigin,
+    ) -> Result<UserInfo, AppError> {
+        let session = self.session()?;
+        let user = &logged_in.user;
+        let now = self.rules.clock.now();
+        let stored = StoredUser {
+            sealed_token: self.sealer.seal(
+                &logged_in.token,
+                &StoredUser::binding(&user.display_name, &user.entity_id),
+            ),
+            display_name: user.display_name.clone(),
+            entity_id: user.entity_id.clone(),
+            policies: user.policies.clone(),
+            expires_at: (logged_in.ttl_secs > 0).then(|| now + logged_in.ttl_secs as i64),
+            renewable: logged_in.renewable,
+            ttl_secs: logged_in.ttl_secs,
+            last_seen: now,
+            started_at: now,
+            origin,
+        };
+        // A fresh id at login: a session id planted before login is worth nothing after it.
+        let stored_ok = async {
+            session.cycle_id().await?;
+            // Sign-ins still under way in this browser end with the login.
+            session.remove_value(PENDING_KEY).await?;
+            self.cap_expiry(session, self.rules.ends_at(now), now);
+            session.insert(USER_KEY, &stored).await
+        }
+        .await;
+        if let Err(e) = stored_ok {
+            if stored.origin == TokenOrigin::Issued {
+                let _ = self.core.vault.revoke_self(&logged_in.token).await;
+            }
+            return Err(session_error(e));
+        }
+        Ok(logged_in.user)
+    }
+
     /// Once the idle expiry would reach past the session's absolute end, the row expires at that
     /// end instead, so the sweeper ends a session nobody uses any more on time too.
     fn cap_expiry(&self, session: &Session, ends_at: i64, now: i64) {
@@ -167,7 +213,7 @@ impl AuthApi for RequestBackend {
         username: String,
         secret: String,
     ) -> Result<UserInfo, AppError> {
-        let session = self.session()?;
+        self.session()?;
         if secret.is_empty() {
             return Err(AppError::Invalid(match kind {
                 LoginKind::Token => "Enter your Vault token.".into(),
@@ -184,39 +230,14 @@ impl AuthApi for RequestBackend {
                 &self.meta,
             )
             .await?;
-        let user = &logged_in.user;
-        let now = self.rules.clock.now();
-        let stored = StoredUser {
-            sealed_token: self.sealer.seal(
-                &logged_in.token,
-                &StoredUser::binding(&user.display_name, &user.entity_id),
-            ),
-            display_name: user.display_name.clone(),
-            entity_id: user.entity_id.clone(),
-            policies: user.policies.clone(),
-            expires_at: (logged_in.ttl_secs > 0).then(|| now + logged_in.ttl_secs as i64),
-            renewable: logged_in.renewable,
-            ttl_secs: logged_in.ttl_secs,
-            last_seen: now,
-            started_at: now,
-            origin: TokenOrigin::of(kind),
-        };
-        // A fresh id at login: a session id planted before login is worth nothing after it.
-        let stored_ok = async {
-            session.cycle_id().await?;
-            self.cap_expiry(session, self.rules.ends_at(now), now);
-            session.insert(USER_KEY, &stored).await
-        }
-        .await;
-        if let Err(e) = stored_ok {
-            if stored.origin == TokenOrigin::Issued {
-                let _ = self.core.vault.revoke_self(&logged_in.token).await;
-            }
-            return Err(session_error(e));
-        }
-        Ok(logged_in.user)
+        self.begin_session(logged_in, TokenOrigin::of(kind)).await
     }
 
+    /// The one-shot sentence a failed single sign-on left for the login page.
+    async fn take_login_notice(&self) -> Option<String> {
+        let session = self.session.as_ref()?;
+        session.remove::<String>(NOTICE_KEY).await.ok().flatten()
+    }
     /// Ends the session in every case: the user asked to leave. The row is deleted first, so
     /// nothing can use the session while its token is revoked (and a request still in flight
     /// cannot write it back: see [`crate::sessions::AnyStore`]). An error says Vault did not

@@ -136,6 +136,15 @@ pub struct Config {
     /// trusted proxy (an office NAT).
     #[arg(long, env = "KEYWAY_LOGIN_LIMIT_PER_ADDRESS", default_value_t = 20)]
     pub login_limit_per_address: u32,
+    /// The role each OIDC auth mount's "Sign in with" button asks Vault for, as
+    /// `mount=role,…`; a mount not named uses its own `default_role`.
+    #[arg(
+        long,
+        env = "KEYWAY_OIDC_ROLES",
+        value_name = "MOUNT=ROLE,…",
+        default_value = ""
+    )]
+    pub oidc_roles: String,
     /// Log format: text for people, json for log pipelines.
     #[arg(long, env = "KEYWAY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

@@ -6,11 +6,13 @@
 //! - security headers, and `Cache-Control: no-store` on everything but the static bundle, so no
 //!   page or server-function answer that may carry a value is kept by a browser or proxy;
 //! - the audit log's exports, streamed (`audit_export`);
+//! - single sign-on's two browser stops, start and callback (`oidc`);
 //! - the static bundle under `/pkg/` precompressed and cached by content hash (`assets`);
 //! - HTML pages compressed on the fly, server-function answers never (see `compress_page`).
 
 mod assets;
 mod audit_export;
+mod oidc;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -45,6 +47,8 @@ pub struct AppState {
     pub db: keyway_store::Db,
     /// `scheme://host[:port]` that browsers must send as Origin.
     pub public_origin: String,
+    /// Single sign-on: Keyway's callback URL and the role asked for at each OIDC mount.
+    pub oidc: Arc<crate::service::oidc::OidcSettings>,
     /// Proxies whose X-Forwarded-For is believed.
     pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
     /// When sessions end, and the clock they are measured with.
@@ -93,6 +97,7 @@ pub fn router(state: AppState, store: AnyStore, cookies: CookiePolicy) -> Router
         .route("/healthz", get(healthz))
         .route("/env/{mount}/app/{*path}", get(old_secret_page))
         .route("/audit/{file}", get(audit_export::export))
+        .merge(oidc::routes())
         .nest_service(
             &format!("/{}", state.leptos.site_pkg_dir),
             assets::service(&pkg_dir),

@@ -97,6 +97,10 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, AppState), String> {
         sealer: Sealer::new(&checked.session_key),
         leptos,
         db,
+        oidc: Arc::new(service::oidc::OidcSettings::new(
+            &checked.public_origin,
+            service::oidc::parse_roles(&cfg.oidc_roles)?,
+        )),
         public_origin: checked.public_origin.clone(),
         trusted_proxies: Arc::new(checked.trusted_proxies.clone()),
     };

@@ -8,6 +8,7 @@
 //! the absolute lifetime ([`SessionRules::max_lifetime`]) and the token's expiry (both checked on
 //! every request); an active session renews a renewable token once half its TTL has passed.
 
+pub mod pending;
 mod store;
 mod sweep;
 

@@ -31,6 +31,9 @@ pub trait AuthApi: Send + Sync {
         secret: String,
     ) -> Result<UserInfo, AppError>;
     async fn logout(&self) -> Result<(), AppError>;
+    /// The sentence a failed single sign-on left in this browser's session for the login page,
+    /// taken (shown once). Set by the server's OIDC routes, never from the URL.
+    async fn take_login_notice(&self) -> Option<String>;
     async fn whoami(&self) -> Result<Option<UserInfo>, AppError>;
 }
 

@@ -16,6 +16,22 @@ pub struct LoggedIn {
     pub ttl_secs: u64,
 }
 
+impl From<keyway_vault::Login> for LoggedIn {
+    fn from(l: keyway_vault::Login) -> Self {
+        LoggedIn {
+            renewable: l.renewable,
+            ttl_secs: l.lease_duration,
+            user: UserInfo {
+                display_name: l.display_name,
+                entity_id: l.entity_id,
+                policies: l.policies,
+                expires_in_secs: (l.lease_duration > 0).then_some(l.lease_duration),
+            },
+            token: l.token,
+        }
+    }
+}
+
 impl Core {
     /// The methods tuned `listing_visibility=unauth`; token and userpass when there are none.
     pub async fn login_choices(&self) -> Result<LoginChoices, AppError> {
@@ -40,6 +56,7 @@ impl Core {
             LoginKind::Userpass => 0,
             LoginKind::Ldap => 1,
             LoginKind::Token => 2,
+            LoginKind::Oidc => 3,
         });
         if methods.is_empty() {
             return Ok(LoginChoices {
@@ -73,6 +90,11 @@ impl Core {
         secret: SecretString,
         meta: &RequestMeta,
     ) -> Result<LoggedIn, AppError> {
+        if kind == LoginKind::Oidc {
+            return Err(AppError::Invalid(
+                "Single sign-on has no password: use its \"Sign in with\" button.".into(),
+            ));
+        }
         if kind != LoginKind::Token && username.trim().is_empty() {
             return Err(AppError::Invalid("Enter your username.".into()));
         }
@@ -91,43 +113,14 @@ impl Core {
                 .request(&meta.request_id, &meta.client_addr)
         };
         let as_user = (kind != LoginKind::Token).then_some(username);
-        if let Err(throttled) = self.throttle.login(&meta.client_addr, mount, as_user) {
-            // Named by what was over its limit, so the repeats of one flood collapse into one
-            // counted row a minute: a spray of usernames from one address is one row, not one
-            // per made-up name (see `refusals`).
-            let kind = kind.as_str();
-            let event = match throttled.limit {
-                LoginLimit::Address => NewEvent::new(
-                    format!("(client {})", meta.client_addr),
-                    Action::LoginFailed,
-                )
-                .outcome(Outcome::Denied)
-                .detail(format!(
-                    "{kind} at {mount}: too many attempts from this address, not asked"
-                ))
-                .request(&meta.request_id, &meta.client_addr),
-                LoginLimit::Username => failed(format!(
-                    "{kind} at {mount}: too many attempts for this username, not asked"
-                )),
-            };
-            self.write_refusal(event).await;
-            return Err(throttled.error);
-        }
+        self.throttle_login(kind, mount, as_user, meta).await?;
         let attempt = self.ask_vault(kind, mount, username, secret).await;
         match attempt {
             Ok(logged_in) => {
-                let event = NewEvent::new(&logged_in.user.display_name, Action::Login)
-                    .entity(&logged_in.user.entity_id)
-                    .detail(format!("{} at {mount}", kind.as_str()))
-                    .request(&meta.request_id, &meta.client_addr);
-                if let Err(e) = self.audit.record(event).await {
-                    let _ = self.vault.revoke_self(&logged_in.token).await;
-                    return Err(audit_error(e));
-                }
+                let logged_in = self.audit_login(kind, mount, logged_in, meta).await?;
                 if kind != LoginKind::Token {
                     self.throttle.login_succeeded(mount, username);
                 }
-                tracing::info!(user = %logged_in.user.display_name, "login");
                 Ok(logged_in)
             }
             Err(VaultError::InvalidCredentials) => {
@@ -137,6 +130,69 @@ impl Core {
             }
             Err(e) => Err(vault_error(e, "log in")),
         }
+    }
+
+    /// Counts a login attempt against the limits (`throttle`); over one, writes the refusal and
+    /// answers `TooMany` without asking Vault. `username` is None where there is none (a token,
+    /// an OIDC sign-in).
+    pub(super) async fn throttle_login(
+        &self,
+        kind: LoginKind,
+        mount: &str,
+        username: Option<&str>,
+        meta: &RequestMeta,
+    ) -> Result<(), AppError> {
+        let Err(throttled) = self.throttle.login(&meta.client_addr, mount, username) else {
+            return Ok(());
+        };
+        // Named by what was over its limit, so the repeats of one flood collapse into one
+        // counted row a minute: a spray of usernames from one address is one row, not one
+        // per made-up name (see `refusals`).
+        let kind = kind.as_str();
+        let event = match throttled.limit {
+            LoginLimit::Address => NewEvent::new(
+                format!("(client {})", meta.client_addr),
+                Action::LoginFailed,
+            )
+            .detail(format!(
+                "{kind} at {mount}: too many attempts from this address, not asked"
+            )),
+            LoginLimit::Username => NewEvent::new(
+                username.unwrap_or_default().trim().to_string(),
+                Action::LoginFailed,
+            )
+            .detail(format!(
+                "{kind} at {mount}: too many attempts for this username, not asked"
+            )),
+        };
+        self.write_refusal(
+            event
+                .outcome(Outcome::Denied)
+                .request(&meta.request_id, &meta.client_addr),
+        )
+        .await;
+        Err(throttled.error)
+    }
+
+    /// Audits a login Vault granted; one that cannot be audited is undone (its token revoked)
+    /// and refused.
+    pub(super) async fn audit_login(
+        &self,
+        kind: LoginKind,
+        mount: &str,
+        logged_in: LoggedIn,
+        meta: &RequestMeta,
+    ) -> Result<LoggedIn, AppError> {
+        let event = NewEvent::new(&logged_in.user.display_name, Action::Login)
+            .entity(&logged_in.user.entity_id)
+            .detail(format!("{} at {mount}", kind.as_str()))
+            .request(&meta.request_id, &meta.client_addr);
+        if let Err(e) = self.audit.record(event).await {
+            let _ = self.vault.revoke_self(&logged_in.token).await;
+            return Err(audit_error(e));
+        }
+        tracing::info!(user = %logged_in.user.display_name, "login");
+        Ok(logged_in)
     }
 
     /// Asks Vault for a token with the user's credentials (or checks the token given).
@@ -166,6 +222,8 @@ impl Core {
                 }
                 Err(e) => Err(e),
             },
+            // Refused in `login` before anything is asked.
+            LoginKind::Oidc => Err(VaultError::InvalidCredentials),
             LoginKind::Userpass | LoginKind::Ldap => {
                 let result = if kind == LoginKind::Ldap {
                     self.vault
@@ -176,17 +234,7 @@ impl Core {
                         .login_userpass(mount, username.trim(), secret.expose_secret())
                         .await
                 };
-                result.map(|l| LoggedIn {
-                    renewable: l.renewable,
-                    ttl_secs: l.lease_duration,
-                    user: UserInfo {
-                        display_name: l.display_name,
-                        entity_id: l.entity_id,
-                        policies: l.policies,
-                        expires_in_secs: (l.lease_duration > 0).then_some(l.lease_duration),
-                    },
-                    token: l.token,
-                })
+                result.map(LoggedIn::from)
             }
         }
     }
@@ -248,7 +296,8 @@ impl Core {
 /// Where a session's Vault token came from, known at login.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum TokenOrigin {
-    /// Vault issued it to Keyway at a password login: Keyway revokes it when the session ends.
+    /// Vault issued it to Keyway at a password or OIDC login: Keyway revokes it when the session
+    /// ends.
     #[default]
     Issued,
     /// The user pasted a token they already had: Keyway forgets it and never revokes it.
@@ -259,7 +308,7 @@ impl TokenOrigin {
     pub fn of(kind: LoginKind) -> Self {
         match kind {
             LoginKind::Token => TokenOrigin::Pasted,
-            LoginKind::Userpass | LoginKind::Ldap => TokenOrigin::Issued,
+            LoginKind::Userpass | LoginKind::Ldap | LoginKind::Oidc => TokenOrigin::Issued,
         }
     }
 }

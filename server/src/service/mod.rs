@@ -25,6 +25,7 @@ pub mod environments;
 pub mod fleet;
 mod history;
 mod menu;
+pub mod oidc;
 mod onboard;
 mod overview;
 pub mod refusals;

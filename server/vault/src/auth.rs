@@ -1,4 +1,5 @@
-//! Logging users in: which login methods to offer, and username/password logins.
+//! Logging users in: which login methods to offer, and username/password logins (OIDC logins
+//! are in `oidc`).
 //!
 //! These calls carry no token. A failed login is always [`VaultError::InvalidCredentials`],
 //! whatever Vault's status (400 for a wrong password or unknown user, 403 for an unknown mount),
@@ -126,6 +127,16 @@ impl Vault {
         if !answer.status.is_success() {
             return Err(from_status(status, &errors_of(&answer.body)));
         }
+        self.logged_in(&answer, username).await
+    }
+
+    /// The [`Login`] of a successful login answer (password or OIDC callback): its `auth`, and
+    /// the display name Vault audits, looked up with the new token (`fallback` when it cannot be).
+    pub(crate) async fn logged_in(
+        &self,
+        answer: &crate::client::Answer,
+        fallback: &str,
+    ) -> Result<Login, VaultError> {
         let auth = answer.body.get("auth").unwrap_or(&Value::Null);
         let wire: WireAuth = decode(answer.status, auth, "a login")?;
         let token = SecretString::from(wire.client_token);
@@ -133,7 +144,7 @@ impl Vault {
         // A token without the default policy cannot look itself up: fall back to the username.
         let display_name = match self.lookup_self(&token).await {
             Ok(info) => info.display_name,
-            Err(_) => metadata_username(auth).unwrap_or_else(|| username.to_owned()),
+            Err(_) => metadata_username(auth).unwrap_or_else(|| fallback.to_owned()),
         };
         Ok(Login {
             token,

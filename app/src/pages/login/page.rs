@@ -7,8 +7,9 @@ use leptos_router::hooks::use_query_map;
 use crate::api::auth::Login;
 use crate::components::ui::ErrorBox;
 use crate::dto::{LoginKind, LoginMethod};
+use crate::error::AppError;
 use crate::error::LoginProblem;
-use crate::links::login_href;
+use crate::links::{login_href, OIDC_START};
 
 /// The page. Its route renders it whole before sending it (`SsrMode::Async` in `App`), so it
 /// needs no script to show its form.
@@ -28,14 +29,38 @@ pub fn LoginPage() -> impl IntoView {
             Ok(backend) => backend.login_options().await,
             Err(e) => Err(e),
         };
+        // What a failed single sign-on left in this browser's session (never from the URL).
+        let notice = match crate::backend::backend() {
+            Ok(backend) => backend.take_login_notice().await,
+            Err(_) => None,
+        };
+        let notice = notice.map(|text| {
+            view! {
+                <div class="mt-4" data-testid="sign-in-problem">
+                    <ErrorBox error=AppError::Invalid(text) />
+                </div>
+            }
+        });
         match options {
             Err(e) => view! { <div class="mt-4"><ErrorBox error=e /></div> }.into_any(),
             Ok(opts) => {
-                let (chosen, typed_mount) =
-                    choose(&opts.methods, wanted_kind, wanted_mount.as_deref());
+                let (sso, forms): (Vec<LoginMethod>, Vec<LoginMethod>) = opts
+                    .methods
+                    .into_iter()
+                    .partition(|m| m.kind == LoginKind::Oidc);
+                let (chosen, typed_mount) = choose(&forms, wanted_kind, wanted_mount.as_deref());
                 view! {
+                    {notice}
+                    {(!sso.is_empty()).then(|| view! {
+                        <div class="mt-4 space-y-2">
+                            {sso.iter().map(|m| view! { <SignInWith method=m.clone() /> }).collect_view()}
+                        </div>
+                    })}
+                    {(!sso.is_empty() && !forms.is_empty()).then(|| view! {
+                        <p class="mt-4 text-center text-sm text-slate-500">"or"</p>
+                    })}
                     <nav class="mt-4 flex flex-wrap gap-2" aria-label="Login method">
-                        {opts.methods.iter().enumerate().map(|(i, m)| {
+                        {forms.iter().enumerate().map(|(i, m)| {
                             let here = i == chosen;
                             view! {
                                 <a
@@ -48,7 +73,7 @@ pub fn LoginPage() -> impl IntoView {
                             }
                         }).collect_view()}
                     </nav>
-                    {opts.methods.get(chosen).cloned().map(|method| view! { <LoginForm method typed_mount /> })}
+                    {forms.get(chosen).cloned().map(|method| view! { <LoginForm method typed_mount /> })}
                 }
                 .into_any()
             }
@@ -96,6 +121,20 @@ fn method_label(m: &LoginMethod) -> String {
         m.kind.label().to_string()
     } else {
         format!("{} ({})", m.kind.label(), m.mount)
+    }
+}
+
+/// A single sign-on method: one button, a same-origin form post to the server's
+/// `/auth/oidc/start`, which sends the browser on to the identity provider in this tab.
+#[component]
+fn SignInWith(method: LoginMethod) -> impl IntoView {
+    view! {
+        <form method="post" action=OIDC_START data-testid="sign-in-with">
+            <input type="hidden" name="mount" value=method.mount.clone() />
+            <button type="submit" class="btn-primary w-full">
+                {format!("Sign in with {}", method.provider_name())}
+            </button>
+        </form>
     }
 }
 

@@ -1,0 +1,281 @@
+//! Single sign-on through Vault, against real servers: a second OpenBao dev server is the OIDC
+//! provider (`keyway_testkit::OidcProvider`), the Keyway-side OpenBao's `oidc` auth method is
+//! configured against it, and each test drives Keyway's own routes the way a browser does
+//! (the "Sign in with" form post, the provider's authorize step, the callback), keeping
+//! Keyway's session cookie. The provider's authorize step is its API with the user's provider
+//! token, which is what its own UI sends once the user logged in there.
+
+mod common;
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Request, StatusCode};
+use common::{Client, TestApp};
+use keyway_testkit::OidcProvider;
+use serde_json::{json, Value};
+
+const CALLBACK: &str = "http://127.0.0.1:3999/auth/oidc/callback";
+
+/// Keyway (seeded like the demo: `dev-editor` edits `dev`) whose OpenBao offers "Corporate SSO"
+/// at `oidc/`, and a provider where alice is in `payments-devs`, which the external group
+/// `payments` maps to `dev-editor`.
+async fn world(extra: &[&str]) -> (TestApp, OidcProvider) {
+    let app = if extra.is_empty() {
+        TestApp::spawn().await
+    } else {
+        TestApp::spawn_with(extra).await
+    };
+    let idp = OidcProvider::start(CALLBACK).await;
+    idp.add_user("alice", "alice-sso", &["payments-devs"]).await;
+    idp.add_user("mallory", "mallory-sso", &["outsiders"]).await;
+    idp.configure_relying_party(&app.bao, "oidc", "Corporate SSO", "dev", CALLBACK)
+        .await;
+    app.bao
+        .map_external_group("payments", &["dev-editor"], "oidc", "payments-devs")
+        .await;
+    (app, idp)
+}
+
+/// A browser's cookie jar of one: the session cookie Keyway last set.
+fn keep_cookie(client: &mut Client<'_>, headers: &HeaderMap) {
+    if let Some(v) = headers.get(header::SET_COOKIE) {
+        client.cookie = Some(v.to_str().unwrap().split(';').next().unwrap().to_string());
+    }
+}
+
+fn location(headers: &HeaderMap) -> String {
+    headers
+        .get(header::LOCATION)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+/// Posts the login page's "Sign in with" form; returns the status and where it sends the browser.
+async fn start(client: &mut Client<'_>, mount: &str) -> (StatusCode, String) {
+    let mut req = Request::post("/auth/oidc/start")
+        .header("sec-fetch-site", "same-origin")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(c) = &client.cookie {
+        req = req.header(header::COOKIE, c);
+    }
+    let (status, headers, _) = client
+        .send(req.body(Body::from(format!("mount={mount}"))).unwrap())
+        .await;
+    keep_cookie(client, &headers);
+    (status, location(&headers))
+}
+
+/// The browser arriving back at Keyway from the provider with this query.
+async fn callback(client: &mut Client<'_>, query: &str) -> (StatusCode, HeaderMap) {
+    let mut req = Request::get(format!("/auth/oidc/callback?{query}"));
+    if let Some(c) = &client.cookie {
+        req = req.header(header::COOKIE, c);
+    }
+    let (status, headers, _) = client.send(req.body(Body::empty()).unwrap()).await;
+    keep_cookie(client, &headers);
+    (status, headers)
+}
+
+/// The login page as this browser sees it next (it shows a failed sign-in's sentence once).
+async fn login_page(client: &Client<'_>) -> String {
+    let mut req = Request::get("/login").header(header::ACCEPT, "text/html");
+    if let Some(c) = &client.cookie {
+        req = req.header(header::COOKIE, c);
+    }
+    let (_, _, body) = client.send(req.body(Body::empty()).unwrap()).await;
+    body.replace("&#x27;", "'").replace("&#39;", "'")
+}
+
+fn state_of(url: &str) -> String {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .unwrap()
+}
+
+/// Starts a sign-in and has `user` approve it at the provider: the callback query it sends back.
+async fn approved(client: &mut Client<'_>, idp: &OidcProvider, user: &str, pw: &str) -> String {
+    let (status, auth_url) = start(client, "oidc").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{auth_url}");
+    assert!(auth_url.starts_with(&idp.bao.addr), "{auth_url}");
+    let token = idp.login(user, pw).await;
+    let (status, answer) = idp.authorize(&auth_url, &token).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["state"], json!(state_of(&auth_url)));
+    format!(
+        "code={}&state={}",
+        answer["code"].as_str().unwrap(),
+        answer["state"].as_str().unwrap()
+    )
+}
+
+#[tokio::test]
+async fn a_provider_group_member_signs_in_and_edits_the_environment_her_group_maps_to() {
+    let started = std::time::Instant::now();
+    let (app, idp) = world(&[]).await;
+    let mut browser = app.anonymous();
+
+    // The login page offers the method by its description.
+    assert!(login_page(&browser)
+        .await
+        .contains("Sign in with Corporate SSO"));
+
+    let back = approved(&mut browser, &idp, "alice", "alice-sso").await;
+    let (status, headers) = callback(&mut browser, &back).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location(&headers), "/", "a clean URL, no code or state");
+    assert_eq!(headers["cache-control"], "no-store");
+
+    // Her own Vault token: the external group's policy through the provider's groups claim.
+    let me = browser.ok("whoami", json!({})).await;
+    assert!(
+        me["display_name"].as_str().unwrap().starts_with("oidc-"),
+        "{me}"
+    );
+    let saved = browser
+        .ok(
+            "save",
+            json!({"secret": {"mount": "dev", "path": "webapp/config"}, "base_version": 1,
+                   "changes": {"set": {"feature": "on"}, "remove": [], "rename": []}}),
+        )
+        .await;
+    assert_eq!(saved["version"], 2);
+    assert_eq!(
+        app.vault_read("dev", "webapp/config").await["data"]["feature"],
+        "on"
+    );
+    let (status, _) = browser
+        .call(
+            "save",
+            json!({"secret": {"mount": "staging", "path": "webapp/config"}, "base_version": 1,
+                   "changes": {"set": {"feature": "on"}, "remove": [], "rename": []}}),
+        )
+        .await;
+    assert!(status.is_client_error(), "staging is not hers: {status}");
+    let rows = app.audit_rows().await;
+    assert!(
+        rows.iter()
+            .any(|r| r.action == "login" && r.detail.as_deref() == Some("oidc at oidc")),
+        "the login is audited like the others"
+    );
+
+    // The same answer again: used once.
+    let mut replay = app.anonymous();
+    replay.cookie = browser.cookie.clone();
+    let (status, headers) = callback(&mut replay, &back).await;
+    assert_eq!(
+        (status, location(&headers).as_str()),
+        (StatusCode::SEE_OTHER, "/login")
+    );
+
+    // Someone outside the mapped group gets in with `default` only: no environment to edit.
+    let mut other = app.anonymous();
+    let back = approved(&mut other, &idp, "mallory", "mallory-sso").await;
+    callback(&mut other, &back).await;
+    let (status, _) = other
+        .call(
+            "save",
+            json!({"secret": {"mount": "dev", "path": "webapp/config"}, "base_version": 2,
+                   "changes": {"set": {"x": "y"}, "remove": [], "rename": []}}),
+        )
+        .await;
+    assert!(status.is_client_error(), "{status}");
+    eprintln!("full sign-in test took {:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn an_expired_reused_or_unknown_sign_in_says_start_again() {
+    let (app, idp) = world(&[]).await;
+    const AGAIN: &str = "This sign-in expired or was already used; start again.";
+
+    // Unknown state (a crafted link): no session, nothing asked.
+    let mut browser = app.anonymous();
+    let (_, headers) = callback(&mut browser, "code=x&state=st_made_up").await;
+    assert_eq!(location(&headers), "/login");
+    assert!(login_page(&browser).await.contains(AGAIN));
+    assert!(!login_page(&browser).await.contains(AGAIN), "shown once");
+
+    // Older than Vault keeps a state (10 minutes).
+    let back = approved(&mut browser, &idp, "alice", "alice-sso").await;
+    app.state
+        .sessions
+        .clock
+        .advance(Duration::from_secs(11 * 60));
+    callback(&mut browser, &back).await;
+    assert!(login_page(&browser).await.contains(AGAIN));
+
+    // Vault lost the state (used already; the same as a Vault leader change or restart).
+    let back = approved(&mut browser, &idp, "alice", "alice-sso").await;
+    let vault_callback = format!("{}/v1/auth/oidc/oidc/callback?{back}", app.bao.addr);
+    reqwest::get(vault_callback).await.unwrap();
+    callback(&mut browser, &back).await;
+    assert!(login_page(&browser).await.contains(AGAIN));
+    let whoami = browser.call("whoami", json!({})).await.1;
+    assert_eq!(whoami, Value::Null, "not signed in");
+}
+
+#[tokio::test]
+async fn declined_consent_and_other_provider_errors_are_said_plainly() {
+    let (app, _idp) = world(&[]).await;
+    let mut browser = app.anonymous();
+    let (_, auth_url) = start(&mut browser, "oidc").await;
+    let state = state_of(&auth_url);
+    callback(&mut browser, &format!("error=access_denied&state={state}")).await;
+    assert!(login_page(&browser).await.contains("You declined consent"));
+
+    let (_, auth_url) = start(&mut browser, "oidc").await;
+    let state = state_of(&auth_url);
+    let long = "x".repeat(900);
+    callback(
+        &mut browser,
+        &format!("error=temporarily_unavailable&error_description=Try+later+{long}&state={state}"),
+    )
+    .await;
+    let page = login_page(&browser).await;
+    assert!(page.contains("did not sign you in (temporarily_unavailable): Try later"));
+    assert!(!page.contains(&"x".repeat(300)), "the description is cut");
+
+    // Out of bounds: a code longer than any provider's.
+    let (_, auth_url) = start(&mut browser, "oidc").await;
+    let code = "c".repeat(5000);
+    callback(
+        &mut browser,
+        &format!("code={code}&state={}", state_of(&auth_url)),
+    )
+    .await;
+    assert!(login_page(&browser)
+        .await
+        .contains("incomplete or too long"));
+}
+
+#[tokio::test]
+async fn a_redirect_uri_the_role_does_not_allow_names_the_uri_and_the_role() {
+    let (app, idp) = world(&["--oidc-roles", "oidc=narrow"]).await;
+    idp.add_role(&app.bao, "oidc", "narrow", "https://elsewhere.example/cb")
+        .await;
+    let mut browser = app.anonymous();
+    let (status, to) = start(&mut browser, "oidc").await;
+    assert_eq!((status, to.as_str()), (StatusCode::SEE_OTHER, "/login"));
+    assert!(login_page(&browser).await.contains(&format!(
+        "the redirect URI {CALLBACK} is not allowed in role narrow"
+    )));
+
+    // A mount Vault does not list as single sign-on.
+    start(&mut browser, "userpass").await;
+    assert!(login_page(&browser)
+        .await
+        .contains("That single sign-on method is not offered here."));
+
+    // From another site: refused before anything is asked.
+    let req = Request::post("/auth/oidc/start")
+        .header("sec-fetch-site", "cross-site")
+        .header(header::ORIGIN, "https://evil.example")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from("mount=oidc"))
+        .unwrap();
+    let (status, _, _) = browser.send(req).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
