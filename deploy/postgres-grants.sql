@@ -18,3 +18,5 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON tower_sessions.session TO keyway_app;
 GRANT SELECT, INSERT, UPDATE ON restart_claim TO keyway_app;
 -- Cluster observations (the secret page's timeline): appended, and pruned to 1000 rows per app.
 GRANT SELECT, INSERT, DELETE ON cluster_observation TO keyway_app;
+-- The readiness probe's one row (/readyz proves the database takes writes by rewriting it).
+GRANT SELECT, INSERT, UPDATE ON readiness_probe TO keyway_app;

@@ -20,6 +20,26 @@ pub enum LogFormat {
     Json,
 }
 
+/// Where `/metrics` is served (`KEYWAY_METRICS_LISTEN`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsListen {
+    Off,
+    At(SocketAddr),
+}
+
+impl std::str::FromStr for MetricsListen {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s.trim().eq_ignore_ascii_case("off") {
+            return Ok(MetricsListen::Off);
+        }
+        s.trim()
+            .parse()
+            .map(MetricsListen::At)
+            .map_err(|_| format!("\"{s}\" is neither ADDRESS:PORT (such as 0.0.0.0:9090) nor off"))
+    }
+}
+
 /// Whether Keyway reads the cluster (sync status, running pods, restart).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ClusterMode {
@@ -145,6 +165,10 @@ pub struct Config {
         default_value = ""
     )]
     pub oidc_roles: String,
+    /// Where `/metrics` (Prometheus) is served, apart from the main listener so that only
+    /// Prometheus need reach it: ADDRESS:PORT, or `off`.
+    #[arg(long, env = "KEYWAY_METRICS_LISTEN", default_value = "127.0.0.1:9090")]
+    pub metrics_listen: MetricsListen,
     /// Log format: text for people, json for log pipelines.
     #[arg(long, env = "KEYWAY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -417,6 +441,18 @@ mod tests {
                 "{bad}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn metrics_listen_is_an_address_or_off() {
+        let default: SocketAddr = "127.0.0.1:9090".parse().unwrap();
+        assert_eq!(parse(&[]).metrics_listen, MetricsListen::At(default));
+        let off = parse(&["--metrics-listen", "off"]).metrics_listen;
+        assert_eq!(off, MetricsListen::Off);
+        let err = Config::try_parse_from(["keyway", "--metrics-listen", "9090"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("neither ADDRESS:PORT"), "{err}");
     }
 
     #[test]

@@ -13,6 +13,7 @@
 mod assets;
 mod audit_export;
 mod oidc;
+mod ready;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -94,7 +95,8 @@ pub fn router(state: AppState, store: AnyStore, cookies: CookiePolicy) -> Router
         .with_expiry(Expiry::OnInactivity(idle));
     let pkg_dir = std::path::Path::new(&*state.leptos.site_root).join(&*state.leptos.site_pkg_dir);
     Router::new()
-        .route("/healthz", get(healthz))
+        .route("/healthz", get(ready::healthz))
+        .route("/readyz", get(ready::readyz))
         .route("/env/{mount}/app/{*path}", get(old_secret_page))
         .route("/audit/{file}", get(audit_export::export))
         .merge(oidc::routes())
@@ -105,6 +107,7 @@ pub fn router(state: AppState, store: AnyStore, cookies: CookiePolicy) -> Router
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             shell(leptos_options.clone())
         })
+        .route_layer(middleware::from_fn(crate::metrics::http::note_route))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
@@ -118,6 +121,10 @@ pub fn router(state: AppState, store: AnyStore, cookies: CookiePolicy) -> Router
             security_headers,
         ))
         .layer(middleware::from_fn(request_id))
+        .layer(middleware::from_fn_with_state(
+            state.core.metrics.clone(),
+            crate::metrics::http::observe,
+        ))
         .layer(CompressionLayer::new().compress_when(compress_page))
         .with_state(state)
 }
@@ -197,16 +204,6 @@ fn request_backend(state: &AppState, parts: Option<&axum::http::request::Parts>)
         meta,
         rules: state.sessions.clone(),
         background: Default::default(),
-    }
-}
-
-async fn healthz(State(state): State<AppState>) -> Response {
-    match state.db.ping().await {
-        Ok(()) => (StatusCode::OK, "ok").into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "health check: database unreachable");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
-        }
     }
 }
 

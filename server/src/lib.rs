@@ -11,6 +11,7 @@ pub mod commands;
 pub mod config;
 pub mod homes;
 pub mod http;
+pub mod metrics;
 pub mod sealing;
 pub mod service;
 pub mod sessions;
@@ -40,6 +41,8 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, AppState), String> {
         .map_err(|e| format!("database: {e}"))?;
     let store = AnyStore::new(&db, &checked.session_key).await?;
     let audit = AuditLog::new(db.clone());
+    let metrics = metrics::Metrics::new(&audit);
+    let vault = vault.observed_by(metrics.clone());
     match audit.pending_intents().await {
         Ok(p) if !p.is_empty() => tracing::warn!(
             count = p.len(),
@@ -93,6 +96,7 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, AppState), String> {
             },
             claims: keyway_store::RestartClaims::new(db.clone()),
             checkpoints,
+            metrics,
         }),
         sealer: Sealer::new(&checked.session_key),
         leptos,
@@ -105,6 +109,7 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, AppState), String> {
         trusted_proxies: Arc::new(checked.trusted_proxies.clone()),
     };
     spawn_upkeep(&state.core);
+    metrics::serve::spawn_vault_probe(&state.core);
     sessions::spawn_sweeper(
         store.clone(),
         state.core.clone(),
@@ -204,13 +209,39 @@ pub async fn run(cfg: Config) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", cfg.listen))?;
     tracing::info!(addr = %cfg.listen, vault = %cfg.vault_addr, "Keyway is listening");
+    // One signal stops both listeners; each drains its own requests.
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown().await;
+        let _ = stop.send(true);
+    });
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let metrics_server = match cfg.metrics_listen {
+        config::MetricsListen::Off => None,
+        config::MetricsListen::At(addr) => {
+            let l = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+                format!("cannot listen on {addr} for /metrics (KEYWAY_METRICS_LISTEN): {e}")
+            })?;
+            tracing::info!(%addr, "metrics are served at /metrics");
+            let done = stopped(stopping.clone());
+            Some(tokio::spawn(metrics::serve::serve(l, state.clone(), done)))
+        }
+    };
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown())
+    .with_graceful_shutdown(stopped(stopping))
     .await
     .map_err(|e| e.to_string())?;
+    if let Some(server) = metrics_server {
+        let _ = server.await;
+    }
+    // Every request has been answered, so every audit bracket they opened is closed; what is
+    // left is the background counts.
+    tracing::info!("in-flight requests finished");
     state.core.flush_refusals(true).await;
     state.db.close().await;
     Ok(())

@@ -34,6 +34,16 @@ pub enum Problem {
 }
 
 impl Problem {
+    /// The metrics' label (`keyway_apps{state}`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Problem::Failing => "failing",
+            Problem::NotSetUp => "not_set_up",
+            Problem::NotRefreshed => "not_refreshed",
+            Problem::OldValues => "old_values",
+        }
+    }
+
     pub const ALL: [Problem; 4] = [
         Problem::Failing,
         Problem::NotSetUp,
@@ -66,6 +76,17 @@ fn age(secs: i64) -> String {
 
 /// The first problem of one app, if any.
 pub fn of_app(snap: &Snapshot, app: &AppRef, now: Timestamp) -> Option<Attention> {
+    of_app_with_refresh(snap, app, now)?.0
+}
+
+/// [`of_app`], and when the operator last refreshed the app ([`status::live::last_reconcile`]), for
+/// the metrics' sync lag. None when the app is not in the snapshot.
+#[allow(clippy::type_complexity)]
+pub fn of_app_with_refresh(
+    snap: &Snapshot,
+    app: &AppRef,
+    now: Timestamp,
+) -> Option<(Option<Attention>, Option<Timestamp>)> {
     let vss = snap.vss(&app.namespace, &app.name)?;
     let view = apps::view(snap, app, None, now)?;
     let sync = AppSync {
@@ -77,6 +98,20 @@ pub fn of_app(snap: &Snapshot, app: &AppRef, now: Timestamp) -> Option<Attention
         synced_version: view.details.synced_version,
         secret_changed: view.details.secret_changed,
     };
+    Some((
+        problem_of(snap, app, &view, &sync, now),
+        status::live::last_reconcile(&sync),
+    ))
+}
+
+/// The first problem of an app whose view and sync state are read.
+fn problem_of(
+    snap: &Snapshot,
+    app: &AppRef,
+    view: &apps::AppView,
+    sync: &AppSync<'_>,
+    now: Timestamp,
+) -> Option<Attention> {
     let found = |problem, sentence: String, since| {
         Some(Attention {
             app: app.clone(),
@@ -87,7 +122,7 @@ pub fn of_app(snap: &Snapshot, app: &AppRef, now: Timestamp) -> Option<Attention
     };
     if let Some(Live::Failing {
         sentence, since, ..
-    }) = status::standing_failure(&sync)
+    }) = status::standing_failure(sync)
     {
         return found(Problem::Failing, sentence, Some(since));
     }
@@ -98,7 +133,7 @@ pub fn of_app(snap: &Snapshot, app: &AppRef, now: Timestamp) -> Option<Attention
             None,
         );
     }
-    if let Some((last, every)) = status::overdue(&sync, now) {
+    if let Some((last, every)) = status::overdue(sync, now) {
         let sentence = format!(
             "The operator has not refreshed it for {} (it should refresh every {}), so changes in Vault do not reach the cluster.",
             age(now.as_second() - last.as_second()),

@@ -14,6 +14,7 @@ use keyway_store::{NewEvent, Outcome};
 use keyway_vault::VaultError;
 
 use super::{audit_error, refusals, Core};
+use crate::metrics::Counted;
 
 /// How a failed call is recorded: its outcome and a short note (never a value).
 pub trait Classify {
@@ -88,11 +89,31 @@ impl Core {
         Fut: Future<Output = Result<T, E>>,
         E: Classify,
     {
-        let intent = self
-            .audit
-            .begin(self.placed(event).await)
+        self.audited_as(Counted::Nothing, event, call, version_after)
             .await
-            .map_err(audit_error)?;
+    }
+
+    /// [`Core::audited`], and the bracket counted in the metrics as `counted` (a secret write,
+    /// a restart) with the outcome it records, or `audit_failed` when the intent was refused.
+    pub(super) async fn audited_as<T, E, Fut>(
+        &self,
+        counted: Counted,
+        event: NewEvent,
+        call: impl FnOnce() -> Fut,
+        version_after: impl FnOnce(&T) -> Option<i64>,
+    ) -> Result<Result<T, E>, AppError>
+    where
+        Fut: Future<Output = Result<T, E>>,
+        E: Classify,
+    {
+        let started = std::time::Instant::now();
+        let intent = match self.audit.begin(self.placed(event).await).await {
+            Ok(intent) => intent,
+            Err(e) => {
+                self.metrics.bracket(counted, None, started.elapsed());
+                return Err(audit_error(e));
+            }
+        };
         let (result, vault_request_id) = keyway_vault::trail::recording(call()).await;
         let (outcome, after, note) = match &result {
             Ok(answer) => (Outcome::Ok, version_after(answer), None),
@@ -101,6 +122,8 @@ impl Core {
                 (outcome, None, Some(note))
             }
         };
+        self.metrics
+            .bracket(counted, Some(outcome), started.elapsed());
         if let Err(e) = self
             .audit
             .finish_linked(

@@ -60,6 +60,8 @@ pub struct Core {
     /// Signed audit checkpoints: their status (`checkpoints.status()`) and the chain verified
     /// against them (`checkpoints.last_verified()`, kept fresh in the background), for the audit page.
     pub checkpoints: std::sync::Arc<crate::checkpoint::Checkpoints>,
+    /// The Prometheus metrics (`crate::metrics`), recorded where each event happens.
+    pub metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
 /// Where a request came from, for the audit log.

@@ -12,6 +12,7 @@ use keyway_store::Action;
 use keyway_vault::{Capability, KvData, VaultError};
 
 use super::{check_secret, vault_error, Caller, Core};
+use crate::metrics::Counted;
 
 /// One version to write: what it replaces and why.
 pub(super) struct NewVersion<'a> {
@@ -122,7 +123,9 @@ impl Core {
                 .kv_write(&caller.token, &s.mount, &s.path, &data, v.base_version)
         };
         let result = self
-            .audited(event, write, |meta| Some(meta.version as i64))
+            .audited_as(Counted::SecretWrite, event, write, |meta| {
+                Some(meta.version as i64)
+            })
             .await?;
         match result {
             Ok(meta) => Ok(Saved {

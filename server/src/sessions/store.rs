@@ -103,6 +103,30 @@ impl AnyStore {
             .collect()
     }
 
+    /// How many rows have not expired at `now`: the sessions of every replica (one store).
+    pub async fn live_count(&self, now: OffsetDateTime) -> session_store::Result<i64> {
+        let (n,): (i64,) = match &self.backing {
+            Backing::Sqlite(_, pool) => {
+                sqlx::query_as(&format!(
+                    "select count(*) from {SQLITE_TABLE} where expiry_date > ?"
+                ))
+                .bind(now)
+                .fetch_one(pool)
+                .await
+            }
+            Backing::Postgres(_, pool) => {
+                sqlx::query_as(&format!(
+                    "select count(*) from {POSTGRES_TABLE} where expiry_date > $1"
+                ))
+                .bind(now)
+                .fetch_one(pool)
+                .await
+            }
+        }
+        .map_err(backend_error)?;
+        Ok(n)
+    }
+
     /// Deletes a row by its stored id (as [`AnyStore::expired`] returns it).
     pub async fn delete_stored(&self, stored_id: &Id) -> session_store::Result<()> {
         match &self.backing {

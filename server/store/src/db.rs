@@ -158,6 +158,20 @@ impl Db {
         .map_err(StoreError::Unavailable)
     }
 
+    /// Proves the database takes writes: rewrites the one row of `readiness_probe` (never the
+    /// audit log, which only grows). For `/readyz`.
+    pub async fn prove_writable(&self) -> Result<(), StoreError> {
+        const SQL: &str = "INSERT INTO readiness_probe (id, checked_at_ms) VALUES (1, $1) \
+             ON CONFLICT (id) DO UPDATE SET checked_at_ms = excluded.checked_at_ms";
+        let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+        with_pool!(self, |pool| sqlx::query(SQL)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|_| ()))
+        .map_err(StoreError::Unavailable)
+    }
+
     /// Closes the pool (graceful shutdown). Every later call on any clone fails.
     pub async fn close(&self) {
         with_pool!(self, |pool| pool.close().await)

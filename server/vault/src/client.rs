@@ -217,9 +217,7 @@ impl Vault {
         let result = self.send_now(method, request).await;
         if let Some(observer) = &self.observer {
             let outcome = match &result {
-                Ok(answer) => {
-                    CallOutcome::of_answer(answer.status.as_u16(), &errors_of(&answer.body))
-                }
+                Ok(answer) => CallOutcome::of_body(answer.status.as_u16(), &answer.body),
                 Err(_) => CallOutcome::Unreachable,
             };
             observer.observe(op, outcome, started.elapsed());

@@ -104,6 +104,16 @@ impl CallOutcome {
         }
     }
 
+    /// The outcome of an answer: [`CallOutcome::of_answer`] of its `errors`, and sealed when
+    /// the body says so (`sys/health` answers a sealed node with 503 and `"sealed": true`, no
+    /// error message).
+    pub(crate) fn of_body(status: u16, body: &serde_json::Value) -> CallOutcome {
+        if status >= 400 && body.get("sealed") == Some(&serde_json::Value::Bool(true)) {
+            return CallOutcome::Sealed;
+        }
+        CallOutcome::of_answer(status, &crate::error::errors_of(body))
+    }
+
     /// The outcome of an answer with this status, its `errors` read as [`from_status`] reads
     /// them.
     ///
@@ -146,5 +156,7 @@ mod tests {
         assert_eq!(CallOutcome::of_answer(400, &cas), CallOutcome::Conflict);
         assert_eq!(CallOutcome::of_answer(400, &none), CallOutcome::Rejected);
         assert_eq!(CallOutcome::of_answer(500, &none), CallOutcome::Error);
+        let health = serde_json::json!({"initialized": true, "sealed": true});
+        assert_eq!(CallOutcome::of_body(503, &health), CallOutcome::Sealed);
     }
 }

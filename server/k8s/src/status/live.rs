@@ -264,7 +264,7 @@ fn next_refresh_due(app: &AppSync<'_>, now: Timestamp) -> Option<Timestamp> {
 /// reconcile; a VaultStaticSecret without them (VSO before v1.0, or never reconciled) falls back
 /// to its last sync. With no sign at all (events expire after an hour) the caller counts from
 /// `now`: the refresh runs within one interval from now at the latest.
-fn last_reconcile(app: &AppSync<'_>) -> Option<Timestamp> {
+pub fn last_reconcile(app: &AppSync<'_>) -> Option<Timestamp> {
     let newest = |types: &[&str]| {
         app.conditions
             .iter()

@@ -219,7 +219,9 @@ impl Core {
             }
             Ok::<(), On<ActionError>>(())
         };
-        let done = self.audited(event, call, |_| None).await;
+        let done = self
+            .audited_as(crate::metrics::Counted::Restart, event, call, |_| None)
+            .await;
         let patched = patched.load(std::sync::atomic::Ordering::Relaxed);
         let not_restarted = match &done {
             Ok(Ok(())) => &targets[targets.len()..],

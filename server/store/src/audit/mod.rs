@@ -54,11 +54,29 @@ use crate::{Db, StoreError};
 #[derive(Clone, Debug)]
 pub struct AuditLog {
     db: Db,
+    /// Rows appended through this log and its clones (`keyway_audit_appends_total`).
+    appended: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl AuditLog {
     pub fn new(db: Db) -> Self {
-        AuditLog { db }
+        AuditLog {
+            db,
+            appended: Default::default(),
+        }
+    }
+
+    /// How many rows this log (and its clones) appended since it was made.
+    pub fn appended(&self) -> u64 {
+        self.appended.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Appends one row, counted.
+    async fn append(&self, row: StoredRow) -> Result<Recorded, sqlx::Error> {
+        let recorded = append::append(&self.db, row).await?;
+        self.appended
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(recorded)
     }
 
     /// Appends a one-shot event (login, reveal, export…) with `event.outcome`.
@@ -77,9 +95,7 @@ impl AuditLog {
             None,
             event.vault_request_id.as_deref(),
         );
-        append::append(&self.db, row)
-            .await
-            .map_err(StoreError::AuditWrite)
+        self.append(row).await.map_err(StoreError::AuditWrite)
     }
 
     /// Appends an intent row (outcome `pending`). The mutating call may be made only after this
@@ -100,9 +116,7 @@ impl AuditLog {
             None,
             None,
         );
-        let recorded = append::append(&self.db, row)
-            .await
-            .map_err(StoreError::AuditWrite)?;
+        let recorded = self.append(row).await.map_err(StoreError::AuditWrite)?;
         Ok(Intent {
             recorded,
             event: NewEvent {
@@ -148,9 +162,7 @@ impl AuditLog {
             Some(intent.seq()),
             vault_request_id,
         );
-        append::append(&self.db, row)
-            .await
-            .map_err(StoreError::AuditOutcome)
+        self.append(row).await.map_err(StoreError::AuditOutcome)
     }
 
     /// Intents that have no outcome row (Keyway stopped, or `finish` failed, in between), oldest

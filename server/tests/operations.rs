@@ -1,0 +1,187 @@
+//! Operating Keyway (issue 12, part 5), against a real OpenBao and real SQLite:
+//! - `/metrics` on its own listener, after a login, a save and a conflict: the names and labels
+//!   Prometheus alerts on, and no user name, secret path, key or value anywhere in it;
+//! - `/readyz` 503 with the reason while Vault is sealed, 200 again once it is unsealed;
+
+mod common;
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use common::TestApp;
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+fn save(path: &str, base: u64, set: Value) -> Value {
+    json!({"secret": {"mount": "dev", "path": path}, "base_version": base,
+           "changes": {"set": set, "remove": [], "rename": []}})
+}
+
+async fn get(router: axum::Router, path: &str) -> (StatusCode, String) {
+    let res = router
+        .oneshot(Request::get(path).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// The value of the one sample `series` (name and labels exactly as exposed), or None.
+fn sample(exposition: &str, series: &str) -> Option<f64> {
+    exposition.lines().find_map(|l| {
+        l.strip_prefix(series)
+            .and_then(|rest| rest.strip_prefix(' '))
+            .and_then(|v| v.trim().parse().ok())
+    })
+}
+
+#[tokio::test]
+async fn metrics_count_a_login_a_save_and_a_conflict_and_name_no_user_path_or_key() {
+    let app = TestApp::spawn().await;
+    let mut alice = app.login("alice", "alice-pass").await;
+    let secret = "webapp/config";
+    let saved = alice
+        .ok("save", save(secret, 1, json!({"ZEBRA_MARKER_KEY": "v1"})))
+        .await;
+    assert_eq!(saved["version"], 2);
+    let (status, body) = alice
+        .call("save", save(secret, 1, json!({"ZEBRA_MARKER_KEY": "v2"})))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (status, _) = alice.call("no_such_function_path_x9", json!({})).await;
+    assert!(status.is_client_error());
+
+    let metrics = keyway_server::metrics::serve::router(app.state.clone());
+    let (status, text) = get(metrics, "/metrics").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        text.ends_with("# EOF\n"),
+        "OpenMetrics text ends with # EOF"
+    );
+    let version = env!("CARGO_PKG_VERSION");
+    assert!(
+        text.contains(&format!(
+            "keyway_build_info{{version=\"{version}\",revision=\""
+        )),
+        "{text}"
+    );
+    let expect = |series: &str, want: f64| {
+        assert_eq!(sample(&text, series), Some(want), "{series} in:\n{text}");
+    };
+    expect(
+        "keyway_vault_requests_total{operation=\"login\",outcome=\"ok\"}",
+        1.0,
+    );
+    expect(
+        "keyway_vault_requests_total{operation=\"kv_write\",outcome=\"ok\"}",
+        1.0,
+    );
+    expect(
+        "keyway_vault_requests_total{operation=\"kv_write\",outcome=\"conflict\"}",
+        1.0,
+    );
+    expect("keyway_secret_writes_total{outcome=\"ok\"}", 1.0);
+    expect("keyway_secret_writes_total{outcome=\"conflict\"}", 1.0);
+    expect(
+        "keyway_http_requests_total{route=\"/api/save\",method=\"POST\",status_class=\"2xx\"}",
+        1.0,
+    );
+    expect(
+        "keyway_http_requests_total{route=\"/api/save\",method=\"POST\",status_class=\"4xx\"}",
+        1.0,
+    );
+    expect(
+        "keyway_http_requests_total{route=\"other\",method=\"POST\",status_class=\"4xx\"}",
+        1.0,
+    );
+    assert!(
+        sample(
+            &text,
+            "keyway_http_request_duration_seconds_count{route=\"/api/save\"}"
+        ) == Some(2.0),
+        "{text}"
+    );
+    assert!(
+        sample(
+            &text,
+            "keyway_vault_request_duration_seconds_count{operation=\"kv_write\"}"
+        ) == Some(2.0)
+    );
+    expect("keyway_sessions_active", 1.0);
+    // login (1 row), two saves (intent + outcome each).
+    let rows = app.audit_rows().await.len() as f64;
+    expect("keyway_audit_appends_total", rows);
+    assert!(rows >= 5.0, "{rows}");
+    // No checkpoints configured: no age to report, rather than a made-up one.
+    assert!(
+        !text.contains("keyway_audit_checkpoint_age_seconds "),
+        "{text}"
+    );
+    for type_line in [
+        "# TYPE keyway_http_requests counter",
+        "# TYPE keyway_http_request_duration_seconds histogram",
+        "# UNIT keyway_http_request_duration_seconds seconds",
+        "# TYPE keyway_vault_up gauge",
+        "# TYPE keyway_restart_duration_seconds histogram",
+        "# TYPE keyway_sessions_active gauge",
+        "# TYPE keyway_audit_appends counter",
+    ] {
+        assert!(text.contains(type_line), "{type_line} in:\n{text}");
+    }
+    // Nobody and nothing named: not the user, the secret's path, a key, a value, a token.
+    for private in [
+        "alice",
+        "userpass-alice",
+        "webapp",
+        "config",
+        "ZEBRA_MARKER_KEY",
+        "static-password",
+        "no_such_function_path_x9",
+        &app.bao.root_token,
+    ] {
+        assert!(!text.contains(private), "{private} appears in:\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn readyz_says_why_while_vault_is_sealed_and_recovers_when_it_is_unsealed() {
+    let app = TestApp::spawn().await;
+    let (status, body) = get(app.router.clone(), "/readyz").await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "ready\n"));
+    let (status, body) = get(app.router.clone(), "/healthz").await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "ok"));
+
+    app.bao.seal().await;
+    let (status, body) = get(app.router.clone(), "/readyz").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body, "not ready:\nVault: Vault is sealed.\n");
+    // Alive all the same: a sealed Vault is no reason to restart Keyway.
+    assert_eq!(get(app.router.clone(), "/healthz").await.0, StatusCode::OK);
+    let metrics = keyway_server::metrics::serve::router(app.state.clone());
+    let (_, text) = get(metrics.clone(), "/metrics").await;
+    assert_eq!(sample(&text, "keyway_vault_up"), Some(0.0), "{text}");
+
+    app.bao.unseal().await;
+    let ready = keyway_testkit::eventually(
+        "readyz answers 200 after the unseal",
+        Duration::from_secs(30),
+        async || {
+            let (status, body) = get(app.router.clone(), "/readyz").await;
+            (status == StatusCode::OK).then_some(body)
+        },
+    )
+    .await;
+    assert_eq!(ready, "ready\n");
+    let (_, text) = get(metrics, "/metrics").await;
+    assert_eq!(sample(&text, "keyway_vault_up"), Some(1.0), "{text}");
+    assert!(
+        sample(
+            &text,
+            "keyway_vault_requests_total{operation=\"health\",outcome=\"sealed\"}"
+        ) >= Some(1.0),
+        "{text}"
+    );
+}
