@@ -88,13 +88,14 @@ pub struct Config {
     /// cookies are marked Secure when it is https. Defaults to http://<listen>.
     #[arg(long, env = "KEYWAY_PUBLIC_URL")]
     pub public_url: Option<Url>,
-    /// Vault or OpenBao address.
+    /// Vault or OpenBao address; or the addresses of one cluster's nodes, comma-separated,
+    /// tried in order when one refuses the connection or has no active node.
     #[arg(
         long,
         env = "KEYWAY_VAULT_ADDR",
         default_value = "http://127.0.0.1:8200"
     )]
-    pub vault_addr: Url,
+    pub vault_addr: keyway_vault::VaultAddrs,
     /// PEM file of the CA that signed Vault's certificate (a private CA).
     #[arg(long, env = "KEYWAY_VAULT_CACERT")]
     pub vault_cacert: Option<PathBuf>,
@@ -343,7 +344,8 @@ impl Config {
 impl Config {
     /// How to reach Vault, from the KEYWAY_VAULT_* settings.
     pub fn vault_config(&self) -> keyway_vault::VaultConfig {
-        let mut vault = keyway_vault::VaultConfig::new(self.vault_addr.clone());
+        let mut vault = keyway_vault::VaultConfig::new(self.vault_addr.first().clone());
+        vault.more_addrs = self.vault_addr.rest().to_vec();
         vault.ca_cert = self.vault_cacert.clone();
         vault.client_cert = self.vault_client_cert.clone();
         vault.client_key = self.vault_client_key.clone();

@@ -30,6 +30,10 @@ impl Classify for VaultError {
                 Outcome::Error,
                 "Vault did not answer: the change may or may not have landed".into(),
             ),
+            VaultError::NoActiveNode(_) => (
+                Outcome::Error,
+                "Vault had no active node (a leader election): nothing was changed".into(),
+            ),
             // A fixed note: Vault's own text may echo request content; it goes to the log only.
             other => {
                 tracing::warn!(error = %other, "an audited Vault call failed");

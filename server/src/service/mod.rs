@@ -116,9 +116,13 @@ pub fn vault_error(e: VaultError, doing: &str) -> AppError {
         VaultError::CasMismatch => AppError::Invalid(
             "Someone saved a newer version in the meantime. Reload to see it.".into(),
         ),
-        VaultError::Sealed | VaultError::RateLimited | VaultError::Unreachable(_) => {
-            if let VaultError::Unreachable(detail) = &e {
-                tracing::warn!(%detail, "vault unreachable");
+        // A leader election, a restart, a network blip: one "try again" sentence for all.
+        VaultError::Sealed
+        | VaultError::RateLimited
+        | VaultError::Unreachable(_)
+        | VaultError::NoActiveNode(_) => {
+            if let VaultError::Unreachable(detail) | VaultError::NoActiveNode(detail) = &e {
+                tracing::warn!(%detail, "vault unreachable or without an active node");
             }
             AppError::Unavailable(e.to_string())
         }

@@ -9,7 +9,7 @@ use keyway_app::error::AppError;
 use keyway_app::logic::{diff, keys, limits};
 use keyway_policy::paths::{kv, KvApi};
 use keyway_store::Action;
-use keyway_vault::{Capability, KvData, VaultError};
+use keyway_vault::{Capability, KvData, VaultError, VersionMeta};
 
 use super::{check_secret, vault_error, Caller, Core};
 use crate::metrics::Counted;
@@ -118,9 +118,18 @@ impl Core {
             event = event.detail(d);
         }
         let data = KvData::from(v.data);
-        let write = || {
-            self.vault
-                .kv_write(&caller.token, &s.mount, &s.path, &data, v.base_version)
+        let base_version = v.base_version;
+        let write = || async {
+            match self
+                .vault
+                .kv_write(&caller.token, &s.mount, &s.path, &data, base_version)
+                .await
+            {
+                Err(VaultError::CasMismatch) => {
+                    self.landed_before(caller, s, &data, base_version).await
+                }
+                other => other,
+            }
         };
         let result = self
             .audited_as(Counted::SecretWrite, event, write, |meta| {
@@ -136,6 +145,33 @@ impl Core {
                 .conflict(caller, s, v.base_version, v.base, v.draft)
                 .await),
             Err(e) => Err(vault_error(e, &format!("change {s}"))),
+        }
+    }
+
+    /// A check-and-set mismatch may be this very save, landed by an earlier attempt whose answer
+    /// was lost (a timeout, a leader killed mid-request: the user was told to try again). When
+    /// the current version is the one right after the base and holds exactly this data, the save
+    /// is done, once: it is reported as saved instead of as a conflict with oneself. Anything
+    /// else stays the mismatch it is.
+    async fn landed_before(
+        &self,
+        caller: &Caller,
+        s: &SecretRef,
+        data: &KvData,
+        base_version: u64,
+    ) -> Result<VersionMeta, VaultError> {
+        match self
+            .vault
+            .kv_read(&caller.token, &s.mount, &s.path, None)
+            .await
+        {
+            Ok(Some(latest))
+                if latest.meta.version == base_version + 1
+                    && latest.data.as_ref() == Some(data) =>
+            {
+                Ok(latest.meta)
+            }
+            _ => Err(VaultError::CasMismatch),
         }
     }
 

@@ -1,6 +1,10 @@
 //! The HTTP plumbing shared by every call: configuration, TLS, URL building, sending with a
 //! user's token, and turning error answers into [`VaultError`].
 //!
+//! A cluster reached at several addresses is [`crate::nodes`]' business; redirects are never
+//! followed (a standby's 307 names the active node it knows of, and the token must not travel to
+//! an address nobody configured).
+//!
 //! The client never stores a token. Each request takes the caller's token and sends it in the
 //! `X-Vault-Token` header, marked sensitive so HTTP-level logging redacts it.
 
@@ -16,6 +20,7 @@ use tokio::sync::Semaphore;
 use url::Url;
 
 use crate::error::{errors_of, from_status};
+use crate::nodes::{not_serving, Nodes};
 use crate::ops::{CallOutcome, Observer, Operation};
 use crate::VaultError;
 
@@ -25,6 +30,10 @@ pub struct VaultConfig {
     /// Vault's base address, e.g. `https://vault.example:8200` (a path prefix is kept, so a
     /// Vault behind `https://proxy/vault/` works too).
     pub addr: Url,
+    /// More addresses of the same cluster (its other nodes, when no single address fronts
+    /// them), tried in order when a node refuses the connection or has no active node
+    /// ([`crate::nodes`]). Usually empty.
+    pub more_addrs: Vec<Url>,
     /// PEM file of a private CA to trust in addition to the public roots.
     pub ca_cert: Option<PathBuf>,
     /// PEM certificate presented to Vault (mutual TLS); needs `client_key`.
@@ -47,6 +56,7 @@ impl VaultConfig {
     pub fn new(addr: Url) -> Self {
         VaultConfig {
             addr,
+            more_addrs: Vec::new(),
             ca_cert: None,
             client_cert: None,
             client_key: None,
@@ -60,8 +70,8 @@ impl VaultConfig {
 #[derive(Debug, Clone)]
 pub struct Vault {
     http: reqwest::Client,
-    /// `addr` with its path ending in `v1/`.
-    base: Url,
+    /// `addr` and `more_addrs`, each with its path ending in `v1/`, shared by clones.
+    nodes: Arc<Nodes>,
     /// One permit per request in flight ([`VaultConfig::max_in_flight`]), shared by clones.
     in_flight: Arc<Semaphore>,
     /// [`VaultConfig::timeout`], also the longest wait for a permit.
@@ -94,23 +104,14 @@ impl Vault {
     /// Builds the client. Fails with [`VaultError::Config`] on an address that is not
     /// http(s), or a certificate/key file that is missing or not valid PEM.
     pub fn new(config: &VaultConfig) -> Result<Vault, VaultError> {
-        let mut base = config.addr.clone();
-        if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
-            return Err(VaultError::Config(format!(
-                "the Vault address must start with http:// or https://, not \"{}\".",
-                config.addr
-            )));
-        }
-        base.set_query(None);
-        base.set_fragment(None);
-        base.path_segments_mut()
-            .map_err(|()| VaultError::Config("the Vault address has no path.".into()))?
-            .pop_if_empty()
-            .push("v1")
-            .push("");
+        let bases = std::iter::once(&config.addr)
+            .chain(&config.more_addrs)
+            .map(base_of)
+            .collect::<Result<Vec<_>, _>>()?;
 
         let mut builder = reqwest::Client::builder()
             .use_rustls_tls()
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(config.timeout)
             .connect_timeout(config.timeout);
         if let Some(path) = &config.ca_cert {
@@ -150,7 +151,7 @@ impl Vault {
             .map_err(|e| VaultError::Config(format!("invalid TLS settings: {e}.")))?;
         Ok(Vault {
             http,
-            base,
+            nodes: Arc::new(Nodes::new(bases)),
             in_flight: Arc::new(Semaphore::new(config.max_in_flight.max(1))),
             timeout: config.timeout,
             observer: None,
@@ -166,7 +167,7 @@ impl Vault {
     /// `v1/<parts…>`: each part is split on `/` and every piece is percent-encoded as one
     /// segment. With `folder`, the URL ends in `/` (what LIST expects).
     pub(crate) fn url(&self, parts: &[&str], folder: bool) -> Result<Url, VaultError> {
-        let mut url = self.base.clone();
+        let mut url = self.nodes.first().clone();
         {
             let mut segments = url
                 .path_segments_mut()
@@ -187,8 +188,11 @@ impl Vault {
         Ok(url)
     }
 
-    /// Sends one request and decodes the body. Transport failures become `Unreachable`. The
-    /// observer, if any, is told how it ended ([`crate::ops`]).
+    /// Sends one request and decodes the body. Transport failures become `Unreachable`. With
+    /// several addresses, a node that refused the connection or answered that it cannot serve
+    /// ([`crate::nodes::not_serving`]) hands the request to the next; the last such answer is
+    /// returned when none served. The observer, if any, is told how the call ended
+    /// ([`crate::ops`]).
     pub(crate) async fn send(
         &self,
         op: Operation,
@@ -197,24 +201,45 @@ impl Vault {
         token: Option<&SecretString>,
         body: Option<&Value>,
     ) -> Result<Answer, VaultError> {
-        let mut request = self
-            .http
-            .request(method.clone(), url)
-            .header("X-Vault-Request", "true");
-        if let Some(id) = crate::trail::current_request_id() {
-            request = request.header(crate::trail::REQUEST_ID_HEADER, id);
-        }
-        if let Some(token) = token {
-            let mut value = HeaderValue::from_str(token.expose_secret())
-                .map_err(|_| VaultError::InvalidToken)?;
-            value.set_sensitive(true);
-            request = request.header("X-Vault-Token", value);
-        }
-        if let Some(body) = body {
-            request = request.json(body);
-        }
+        let token = match token {
+            Some(token) => {
+                let mut value = HeaderValue::from_str(token.expose_secret())
+                    .map_err(|_| VaultError::InvalidToken)?;
+                value.set_sensitive(true);
+                Some(value)
+            }
+            None => None,
+        };
         let started = Instant::now();
-        let result = self.send_now(method, request).await;
+        let mut result = Err(VaultError::Unreachable("no Vault address".into()));
+        for node in self.nodes.order() {
+            let mut request = self
+                .http
+                .request(method.clone(), self.nodes.rebase(&url, node))
+                .header("X-Vault-Request", "true");
+            if let Some(id) = crate::trail::current_request_id() {
+                request = request.header(crate::trail::REQUEST_ID_HEADER, id);
+            }
+            if let Some(token) = &token {
+                request = request.header("X-Vault-Token", token.clone());
+            }
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let (attempt, elsewhere) = match self.send_now(method.clone(), request).await {
+                Ok(answer) => {
+                    let refused = not_serving(answer.status.as_u16(), &errors_of(&answer.body));
+                    (Ok(answer), refused)
+                }
+                Err((error, never_sent)) => (Err(error), never_sent),
+            };
+            result = attempt;
+            if !elsewhere || self.nodes.len() == 1 {
+                self.nodes.answered(node);
+                break;
+            }
+            tracing::info!(node, "this Vault node cannot serve now; trying the next");
+        }
         if let Some(observer) = &self.observer {
             let outcome = match &result {
                 Ok(answer) => CallOutcome::of_body(answer.status.as_u16(), &answer.body),
@@ -225,28 +250,36 @@ impl Vault {
         result
     }
 
-    /// [`Vault::send`] without the observer: waits for a slot, sends, reads the answer.
+    /// One attempt of [`Vault::send`] on one node: waits for a slot, sends, reads the answer.
+    /// A failure says whether the request surely never reached Vault (the connection was
+    /// refused or could not be made), so another node may be asked.
     async fn send_now(
         &self,
         method: Method,
         request: reqwest::RequestBuilder,
-    ) -> Result<Answer, VaultError> {
+    ) -> Result<Answer, (VaultError, bool)> {
         // Held until the body is read: the request is in flight until then. Waiting for a slot
         // counts against the same timeout as the request: a Keyway that has had `max_in_flight`
         // requests open for that long says Vault cannot be reached, instead of queueing on.
         let _slot = match tokio::time::timeout(self.timeout, self.in_flight.acquire()).await {
             Ok(slot) => slot.expect("the semaphore is never closed"),
             Err(_) => {
-                return Err(VaultError::Unreachable(format!(
+                return Err((VaultError::Unreachable(format!(
                     "Keyway already has its most requests open to Vault (KEYWAY_VAULT_MAX_IN_FLIGHT) and none finished within {} s.",
                     self.timeout.as_secs()
-                )))
+                )), false))
             }
         };
         let started = Instant::now();
-        let response = request.send().await.map_err(transport_error)?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| (transport_error(&e), e.is_connect()))?;
         let status = response.status();
-        let bytes = response.bytes().await.map_err(transport_error)?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| (transport_error(&e), false))?;
         tracing::debug!(
             method = %method,
             status = status.as_u16(),
@@ -372,7 +405,7 @@ pub(crate) fn decode<T: serde::de::DeserializeOwned>(
     T::deserialize(value).map_err(|_| VaultError::unexpected(status.as_u16(), what))
 }
 
-fn transport_error(error: reqwest::Error) -> VaultError {
+fn transport_error(error: &reqwest::Error) -> VaultError {
     let kind = if error.is_timeout() {
         "timed out"
     } else if error.is_connect() {
@@ -382,13 +415,31 @@ fn transport_error(error: reqwest::Error) -> VaultError {
     };
     // The URL carries mount and path names only, never tokens or values.
     let mut detail = format!("{kind}: {error}");
-    let mut source = std::error::Error::source(&error);
+    let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
         detail.push_str(&format!(": {cause}"));
         source = cause.source();
     }
     tracing::warn!(detail = %detail, "vault unreachable");
     VaultError::Unreachable(detail)
+}
+
+/// `addr` as the base every URL is built on: its path ending in `v1/`, no query or fragment.
+fn base_of(addr: &Url) -> Result<Url, VaultError> {
+    let mut base = addr.clone();
+    if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
+        return Err(VaultError::Config(format!(
+            "the Vault address must start with http:// or https://, not \"{addr}\"."
+        )));
+    }
+    base.set_query(None);
+    base.set_fragment(None);
+    base.path_segments_mut()
+        .map_err(|()| VaultError::Config("the Vault address has no path.".into()))?
+        .pop_if_empty()
+        .push("v1")
+        .push("");
+    Ok(base)
 }
 
 fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, VaultError> {

@@ -2,8 +2,8 @@
 //!
 //! Mapping is by HTTP status, not by message text, because Vault's wording differs between
 //! versions and between Vault and OpenBao. The two exceptions match exact, long-stable strings:
-//! the kv-v2 check-and-set error (400, [`CAS_MISMATCH`]) and the sealed error (503,
-//! [`SEALED`]). A 403 is ambiguous (a policy said no, or the token is dead: OpenBao says only
+//! the kv-v2 check-and-set error (400, [`CAS_MISMATCH`]), the sealed error (503, [`SEALED`]) and
+//! a standby's words for having no active node to forward to ([`NO_ACTIVE_NODE`], [`STANDBY`]). A 403 is ambiguous (a policy said no, or the token is dead: OpenBao says only
 //! "permission denied" for both), so the client settles it with a `lookup-self` call; see
 //! `Vault::user_error`.
 //!
@@ -14,6 +14,14 @@
 pub(crate) const CAS_MISMATCH: &str = "check-and-set parameter did not match the current version";
 /// Vault's exact error text (503) while sealed.
 pub(crate) const SEALED: &str = "Vault is sealed";
+/// A standby's error text (500) when it knows of no active node to forward a request to (while
+/// the cluster elects one).
+pub(crate) const NO_ACTIVE_NODE: &str = "local node not active but active cluster node not found";
+/// A standby's error text (503) for a request it will not forward.
+pub(crate) const STANDBY: &str = "Vault is in standby mode";
+/// What a user is told when Vault did not answer or has no active node: the one "try again"
+/// sentence of a leader election, a restart, a network blip.
+const TRY_AGAIN: &str = "Vault cannot be reached right now. Try again in a moment.";
 
 /// What went wrong talking to Vault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -34,9 +42,16 @@ pub enum VaultError {
     #[error("Vault is receiving too many requests right now. Try again in a moment.")]
     RateLimited,
     /// No answer: connection refused, TLS failure, timeout, or a 502/504 from a proxy in front
-    /// of Vault. The field is the technical detail, for logs.
-    #[error("Vault cannot be reached right now. Try again in a moment.")]
+    /// of Vault. The field is the technical detail, for logs. A request that timed out may still
+    /// have been carried out.
+    #[error("{}", TRY_AGAIN)]
     Unreachable(String),
+    /// The node(s) answered that they have no active node right now (a leader election: a
+    /// standby's 307 redirect or "active cluster node not found", a standby or sealed node of a
+    /// cluster): the request was not carried out, and the same request will work once a leader
+    /// is elected. Told to the user as [`VaultError::Unreachable`] is; the field is for logs.
+    #[error("{}", TRY_AGAIN)]
+    NoActiveNode(String),
     /// Vault refused the request as malformed (4xx); the field is Vault's first error message.
     #[error("Vault refused the request: {0}.")]
     BadRequest(String),
@@ -73,6 +88,14 @@ pub(crate) fn from_status(status: u16, errors: &[String]) -> VaultError {
         401 | 403 => VaultError::PermissionDenied,
         429 => VaultError::RateLimited,
         503 if errors.iter().any(|m| m.contains(SEALED)) => VaultError::Sealed,
+        307 => VaultError::NoActiveNode("a standby redirected to the active node".into()),
+        500 | 503
+            if errors
+                .iter()
+                .any(|m| m.contains(NO_ACTIVE_NODE) || m.contains(STANDBY)) =>
+        {
+            VaultError::NoActiveNode(first)
+        }
         502 | 504 => {
             VaultError::Unreachable(format!("HTTP {status} from a proxy in front of Vault"))
         }
@@ -156,6 +179,25 @@ mod tests {
             from_status(503, &errs(&["Vault is in standby"])),
             VaultError::Server { status: 503, .. }
         ));
+    }
+
+    #[test]
+    fn an_election_is_no_active_node_and_says_try_again_like_unreachable() {
+        for (status, errors) in [
+            (307, errs(&[])),
+            (500, errs(&[NO_ACTIVE_NODE])),
+            (503, errs(&[STANDBY])),
+        ] {
+            let error = from_status(status, &errors);
+            assert!(
+                matches!(error, VaultError::NoActiveNode(_)),
+                "{status}: {error:?}"
+            );
+            assert_eq!(
+                error.to_string(),
+                VaultError::Unreachable(String::new()).to_string()
+            );
+        }
     }
 
     #[test]

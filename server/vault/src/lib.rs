@@ -24,6 +24,7 @@ mod identity;
 mod kube_roles;
 mod kv;
 mod kv_types;
+mod nodes;
 mod oidc;
 mod ops;
 mod policies;
@@ -41,6 +42,7 @@ pub use identity::{
 };
 pub use kube_roles::KubeRoleRead;
 pub use kv_types::{KvData, KvMetadata, KvVersion, VersionInfo, VersionMeta};
+pub use nodes::VaultAddrs;
 pub use oidc::OidcFailure;
 pub use ops::{CallOutcome, Observer, Operation};
 pub use policies::{AclPolicy, PolicyCas, PolicyWriteError};
