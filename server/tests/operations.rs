@@ -2,6 +2,7 @@
 //! - `/metrics` on its own listener, after a login, a save and a conflict: the names and labels
 //!   Prometheus alerts on, and no user name, secret path, key or value anywhere in it;
 //! - `/readyz` 503 with the reason while Vault is sealed, 200 again once it is unsealed;
+//! - SIGTERM to the real binary while a save waits on Vault (`operations/shutdown.rs`).
 
 mod common;
 
@@ -185,3 +186,6 @@ async fn readyz_says_why_while_vault_is_sealed_and_recovers_when_it_is_unsealed(
         "{text}"
     );
 }
+
+#[path = "operations/shutdown.rs"]
+mod shutdown;
