@@ -3,7 +3,8 @@
 //! - `POST /auth/oidc/start` (the login page's "Sign in with" form; a POST, so the cross-site
 //!   guard refuses one from another site): Keyway makes a `client_nonce`, asks Vault for the
 //!   provider URL (`Core::oidc_start`), keeps the sign-in in this browser's pre-login session
-//!   (`crate::sessions::pending`) and answers 303 to the provider;
+//!   (`crate::sessions::pending`) and sends the browser on to the provider (a page that
+//!   refreshes to it: see `to_the_provider`);
 //! - `GET /auth/oidc/callback?state&code` (or `error`, `error_description`), where the provider
 //!   sends the browser back: the sign-in is taken from the session by its state (so once), the
 //!   code exchanged through Vault (`Core::oidc_finish`), the session started like every login's
@@ -99,7 +100,35 @@ async fn start(State(state): State<AppState>, req: Request<Body>) -> Response {
         )
         .await;
     }
-    Redirect::to(&started.auth_url).into_response()
+    to_the_provider(&started.auth_url)
+}
+
+/// The answer that sends the browser on to the provider, in this tab: a page that refreshes to
+/// it at once (and a link), not a redirect. The login page's CSP says `form-action 'self'`, and
+/// browsers hold a form post's redirects to it too, so a 303 to the provider would be blocked.
+fn to_the_provider(auth_url: &str) -> Response {
+    let href = html_attr(auth_url);
+    let page = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"refresh\" content=\"0;url={href}\">\
+         <title>Keyway: signing in</title></head><body>\
+         <p>Taking you to your identity provider\u{2026} \
+         <a id=\"continue\" href=\"{href}\">Continue</a></p></body></html>"
+    );
+    let mut res = axum::response::Html(page).into_response();
+    if let Ok(v) = axum::http::HeaderValue::from_str(&format!("0;url={auth_url}")) {
+        res.headers_mut().insert("refresh", v);
+    }
+    res
+}
+
+/// Text for an HTML attribute value in double quotes.
+fn html_attr(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('\'', "&#39;")
 }
 
 async fn callback(State(state): State<AppState>, req: Request<Body>) -> Response {
@@ -239,6 +268,14 @@ async fn back_to_login(session: &Session, problem: OidcProblem) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_provider_address_is_quoted_for_html() {
+        assert_eq!(
+            html_attr("https://idp/a?x=1&y=\"<'>"),
+            "https://idp/a?x=1&amp;y=&quot;&lt;&#39;&gt;"
+        );
+    }
 
     #[test]
     fn the_provider_answer_is_bounded_and_plain() {
