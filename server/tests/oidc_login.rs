@@ -221,6 +221,14 @@ async fn an_expired_reused_or_unknown_sign_in_says_start_again() {
     assert!(login_page(&browser).await.contains(AGAIN));
     let whoami = browser.call("whoami", json!({})).await.1;
     assert_eq!(whoami, Value::Null, "not signed in");
+
+    // Vault out of service between the provider's answer and the callback (sealed for real,
+    // as a node that lost leadership or restarted is): the same "start again", since this
+    // sign-in cannot be finished any more.
+    let back = approved(&mut browser, &idp, "alice", "alice-sso").await;
+    app.bao.seal().await;
+    callback(&mut browser, &back).await;
+    assert!(login_page(&browser).await.contains(AGAIN));
 }
 
 #[tokio::test]

@@ -76,7 +76,7 @@ pub enum OidcProblem {
     },
     /// The state is unknown to this browser's session or to Vault: expired (10 minutes), used
     /// already, or lost (Vault keeps it in its active node's memory, so a leader change or a
-    /// restart loses it). Start again.
+    /// restart loses it), or Vault could not be asked to finish it. Start again.
     Expired,
     /// The provider answered `error=access_denied`.
     Declined,
@@ -236,14 +236,19 @@ impl Core {
                     .await
                     .map_err(OidcProblem::Failed)
             }
-            // The one place a lost state, whatever lost it (Vault's 10 minutes, a reuse, a
-            // leader change or restart of Vault), becomes "start again".
+            // The one place a lost sign-in becomes "start again", whatever lost it: Vault's 10
+            // minutes, a reuse, a leader change or restart of Vault (its new active node does
+            // not have the state), or a Vault that cannot be asked right now (Unreachable, no
+            // active node, 5xx). "Try again" would not help there: the callback's state was
+            // used up in this browser's session before Vault was asked, and a state a lost
+            // leader held is gone with it.
             Err(OidcFailure::StateExpired) => OidcProblem::Expired,
+            Err(OidcFailure::Vault(e)) => {
+                tracing::warn!(error = %e, mount, "an OIDC callback could not be finished at Vault; the user starts again");
+                OidcProblem::Expired
+            }
             Err(OidcFailure::Refused(why)) => OidcProblem::Refused(why),
             Err(OidcFailure::MfaRequired) => OidcProblem::Mfa,
-            Err(OidcFailure::Vault(e)) => {
-                OidcProblem::Failed(vault_error(e, "finish an OIDC sign-in"))
-            }
         };
         self.oidc_refused(mount, &problem, meta).await;
         Err(problem)

@@ -42,7 +42,7 @@ pub fn LoginPage() -> impl IntoView {
             }
         });
         match options {
-            Err(e) => view! { <div class="mt-4"><ErrorBox error=e /></div> }.into_any(),
+            Err(e) => view! { {notice} <div class="mt-4"><ErrorBox error=e /></div> }.into_any(),
             Ok(opts) => {
                 let (sso, forms): (Vec<LoginMethod>, Vec<LoginMethod>) = opts
                     .methods
