@@ -21,6 +21,8 @@ mod guards;
 mod least_privilege;
 #[path = "cluster_api/onboard.rs"]
 mod onboard;
+#[path = "cluster_api/operations.rs"]
+mod operations;
 #[path = "cluster_api/timeline.rs"]
 mod timeline;
 
@@ -971,5 +973,15 @@ async fn two_clicks_at_the_same_moment_restart_once() {
         codes,
         [StatusCode::OK, StatusCode::UNPROCESSABLE_ENTITY],
         "{ra:?} {rb:?}"
+    );
+    // One restart made, one refused before anything was tried: the metrics count the one.
+    let text = app.state.core.metrics.encode();
+    assert!(
+        text.contains("\nkeyway_restarts_total{outcome=\"ok\"} 1\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\nkeyway_restart_duration_seconds_count 1\n"),
+        "{text}"
     );
 }
