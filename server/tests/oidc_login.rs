@@ -293,3 +293,26 @@ async fn a_redirect_uri_the_role_does_not_allow_names_the_uri_and_the_role() {
     let (status, _, _) = browser.send(req).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn sign_ins_count_against_the_login_limit_per_address() {
+    let (app, _idp) = world(&["--login-limit-per-address", "2"]).await;
+    let mut browser = app.anonymous();
+    for _ in 0..2 {
+        let (status, to) = start(&mut browser, "oidc").await;
+        assert_eq!(status, StatusCode::OK, "{to}");
+    }
+    let (_, to) = start(&mut browser, "oidc").await;
+    assert_eq!(to, "/login", "the third is not sent to the provider");
+    assert!(login_page(&browser)
+        .await
+        .contains("Too many login attempts"));
+    let rows = app.audit_rows().await;
+    assert!(
+        rows.iter().any(|r| r.action == "login_failed"
+            && r.detail
+                .as_deref()
+                .is_some_and(|d| d.contains("oidc at oidc: too many"))),
+        "the refusal is audited like a password login's"
+    );
+}
