@@ -236,7 +236,7 @@ fn build_client(ca_cert: Option<&Path>) -> Option<reqwest::Client> {
 
 /// A loopback port `p` with `p + 1` also free: the dev server puts its cluster listener on the
 /// next port (a clash there does not stop it, but fills its log with bind errors).
-fn free_port_pair() -> u16 {
+pub(crate) fn free_port_pair() -> u16 {
     for _ in 0..100 {
         let first = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let port = first.local_addr().expect("read the bound port").port();
@@ -257,7 +257,7 @@ fn random_token() -> String {
     format!("root-{hex}")
 }
 
-fn tail(path: &Path, lines: usize) -> String {
+pub(crate) fn tail(path: &Path, lines: usize) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
@@ -266,7 +266,7 @@ fn tail(path: &Path, lines: usize) -> String {
 /// Asks Linux to SIGKILL the server when the thread that spawned it dies, so a test binary that
 /// aborts or is killed does not leak servers. `kill_on_drop` covers normal ends and panics.
 #[cfg(target_os = "linux")]
-fn die_with_parent(cmd: &mut Command) {
+pub(crate) fn die_with_parent(cmd: &mut Command) {
     // SAFETY: the closure runs in the forked child before exec and only calls the
     // async-signal-safe functions prctl, getppid and raise.
     let parent = std::process::id() as libc::pid_t;
@@ -285,4 +285,4 @@ fn die_with_parent(cmd: &mut Command) {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn die_with_parent(_cmd: &mut Command) {}
+pub(crate) fn die_with_parent(_cmd: &mut Command) {}

@@ -64,6 +64,37 @@ impl TestApp {
     }
 
     async fn seeded(bao: Bao, kind: DbKind) -> TestApp {
+        Self::seed(&bao).await;
+        let dir = tempfile::tempdir().unwrap();
+        let (db_url, postgres) = match kind {
+            DbKind::Sqlite => (
+                format!("sqlite://{}/keyway.db?mode=rwc", dir.path().display()),
+                None,
+            ),
+            DbKind::Postgres(db) => (db.url.clone(), Some(db)),
+        };
+        let mut app = Self::build(bao, db_url, dir, &["--cluster", "off"]).await;
+        app._postgres = postgres;
+        app
+    }
+
+    /// Keyway on a Vault already [`TestApp::seed`]ed, sending its requests to `vault_addr` (one
+    /// node of a cluster, or the nodes' comma-separated list) while `bao` is the tests' handle
+    /// for root reads.
+    pub async fn at(bao: Bao, vault_addr: &str) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let db_url = format!("sqlite://{}/keyway.db?mode=rwc", dir.path().display());
+        Self::build(
+            bao,
+            db_url,
+            dir,
+            &["--cluster", "off", "--vault-addr", vault_addr],
+        )
+        .await
+    }
+
+    /// What [`TestApp::spawn`] puts in its Vault (mounts, policies, users, secrets), once.
+    pub async fn seed(bao: &Bao) {
         bao.enable_kv2("dev").await;
         bao.enable_kv2("staging").await;
         for p in ["dev-editor", "staging-editor", "readonly"] {
@@ -86,17 +117,6 @@ impl TestApp {
             json!({"username": "staging-user", "password": "staging-password"}),
         )
         .await;
-        let dir = tempfile::tempdir().unwrap();
-        let (db_url, postgres) = match kind {
-            DbKind::Sqlite => (
-                format!("sqlite://{}/keyway.db?mode=rwc", dir.path().display()),
-                None,
-            ),
-            DbKind::Postgres(db) => (db.url.clone(), Some(db)),
-        };
-        let mut app = Self::build(bao, db_url, dir, &["--cluster", "off"]).await;
-        app._postgres = postgres;
-        app
     }
 
     /// Keyway on a fresh OpenBao seeded by the demo's own seed (`end2end/demo/seed.sh`: its
@@ -189,8 +209,6 @@ impl TestApp {
     async fn build(bao: Bao, db_url: String, dir: tempfile::TempDir, extra: &[&str]) -> TestApp {
         let mut args = vec![
             "keyway".to_string(),
-            "--vault-addr".into(),
-            bao.addr.clone(),
             "--database-url".into(),
             db_url.clone(),
             "--session-key".into(),
@@ -198,6 +216,9 @@ impl TestApp {
             "--site-root".into(),
             dir.path().to_str().unwrap().into(),
         ];
+        if !extra.contains(&"--vault-addr") {
+            args.extend(["--vault-addr".into(), bao.addr.clone()]);
+        }
         if !extra.contains(&"--public-url") {
             args.extend(["--public-url".into(), ORIGIN.into()]);
         }
