@@ -154,25 +154,17 @@ async fn a_serving_role_with_only_the_documented_grants_serves_and_cannot_touch_
     assert_eq!(saved["version"], 2);
     alice.ok("logout", json!({})).await;
     // Ready: the readiness probe's one-row write is within the serving role's grants.
-    let readyz = axum::http::Request::get("/readyz")
-        .body(axum::body::Body::empty())
-        .unwrap();
-    let ready = tower::ServiceExt::oneshot(app.router.clone(), readyz)
-        .await
-        .unwrap();
-    assert_eq!(ready.status(), axum::http::StatusCode::OK);
+    assert_eq!(
+        app.get("/readyz").await,
+        (axum::http::StatusCode::OK, "ready\n".into())
+    );
     // And the metrics' session count reads the PostgreSQL store: alice logged out, none left.
-    let scrape = axum::http::Request::get("/metrics")
-        .body(axum::body::Body::empty())
-        .unwrap();
-    let metrics = keyway_server::metrics::serve::router(app.state.clone());
-    let text = tower::ServiceExt::oneshot(metrics, scrape).await.unwrap();
-    let text = http_body_util::BodyExt::collect(text.into_body())
-        .await
-        .unwrap()
-        .to_bytes();
-    let text = String::from_utf8_lossy(&text);
-    assert!(text.contains("\nkeyway_sessions_active 0\n"), "{text}");
+    let text = app.scrape().await;
+    assert_eq!(
+        common::sample(&text, "keyway_sessions_active"),
+        Some(0.0),
+        "{text}"
+    );
     // The timeline's record: the serving role appends cluster observations (and prunes them).
     let observations = Observations::new(Db::connect(&app_url).await.unwrap());
     let live = NewObservation {

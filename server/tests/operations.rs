@@ -8,35 +8,13 @@ mod common;
 
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use common::TestApp;
-use http_body_util::BodyExt;
+use axum::http::StatusCode;
+use common::{sample, TestApp};
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 fn save(path: &str, base: u64, set: Value) -> Value {
     json!({"secret": {"mount": "dev", "path": path}, "base_version": base,
            "changes": {"set": set, "remove": [], "rename": []}})
-}
-
-async fn get(router: axum::Router, path: &str) -> (StatusCode, String) {
-    let res = router
-        .oneshot(Request::get(path).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = res.status();
-    let body = res.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8_lossy(&body).into_owned())
-}
-
-/// The value of the one sample `series` (name and labels exactly as exposed), or None.
-fn sample(exposition: &str, series: &str) -> Option<f64> {
-    exposition.lines().find_map(|l| {
-        l.strip_prefix(series)
-            .and_then(|rest| rest.strip_prefix(' '))
-            .and_then(|v| v.trim().parse().ok())
-    })
 }
 
 #[tokio::test]
@@ -55,9 +33,7 @@ async fn metrics_count_a_login_a_save_and_a_conflict_and_name_no_user_path_or_ke
     let (status, _) = alice.call("no_such_function_path_x9", json!({})).await;
     assert!(status.is_client_error());
 
-    let metrics = keyway_server::metrics::serve::router(app.state.clone());
-    let (status, text) = get(metrics, "/metrics").await;
-    assert_eq!(status, StatusCode::OK);
+    let text = app.scrape().await;
     assert!(
         text.ends_with("# EOF\n"),
         "OpenMetrics text ends with # EOF"
@@ -150,19 +126,18 @@ async fn metrics_count_a_login_a_save_and_a_conflict_and_name_no_user_path_or_ke
 #[tokio::test]
 async fn readyz_says_why_while_vault_is_sealed_and_recovers_when_it_is_unsealed() {
     let app = TestApp::spawn().await;
-    let (status, body) = get(app.router.clone(), "/readyz").await;
+    let (status, body) = app.get("/readyz").await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, "ready\n"));
-    let (status, body) = get(app.router.clone(), "/healthz").await;
+    let (status, body) = app.get("/healthz").await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, "ok"));
 
     app.bao.seal().await;
-    let (status, body) = get(app.router.clone(), "/readyz").await;
+    let (status, body) = app.get("/readyz").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(body, "not ready:\nVault: Vault is sealed.\n");
     // Alive all the same: a sealed Vault is no reason to restart Keyway.
-    assert_eq!(get(app.router.clone(), "/healthz").await.0, StatusCode::OK);
-    let metrics = keyway_server::metrics::serve::router(app.state.clone());
-    let (_, text) = get(metrics.clone(), "/metrics").await;
+    assert_eq!(app.get("/healthz").await.0, StatusCode::OK);
+    let text = app.scrape().await;
     assert_eq!(sample(&text, "keyway_vault_up"), Some(0.0), "{text}");
 
     app.bao.unseal().await;
@@ -170,13 +145,13 @@ async fn readyz_says_why_while_vault_is_sealed_and_recovers_when_it_is_unsealed(
         "readyz answers 200 after the unseal",
         Duration::from_secs(30),
         async || {
-            let (status, body) = get(app.router.clone(), "/readyz").await;
+            let (status, body) = app.get("/readyz").await;
             (status == StatusCode::OK).then_some(body)
         },
     )
     .await;
     assert_eq!(ready, "ready\n");
-    let (_, text) = get(metrics, "/metrics").await;
+    let text = app.scrape().await;
     assert_eq!(sample(&text, "keyway_vault_up"), Some(1.0), "{text}");
     assert!(
         sample(

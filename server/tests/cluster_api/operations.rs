@@ -4,26 +4,7 @@
 //! behind the operator is in each, with no app, secret or workload named.
 
 use super::*;
-
-async fn get(router: axum::Router, path: &str) -> (StatusCode, String) {
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
-    let req = axum::http::Request::get(path)
-        .body(axum::body::Body::empty())
-        .unwrap();
-    let res = router.oneshot(req).await.unwrap();
-    let status = res.status();
-    let body = res.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8_lossy(&body).into_owned())
-}
-
-fn sample(exposition: &str, series: &str) -> Option<f64> {
-    exposition.lines().find_map(|l| {
-        l.strip_prefix(series)
-            .and_then(|rest| rest.strip_prefix(' '))
-            .and_then(|v| v.trim().parse().ok())
-    })
-}
+use common::sample;
 
 #[tokio::test]
 async fn readyz_waits_for_the_watch_caches_and_metrics_count_the_apps_by_state() {
@@ -39,25 +20,24 @@ async fn readyz_waits_for_the_watch_caches_and_metrics_count_the_apps_by_state()
     )
     .await;
     // Reachable, not listed yet: not ready, and the body says why.
-    let (status, body) = get(app.router.clone(), "/readyz").await;
+    let (status, body) = app.get("/readyz").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(body, format!("not ready:\ncluster: {CLUSTER_LOADING}\n"));
     relay.release();
     app.cluster_loaded().await;
     let ready = eventually("ready once listed", Duration::from_secs(30), async || {
-        let (status, body) = get(app.router.clone(), "/readyz").await;
+        let (status, body) = app.get("/readyz").await;
         (status == StatusCode::OK).then_some(body)
     })
     .await;
     assert_eq!(ready, "ready\n");
 
-    let metrics = keyway_server::metrics::serve::router(app.state.clone());
     // The failing app's events arrive with the lists; poll until fleet health sees it.
     let text = eventually(
         "staging/worker counted as failing",
         Duration::from_secs(30),
         async || {
-            let (_, text) = get(metrics.clone(), "/metrics").await;
+            let text = app.scrape().await;
             (sample(
                 &text,
                 "keyway_apps{environment=\"staging\",state=\"failing\"}",

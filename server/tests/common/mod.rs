@@ -321,6 +321,34 @@ impl TestApp {
         rows.reverse();
         rows
     }
+
+    /// `GET path` on the main router, no session: the status and the body.
+    pub async fn get(&self, path: &str) -> (StatusCode, String) {
+        let req = Request::get(path).body(Body::empty()).unwrap();
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// `GET /metrics` on the metrics listener's router, as Prometheus scrapes it.
+    pub async fn scrape(&self) -> String {
+        let metrics = keyway_server::metrics::serve::router(self.state.clone());
+        let req = Request::get("/metrics").body(Body::empty()).unwrap();
+        let res = metrics.oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+/// The value of the one sample `series` (its name and labels exactly as exposed) in a scrape.
+pub fn sample(exposition: &str, series: &str) -> Option<f64> {
+    exposition.lines().find_map(|l| {
+        l.strip_prefix(series)
+            .and_then(|rest| rest.strip_prefix(' '))
+            .and_then(|v| v.trim().parse().ok())
+    })
 }
 
 pub struct Client<'a> {
