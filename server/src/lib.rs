@@ -243,6 +243,9 @@ pub async fn run(cfg: Config) -> Result<(), String> {
     // left is the background counts.
     tracing::info!("in-flight requests finished");
     state.core.flush_refusals(true).await;
+    // The head as this process leaves the chain, its last rows included (the next periodic one
+    // would never come).
+    audit_head::publish_head(&state.core.audit, &audit_head::LogWitness).await;
     state.db.close().await;
     Ok(())
 }

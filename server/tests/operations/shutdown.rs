@@ -290,11 +290,17 @@ async fn sigterm_lets_a_save_in_flight_finish_with_its_audit_outcome() {
             .is_some_and(|d| d.contains("and 1 more time"))),
         "{failed:?}"
     );
-    assert!(log
-        .lock()
-        .unwrap()
+    // On the way out, after the requests: the chain head covering every row, for a later
+    // `keyway audit verify --head`.
+    let head = audit.head().await.unwrap().unwrap();
+    let out = log.lock().unwrap().clone();
+    let drained = out
         .iter()
-        .any(|l| l.contains("in-flight requests finished")));
+        .position(|l| l.contains("in-flight requests finished"));
+    let last_head = out
+        .iter()
+        .rposition(|l| l.contains(&format!("audit chain head {}:{}", head.seq, head.hash)));
+    assert!(drained.is_some() && last_head > drained, "{out:?}");
 
     // Every line logged inside a request names it: the save's lines carry its id.
     let lines: Vec<Value> = log
