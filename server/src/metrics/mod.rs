@@ -166,7 +166,7 @@ impl Metrics {
         );
         registry.register(
             "keyway_secret_writes",
-            "New secret versions attempted (save, rollback, import), by outcome (ok, conflict, denied, error, audit_failed)",
+            "New secret versions attempted (save, rollback), by outcome (ok, conflict, denied, error, audit_failed)",
             m.secret_writes.clone(),
         );
         registry.register(
