@@ -1,7 +1,8 @@
 //! `/healthz` and `/readyz`, on the main listener, for the kubelet's probes.
 //!
-//! - `/healthz` (liveness): the process answers and reaches its database. Cheap; a failure here
-//!   means restart it.
+//! - `/healthz` (liveness): the process answers, and nothing else. A restart cures only a
+//!   process that no longer answers; a database or Vault outage is `/readyz`'s business, so an
+//!   outage of either never restarts every replica at once (it used to ping the database).
 //! - `/readyz` (readiness): Keyway can do its job, so traffic may come: Vault serves (active or
 //!   standby: a standby forwards to the active node, so calls still work; sealed, uninitialised
 //!   or unreachable is not ready), the database takes a write (one row rewritten, never the
@@ -16,14 +17,8 @@ use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 
-pub async fn healthz(State(state): State<AppState>) -> Response {
-    match state.db.ping().await {
-        Ok(()) => (StatusCode::OK, "ok").into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "health check: database unreachable");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
-        }
-    }
+pub async fn healthz() -> Response {
+    (StatusCode::OK, "ok").into_response()
 }
 
 pub async fn readyz(State(state): State<AppState>) -> Response {
