@@ -227,8 +227,9 @@ async fn sigterm_lets_a_save_in_flight_finish_with_its_audit_outcome() {
     )
     .await;
     let pid = child.id().unwrap().to_string();
-    let killed = tokio::process::Command::new("kill")
-        .args(["-TERM", &pid])
+    // The shell's own `kill`: no procps needed on a bare machine.
+    let killed = tokio::process::Command::new("sh")
+        .args(["-c", &format!("kill -TERM {pid}")])
         .status()
         .await
         .unwrap();
