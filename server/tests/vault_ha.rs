@@ -9,6 +9,7 @@
 //! Kubernetes stops a pod (SIGTERM). Every save must either land once or be told the one "try
 //! again" sentence; Vault's version history must hold exactly the saves that were reported
 //! saved, each once; and each Keyway must save again after each election without a restart.
+//! A single sign-on that started before the leader changed says "start again".
 
 mod common;
 
@@ -16,8 +17,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::http::StatusCode;
+use common::oidc::{approved, callback, login_page, CALLBACK};
 use common::TestApp;
-use keyway_testkit::BaoCluster;
+use keyway_testkit::{BaoCluster, OidcProvider};
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
@@ -318,4 +320,44 @@ async fn a_save_sent_again_after_its_answer_was_lost_lands_once() {
                        "changes": {"set": {"password": "another"}, "remove": [], "rename": []}});
     let (status, body) = alice.call("save", other).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
+}
+
+/// Vault keeps an OIDC sign-in's state in the active node's memory: a sign-in started before the
+/// leader was stopped cannot be finished on the next one. The browser comes back to the login
+/// page with "start again" (not an error page, not "try again", which would fail the same way),
+/// and a new sign-in goes through on the new leader.
+#[tokio::test]
+async fn a_sign_in_started_before_the_leader_changed_says_start_again() {
+    const AGAIN: &str = "This sign-in expired or was already used; start again.";
+    let mut cluster = BaoCluster::start().await;
+    let leader = cluster.leader().await;
+    let root = cluster.bao(leader);
+    TestApp::seed(&root).await;
+    let idp = OidcProvider::start(CALLBACK).await;
+    // The role maps the groups claim, so she needs one.
+    idp.add_user("alice", "alice-sso", &["payments-devs"]).await;
+    idp.configure_relying_party(&root, "oidc", "Corporate SSO", "dev", CALLBACK)
+        .await;
+    let app = TestApp::at(cluster.bao(leader), &cluster.addr_list()).await;
+    let mut browser = app.anonymous();
+
+    let back = approved(&mut browser, &idp, "oidc", "alice", "alice-sso").await;
+    cluster.stop(leader).await;
+    let new_leader = cluster.leader().await;
+    assert_ne!(new_leader, leader);
+    assert_eq!(callback(&mut browser, &back).await, "/login");
+    assert!(login_page(&browser).await.contains(AGAIN));
+    assert_eq!(browser.call("whoami", json!({})).await.1, Value::Null);
+
+    let back = approved(&mut browser, &idp, "oidc", "alice", "alice-sso").await;
+    assert_eq!(
+        callback(&mut browser, &back).await,
+        "/",
+        "signed in on the new leader"
+    );
+    let me = browser.ok("whoami", json!({})).await;
+    assert!(
+        me["display_name"].as_str().unwrap().starts_with("oidc-"),
+        "{me}"
+    );
 }

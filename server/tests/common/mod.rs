@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // each test binary uses a different part of this kit
 
+pub mod oidc;
+
 use std::path::PathBuf;
 
 use axum::body::Body;

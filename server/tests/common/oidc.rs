@@ -1,0 +1,90 @@
+//! A browser's single sign-on through Keyway, as the login page drives it: the "Sign in with"
+//! form post, the provider's authorize step (its API with the user's provider token, which is
+//! what its own UI sends), the callback, and the login page showing a failed sign-in's sentence.
+//! For tests outside `oidc_login.rs` (which has its own copies of these steps).
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Request, StatusCode};
+use keyway_testkit::OidcProvider;
+
+use super::Client;
+
+/// Keyway's callback, as `--public-url` [`super::ORIGIN`] makes it.
+pub const CALLBACK: &str = "http://127.0.0.1:3999/auth/oidc/callback";
+
+fn with_cookie(
+    req: axum::http::request::Builder,
+    client: &Client<'_>,
+) -> axum::http::request::Builder {
+    match &client.cookie {
+        Some(c) => req.header(header::COOKIE, c),
+        None => req,
+    }
+}
+
+fn keep_cookie(client: &mut Client<'_>, headers: &HeaderMap) {
+    if let Some(v) = headers.get(header::SET_COOKIE) {
+        client.cookie = Some(v.to_str().unwrap().split(';').next().unwrap().to_string());
+    }
+}
+
+/// Starts a sign-in at `mount` and has `user` approve it at the provider: the callback query
+/// (`code=…&state=…`) the provider sends the browser back with.
+pub async fn approved(
+    client: &mut Client<'_>,
+    idp: &OidcProvider,
+    mount: &str,
+    user: &str,
+    password: &str,
+) -> String {
+    let req = Request::post("/auth/oidc/start")
+        .header("sec-fetch-site", "same-origin")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    let req = with_cookie(req, client)
+        .body(Body::from(format!("mount={mount}")))
+        .unwrap();
+    let (status, headers, body) = client.send(req).await;
+    keep_cookie(client, &headers);
+    let auth_url = headers
+        .get("refresh")
+        .map(|v| v.to_str().unwrap().trim_start_matches("0;url=").to_string())
+        .unwrap_or_default();
+    assert!(
+        status == StatusCode::OK && auth_url.starts_with(&idp.bao.addr),
+        "the sign-in did not start: {status} {body}"
+    );
+    let token = idp.login(user, password).await;
+    let (status, answer) = idp.authorize(&auth_url, &token).await;
+    assert_eq!(status, 200, "{answer}");
+    format!(
+        "code={}&state={}",
+        answer["code"].as_str().unwrap(),
+        answer["state"].as_str().unwrap()
+    )
+}
+
+/// The browser arriving back at Keyway with `query`: where Keyway sends it (`/` signed in, or
+/// `/login` with a sentence).
+pub async fn callback(client: &mut Client<'_>, query: &str) -> String {
+    let req = with_cookie(Request::get(format!("/auth/oidc/callback?{query}")), client)
+        .body(Body::empty())
+        .unwrap();
+    let (_, headers, _) = client.send(req).await;
+    keep_cookie(client, &headers);
+    headers
+        .get(header::LOCATION)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+/// The login page as this browser sees it next (a failed sign-in's sentence shows once).
+pub async fn login_page(client: &Client<'_>) -> String {
+    let req = with_cookie(
+        Request::get("/login").header(header::ACCEPT, "text/html"),
+        client,
+    )
+    .body(Body::empty())
+    .unwrap();
+    let (_, _, body) = client.send(req).await;
+    body.replace("&#x27;", "'").replace("&#39;", "'")
+}
