@@ -152,7 +152,7 @@ impl Core {
     /// was lost (a timeout, a leader killed mid-request: the user was told to try again). When
     /// the current version is the one right after the base and holds exactly this data, the save
     /// is done, once: it is reported as saved instead of as a conflict with oneself. Anything
-    /// else stays the mismatch it is.
+    /// else stays the mismatch it is; a failed read is that failure (try again).
     async fn landed_before(
         &self,
         caller: &Caller,
@@ -171,7 +171,9 @@ impl Core {
             {
                 Ok(latest.meta)
             }
-            _ => Err(VaultError::CasMismatch),
+            Ok(_) => Err(VaultError::CasMismatch),
+            // Not known either way (an election again): the user tries again, and finds out then.
+            Err(e) => Err(e),
         }
     }
 
