@@ -34,6 +34,10 @@ const RECOVERY_DEADLINE: Duration = Duration::from_secs(30);
 /// Between two tries of a save told to try again (a poll interval, not a wait for an outcome).
 const RETRY_EVERY: Duration = Duration::from_millis(50);
 
+/// The cluster tests take turns: two clusters at once (six OpenBao processes, two Keyways and
+/// their loops) are too much for a 2-core CI machine whose other tests run too.
+static ONE_CLUSTER_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// One save loop's shared counters, read by the chaos side to know the loop goes on.
 #[derive(Default)]
 struct Progress {
@@ -156,6 +160,7 @@ async fn history_matches(cluster: &BaoCluster, path: &str, record: &Record) {
 
 #[tokio::test]
 async fn saves_land_once_or_say_try_again_while_the_leader_changes_and_keyway_recovers() {
+    let _turn = ONE_CLUSTER_AT_A_TIME.lock().await;
     let started = Instant::now();
     let mut cluster = BaoCluster::start().await;
     let cluster_up = started.elapsed();
@@ -329,6 +334,7 @@ async fn a_save_sent_again_after_its_answer_was_lost_lands_once() {
 #[tokio::test]
 async fn a_sign_in_started_before_the_leader_changed_says_start_again() {
     const AGAIN: &str = "This sign-in expired or was already used; start again.";
+    let _turn = ONE_CLUSTER_AT_A_TIME.lock().await;
     let mut cluster = BaoCluster::start().await;
     let leader = cluster.leader().await;
     let root = cluster.bao(leader);

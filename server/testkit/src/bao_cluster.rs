@@ -31,6 +31,9 @@ const NODES: usize = 3;
 /// For each step of the start (a node answering, init, a join, three voters).
 const STEP_DEADLINE: Duration = Duration::from_secs(30);
 const POLL_EVERY: Duration = Duration::from_millis(50);
+/// One try of a node's join (it takes about 1 s here).
+const JOIN_DEADLINE: Duration = Duration::from_secs(10);
+const JOIN_ATTEMPTS: u32 = 3;
 
 /// One node: its address and, while it runs, its process.
 pub struct Node {
@@ -136,17 +139,9 @@ impl BaoCluster {
             .await
             .map(|(s, _)| s);
         assert_eq!(status, Ok(204), "autopilot configuration");
-        let leader = cluster.nodes[0].addr.clone();
         for i in 1..NODES {
             // retry_join would find the leader too, but only on its next 2 s tick.
-            cluster
-                .put(
-                    i,
-                    "sys/storage/raft/join",
-                    json!({ "leader_api_addr": leader }),
-                )
-                .await;
-            cluster.unseal(i).await;
+            cluster.join(i).await;
         }
         cluster.wait_voters(NODES).await;
         cluster
@@ -274,11 +269,28 @@ impl BaoCluster {
     }
 
     async fn wait_health(&mut self, i: usize, what: &str, ok: impl Fn(u16) -> bool) {
-        let deadline = Instant::now() + STEP_DEADLINE;
+        if !self.health_within(i, STEP_DEADLINE, ok).await {
+            panic!(
+                "{} did not {what} within {STEP_DEADLINE:?}:\n{}",
+                self.nodes[i].name,
+                tail(&self.nodes[i].log, 40)
+            );
+        }
+    }
+
+    /// Whether node `i`'s `sys/health` status passes `ok` within `within`; panics when the node
+    /// exits meanwhile.
+    async fn health_within(
+        &mut self,
+        i: usize,
+        within: Duration,
+        ok: impl Fn(u16) -> bool,
+    ) -> bool {
+        let deadline = Instant::now() + within;
         loop {
             if let Some(status) = self.health(i).await {
                 if ok(status) {
-                    return;
+                    return true;
                 }
             }
             if let Some(Ok(Some(exit))) = self.nodes[i].child.as_mut().map(Child::try_wait) {
@@ -288,14 +300,39 @@ impl BaoCluster {
                     tail(&self.nodes[i].log, 40)
                 );
             }
-            assert!(
-                Instant::now() < deadline,
-                "{} did not {what} within {STEP_DEADLINE:?}:\n{}",
-                self.nodes[i].name,
-                tail(&self.nodes[i].log, 40)
-            );
+            if Instant::now() >= deadline {
+                return false;
+            }
             tokio::time::sleep(POLL_EVERY).await;
         }
+    }
+
+    /// Joins node `i` to node 0's raft and unseals it. A join can fail on its own (its challenge
+    /// exchange with the leader, on a loaded machine; retry_join runs alongside), so it is sent
+    /// again a few times, each with a deadline, before failing with the node's log.
+    async fn join(&mut self, i: usize) {
+        let body = json!({ "leader_api_addr": self.nodes[0].addr });
+        let key = json!({ "key": self.unseal_key });
+        for _ in 0..JOIN_ATTEMPTS {
+            // A second join of a node already joining may be refused: its answer does not matter.
+            let _ = self
+                .request(i, "POST", "sys/storage/raft/join", Some(body.clone()))
+                .await;
+            let _ = self
+                .request(i, "PUT", "sys/unseal", Some(key.clone()))
+                .await;
+            if self
+                .health_within(i, JOIN_DEADLINE, |s| s == 200 || s == 429)
+                .await
+            {
+                return;
+            }
+        }
+        panic!(
+            "{} did not join and unseal in {JOIN_ATTEMPTS} tries of {JOIN_DEADLINE:?}:\n{}",
+            self.nodes[i].name,
+            tail(&self.nodes[i].log, 40)
+        );
     }
 
     /// Gives node `i` the unseal key and waits until it serves (active or standby): a node
