@@ -155,10 +155,7 @@ mod tests {
             "http://a:8200/,http://b:8200/,http://c:8200/"
         );
         assert!("http://a,".parse::<VaultAddrs>().is_err());
-        assert!(["http://a"; 10]
-            .join(",")
-            .parse::<VaultAddrs>()
-            .is_err());
+        assert!(["http://a"; 10].join(",").parse::<VaultAddrs>().is_err());
     }
 
     #[test]
