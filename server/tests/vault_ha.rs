@@ -19,6 +19,7 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use common::oidc::{approved, callback, login_page, CALLBACK};
 use common::TestApp;
+use keyway_store::{Action, NewEvent, Outcome};
 use keyway_testkit::{BaoCluster, OidcProvider};
 use serde_json::{json, Value};
 use tokio::time::Instant;
@@ -305,17 +306,40 @@ async fn saves_land_once_or_say_try_again_while_the_leader_changes_and_keyway_re
 
 /// The case behind "saving again is safe": a save whose answer was lost (a timeout, a leader
 /// killed after the write was committed) is sent again unchanged, with the same base version. It
-/// is reported saved, as the version it made, and Vault holds it once. (A real election rarely
-/// loses an answer after the write landed, so the lost answer is simply a second send here.)
+/// is reported saved, as the version it made, and Vault holds it once. No real election loses an
+/// answer on demand, so the test makes by hand what a Keyway that stopped between the write and
+/// its answer leaves: the intent row (through the audit store, as Keyway writes it) and the
+/// version in Vault (written with the root token).
 #[tokio::test]
 async fn a_save_sent_again_after_its_answer_was_lost_lands_once() {
     let app = TestApp::spawn().await;
     let mut alice = app.login("alice", "alice-pass").await;
-    let save = json!({"secret": {"mount": "dev", "path": "webapp/config"}, "base_version": 1,
-                      "changes": {"set": {"password": "rotated"}, "remove": [], "rename": []}});
-    let first = alice.ok("save", save.clone()).await;
-    let again = alice.ok("save", save.clone()).await;
-    assert_eq!(first["version"], 2);
+    let login = app
+        .audit_rows()
+        .await
+        .into_iter()
+        .find(|r| r.action() == Some(Action::Login))
+        .expect("her login row");
+    app.state
+        .core
+        .audit
+        .begin(
+            NewEvent::new(&login.actor_name, Action::SecretSave)
+                .entity(&login.actor_entity)
+                .secret("dev", "webapp/config")
+                .versions(Some(1), None),
+        )
+        .await
+        .unwrap();
+    app.bao
+        .kv_put(
+            "dev",
+            "webapp/config",
+            json!({"username": "static-user", "password": "rotated"}),
+        )
+        .await;
+
+    let again = alice.ok("save", same_draft()).await;
     assert_eq!(again["version"], 2, "the same save, found landed: {again}");
     let meta = app.vault_root_get("dev/metadata/webapp/config").await;
     assert_eq!(meta["data"]["current_version"], 2, "written once");
@@ -325,6 +349,34 @@ async fn a_save_sent_again_after_its_answer_was_lost_lands_once() {
                        "changes": {"set": {"password": "another"}, "remove": [], "rename": []}});
     let (status, body) = alice.call("save", other).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
+}
+
+/// A draft both alice and bob made on version 1: the same data. Alice saves first; bob is told
+/// of the conflict, not "saved", and the audit log credits the version to alice only.
+#[tokio::test]
+async fn the_same_draft_saved_by_another_user_on_the_same_base_is_a_conflict() {
+    let app = TestApp::spawn().await;
+    let mut alice = app.login("alice", "alice-pass").await;
+    let mut bob = app.login("bob", "bob-pass").await;
+    assert_eq!(alice.ok("save", same_draft()).await["version"], 2);
+    let (status, body) = bob.call("save", same_draft()).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+
+    let saved: Vec<String> = app
+        .audit_rows()
+        .await
+        .into_iter()
+        .filter(|r| r.action() == Some(Action::SecretSave) && r.outcome == Outcome::Ok)
+        .map(|r| r.actor_name)
+        .collect();
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    assert!(saved[0].contains("alice"), "{saved:?}");
+}
+
+/// One save of dev/webapp/config on version 1 (its password rotated).
+fn same_draft() -> Value {
+    json!({"secret": {"mount": "dev", "path": "webapp/config"}, "base_version": 1,
+           "changes": {"set": {"password": "rotated"}, "remove": [], "rename": []}})
 }
 
 /// Vault keeps an OIDC sign-in's state in the active node's memory: a sign-in started before the

@@ -10,11 +10,30 @@ use std::future::Future;
 
 use keyway_app::error::AppError;
 use keyway_k8s::actions::ActionError;
-use keyway_store::{NewEvent, Outcome};
+use keyway_store::{NewEvent, Outcome, Row};
 use keyway_vault::VaultError;
 
 use super::{audit_error, refusals, Core};
 use crate::metrics::Counted;
+
+/// The note of a Vault call that got no answer: it may have been carried out.
+const VAULT_UNANSWERED: &str = "Vault did not answer: the change may or may not have landed";
+/// The note of a Vault call met by a leader election.
+const VAULT_NO_ACTIVE_NODE: &str =
+    "Vault had no active node (a leader election): nothing was changed";
+
+/// Whether an intent whose outcome row is `outcome` may have been carried out without its caller
+/// learning so: no outcome recorded, or a Vault call that failed for want of an answer or of an
+/// active node (the "try again" failures; a node may have carried it out as the leader fell).
+pub(super) fn may_have_landed(outcome: Option<&Row>) -> bool {
+    outcome.is_none_or(|row| {
+        row.outcome == Outcome::Error
+            && matches!(
+                row.detail.as_deref(),
+                Some(VAULT_UNANSWERED | VAULT_NO_ACTIVE_NODE)
+            )
+    })
+}
 
 /// How a failed call is recorded: its outcome and a short note (never a value).
 pub trait Classify {
@@ -26,14 +45,8 @@ impl Classify for VaultError {
         match self {
             VaultError::PermissionDenied => (Outcome::Denied, "Vault denied it".into()),
             VaultError::CasMismatch => (Outcome::Conflict, "check-and-set conflict".into()),
-            VaultError::Unreachable(_) => (
-                Outcome::Error,
-                "Vault did not answer: the change may or may not have landed".into(),
-            ),
-            VaultError::NoActiveNode(_) => (
-                Outcome::Error,
-                "Vault had no active node (a leader election): nothing was changed".into(),
-            ),
+            VaultError::Unreachable(_) => (Outcome::Error, VAULT_UNANSWERED.into()),
+            VaultError::NoActiveNode(_) => (Outcome::Error, VAULT_NO_ACTIVE_NODE.into()),
             // A fixed note: Vault's own text may echo request content; it goes to the log only.
             other => {
                 tracing::warn!(error = %other, "an audited Vault call failed");

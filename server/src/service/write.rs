@@ -8,11 +8,15 @@ use keyway_app::dto::{Changes, ConflictInfo, Saved, SecretRef};
 use keyway_app::error::AppError;
 use keyway_app::logic::{diff, keys, limits};
 use keyway_policy::paths::{kv, KvApi};
-use keyway_store::Action;
+use keyway_store::{Action, Filter, Outcome};
 use keyway_vault::{Capability, KvData, VaultError, VersionMeta};
 
-use super::{check_secret, vault_error, Caller, Core};
+use super::{audit, check_secret, vault_error, Caller, Core};
 use crate::metrics::Counted;
+
+/// How many of a secret's newest audit rows of one action are searched for an earlier attempt
+/// of the same save ([`Core::tried_before`]): retries follow within moments, so they are there.
+const RECENT_ROWS: u32 = 50;
 
 /// One version to write: what it replaces and why.
 pub(super) struct NewVersion<'a> {
@@ -126,7 +130,8 @@ impl Core {
                 .await
             {
                 Err(VaultError::CasMismatch) => {
-                    self.landed_before(caller, s, &data, base_version).await
+                    self.landed_before(caller, s, &data, v.action, base_version)
+                        .await
                 }
                 other => other,
             }
@@ -149,17 +154,23 @@ impl Core {
     }
 
     /// A check-and-set mismatch may be this very save, landed by an earlier attempt whose answer
-    /// was lost (a timeout, a leader killed mid-request: the user was told to try again). When
-    /// the current version is the one right after the base and holds exactly this data, the save
-    /// is done, once: it is reported as saved instead of as a conflict with oneself. Anything
-    /// else stays the mismatch it is; a failed read is that failure (try again).
+    /// was lost (a timeout, a leader killed mid-request: the user was told to try again). It is
+    /// taken for that only when the audit log holds such an attempt of this caller
+    /// ([`Core::tried_before`]) and the current version is the one right after the base holding
+    /// exactly this data: the save is done, once, and reported as saved instead of as a conflict
+    /// with oneself. Anything else stays the mismatch it is (another user saving the same draft
+    /// on the same base gets the conflict); a failed read is that failure (try again).
     async fn landed_before(
         &self,
         caller: &Caller,
         s: &SecretRef,
         data: &KvData,
+        action: Action,
         base_version: u64,
     ) -> Result<VersionMeta, VaultError> {
+        if !self.tried_before(caller, s, action, base_version).await {
+            return Err(VaultError::CasMismatch);
+        }
         match self
             .vault
             .kv_read(&caller.token, &s.mount, &s.path, None)
@@ -175,6 +186,47 @@ impl Core {
             // Not known either way (an election again): the user tries again, and finds out then.
             Err(e) => Err(e),
         }
+    }
+
+    /// Whether the audit log holds an earlier request of this caller's entity doing `action` on
+    /// `s` from `base_version` that may have landed unseen ([`audit::may_have_landed`]). A caller
+    /// without an entity cannot be told from another, and an unreadable log proves nothing:
+    /// both answer no (the conflict, which is safe).
+    async fn tried_before(
+        &self,
+        caller: &Caller,
+        s: &SecretRef,
+        action: Action,
+        base_version: u64,
+    ) -> bool {
+        if caller.entity_id.is_empty() {
+            return false;
+        }
+        let filter = Filter {
+            mount: Some(s.mount.clone()),
+            path: Some(s.path.clone()),
+            actions: vec![action],
+            limit: Some(RECENT_ROWS),
+            ..Filter::default()
+        };
+        let rows = match self.audit.list(filter).await {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the audit log for an earlier attempt");
+                return false;
+            }
+        };
+        let base = i64::try_from(base_version).ok();
+        rows.iter()
+            .filter(|r| {
+                r.outcome == Outcome::Pending
+                    && r.actor_entity == caller.entity_id
+                    && r.version_before == base
+                    && r.request_id.as_deref() != Some(caller.meta.request_id.as_str())
+            })
+            .any(|intent| {
+                audit::may_have_landed(rows.iter().find(|r| r.intent_seq == Some(intent.seq)))
+            })
     }
 
     /// Asks Vault whether the caller may write `s` at all, before an intent row is written: a
