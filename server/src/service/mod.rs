@@ -116,7 +116,8 @@ pub fn vault_error(e: VaultError, doing: &str) -> AppError {
         VaultError::CasMismatch => AppError::Invalid(
             "Someone saved a newer version in the meantime. Reload to see it.".into(),
         ),
-        // A leader election, a restart, a network blip: one "try again" sentence for all.
+        // A leader election, a restart, a network blip, a quota: unavailable for now, each
+        // with its own sentence (Unreachable and NoActiveNode share the "try again" one).
         VaultError::Sealed
         | VaultError::RateLimited
         | VaultError::Unreachable(_)

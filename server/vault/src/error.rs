@@ -1,10 +1,11 @@
 //! The one error type of this crate, and how Vault's answers map onto it.
 //!
 //! Mapping is by HTTP status, not by message text, because Vault's wording differs between
-//! versions and between Vault and OpenBao. The two exceptions match exact, long-stable strings:
-//! the kv-v2 check-and-set error (400, [`CAS_MISMATCH`]), the sealed error (503, [`SEALED`]) and
-//! a standby's words for having no active node to forward to ([`NO_ACTIVE_NODE`], [`STANDBY`]). A 403 is ambiguous (a policy said no, or the token is dead: OpenBao says only
-//! "permission denied" for both), so the client settles it with a `lookup-self` call; see
+//! versions and between Vault and OpenBao. The exceptions match exact, long-stable strings: the
+//! kv-v2 check-and-set error (400, [`CAS_MISMATCH`]), the sealed error (503, [`SEALED`]) and a
+//! standby's words for having no active node to forward to ([`NO_ACTIVE_NODE`], [`STANDBY`]).
+//! A 403 is ambiguous (a policy said no, or the token is dead: OpenBao says only "permission
+//! denied" for both), so the client settles it with a `lookup-self` call; see
 //! `Vault::user_error`.
 //!
 //! Display texts are sentences a UI can show directly. Details that only help an operator
@@ -47,8 +48,8 @@ pub enum VaultError {
     #[error("{}", TRY_AGAIN)]
     Unreachable(String),
     /// The node(s) answered that they have no active node right now (a leader election: a
-    /// standby's 307 redirect or "active cluster node not found", a standby or sealed node of a
-    /// cluster): the request was not carried out, and the same request will work once a leader
+    /// standby's 307 redirect, "active cluster node not found" or "in standby mode"; a sealed
+    /// node is [`VaultError::Sealed`]): the request was not carried out, and the same request will work once a leader
     /// is elected. Told to the user as [`VaultError::Unreachable`] is; the field is for logs.
     #[error("{}", TRY_AGAIN)]
     NoActiveNode(String),

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use url::Url;
 
-use crate::error::{NO_ACTIVE_NODE, SEALED, STANDBY};
+use crate::error::{from_status, VaultError};
 
 /// At most this many addresses in one `KEYWAY_VAULT_ADDR` (a cluster has 3 or 5 nodes).
 const MAX_ADDRS: usize = 9;
@@ -119,18 +119,15 @@ impl Nodes {
     }
 }
 
-/// Whether an answer says this node could not carry out the request and did not: it is sealed
-/// (503), it is a standby that knows no active node to forward to (500/503 with OpenBao's words
-/// for it), or it redirected to the active node instead of forwarding (307, which a standby does
-/// while the active node it knows of is gone). Another node of the cluster may serve it.
+/// Whether an answer says this node could not carry out the request and did not: the errors
+/// [`from_status`] reads as [`VaultError::NoActiveNode`] (a standby that knows no active node to
+/// forward to, or that redirected to the active node instead of forwarding) and
+/// [`VaultError::Sealed`]. Another node of the cluster may serve it.
 pub(crate) fn not_serving(status: u16, errors: &[String]) -> bool {
-    match status {
-        307 => true,
-        500 | 503 => errors
-            .iter()
-            .any(|m| m.contains(SEALED) || m.contains(NO_ACTIVE_NODE) || m.contains(STANDBY)),
-        _ => false,
-    }
+    matches!(
+        from_status(status, errors),
+        VaultError::NoActiveNode(_) | VaultError::Sealed
+    )
 }
 
 #[cfg(test)]
