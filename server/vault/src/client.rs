@@ -271,15 +271,15 @@ impl Vault {
             }
         };
         let started = Instant::now();
-        let response = request
-            .send()
-            .await
-            .map_err(|e| (transport_error(&e), e.is_connect()))?;
+        let response = request.send().await.map_err(|e| {
+            let connect = e.is_connect();
+            (transport_error(e), connect)
+        })?;
         let status = response.status();
         let bytes = response
             .bytes()
             .await
-            .map_err(|e| (transport_error(&e), false))?;
+            .map_err(|e| (transport_error(e), false))?;
         tracing::debug!(
             method = %method,
             status = status.as_u16(),
@@ -405,7 +405,7 @@ pub(crate) fn decode<T: serde::de::DeserializeOwned>(
     T::deserialize(value).map_err(|_| VaultError::unexpected(status.as_u16(), what))
 }
 
-fn transport_error(error: &reqwest::Error) -> VaultError {
+fn transport_error(mut error: reqwest::Error) -> VaultError {
     let kind = if error.is_timeout() {
         "timed out"
     } else if error.is_connect() {
@@ -413,9 +413,13 @@ fn transport_error(error: &reqwest::Error) -> VaultError {
     } else {
         "request failed"
     };
-    // The URL carries mount and path names only, never tokens or values.
+    // reqwest's text names the URL. Its path holds mount and path names only; its query can hold
+    // one-shot secrets (an OIDC callback's `code`, `state` and `client_nonce`), so it goes.
+    if let Some(url) = error.url_mut() {
+        url.set_query(None);
+    }
     let mut detail = format!("{kind}: {error}");
-    let mut source = std::error::Error::source(error);
+    let mut source = std::error::Error::source(&error);
     while let Some(cause) = source {
         detail.push_str(&format!(": {cause}"));
         source = cause.source();
@@ -501,5 +505,22 @@ mod tests {
             vault.url(&["kv", "data", "a/../b"], false),
             Err(VaultError::InvalidPath(_))
         ));
+    }
+
+    #[tokio::test]
+    async fn a_failed_request_names_its_address_but_not_its_query() {
+        // Nothing listens on a port just released: the connection is refused.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = format!("http://127.0.0.1:{port}/v1/auth/oidc/oidc/callback?code=ONE-SHOT-CODE");
+        let error = reqwest::get(&url).await.unwrap_err();
+        let VaultError::Unreachable(detail) = transport_error(error) else {
+            panic!("a refused connection is Unreachable");
+        };
+        assert!(detail.contains("/v1/auth/oidc/oidc/callback"), "{detail}");
+        assert!(!detail.contains("ONE-SHOT-CODE"), "{detail}");
     }
 }

@@ -105,6 +105,11 @@ impl Nodes {
     }
 
     /// `url` (built on [`Nodes::first`]) moved onto node `node`, path and query kept.
+    ///
+    /// By concatenation, never `Url::join`: the rest of the URL begins with a mount name, and a
+    /// mount named `http:evil.example` joined onto an `https` base is read as an absolute URL,
+    /// which would send the user's token to that host. The result's origin is checked all the
+    /// same.
     pub(crate) fn rebase(&self, url: &Url, node: usize) -> Url {
         if node == 0 {
             return url.clone();
@@ -113,9 +118,14 @@ impl Nodes {
             .as_str()
             .strip_prefix(self.bases[0].as_str())
             .expect("every URL is built on the first address");
-        self.bases[node]
-            .join(rest)
-            .expect("a relative path joins onto a base URL")
+        let moved = Url::parse(&format!("{}{rest}", self.bases[node]))
+            .expect("a base URL followed by encoded path segments is a URL");
+        assert_eq!(
+            moved.origin(),
+            self.bases[node].origin(),
+            "a URL moved onto another node stays on that node"
+        );
+        moved
     }
 }
 
@@ -169,6 +179,25 @@ mod tests {
             n.rebase(&url, 1).as_str(),
             "https://vault-2.example/proxy/v1/kv/data/a%20b?version=3"
         );
+    }
+
+    #[test]
+    fn a_mount_that_looks_like_a_scheme_stays_a_path_on_every_node() {
+        let n = nodes(&["https://vault-1.example/v1/", "https://vault-2.example/v1/"]);
+        for mount in ["http:evil.example", "https:evil.example", "//evil.example"] {
+            let mut url = n.first().clone();
+            url.path_segments_mut()
+                .unwrap()
+                .pop_if_empty()
+                .extend([mount, "metadata", "x"]);
+            let moved = n.rebase(&url, 1);
+            assert_eq!(
+                moved.host_str(),
+                Some("vault-2.example"),
+                "{mount}: {moved}"
+            );
+            assert!(moved.path().starts_with("/v1/"), "{mount}: {moved}");
+        }
     }
 
     #[test]
