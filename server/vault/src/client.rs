@@ -228,7 +228,12 @@ impl Vault {
             }
             let (attempt, elsewhere) = match self.send_now(method.clone(), request).await {
                 Ok(answer) => {
-                    let refused = not_serving(answer.status.as_u16(), &errors_of(&answer.body));
+                    let status = answer.status.as_u16();
+                    // A sealed or uninitialised node answers `sys/health` with 503/501 and no
+                    // `errors`: for the health check, that too says "ask the next node" (or
+                    // readiness would follow one sealed node while the others serve).
+                    let refused = not_serving(status, &errors_of(&answer.body))
+                        || (op == Operation::Health && matches!(status, 501 | 503));
                     (Ok(answer), refused)
                 }
                 Err((error, never_sent)) => (Err(error), never_sent),

@@ -264,3 +264,20 @@ async fn no_more_requests_are_in_flight_than_the_limit() {
     );
     server.abort();
 }
+
+#[tokio::test]
+async fn the_health_check_passes_a_sealed_node_by_for_the_next_one() {
+    // Two dev servers stand in for two nodes of one cluster: only the node choice is tested.
+    let (sealed, serving) = tokio::join!(Bao::start(), Bao::start());
+    sealed.seal().await;
+    let mut config = VaultConfig::new(sealed.addr.parse().unwrap());
+    config.more_addrs = vec![serving.addr.parse().unwrap()];
+    let vault = Vault::new(&config).unwrap();
+    assert_eq!(vault.health().await.unwrap(), keyway_vault::Health::Serving);
+
+    // With one address there is no other node: sealed is the answer.
+    assert_eq!(
+        common::client(&sealed).health().await.unwrap(),
+        keyway_vault::Health::Sealed
+    );
+}
