@@ -197,10 +197,19 @@ async fn an_expired_reused_or_unknown_sign_in_says_start_again() {
     let (app, idp) = world(&[]).await;
     const AGAIN: &str = "This sign-in expired or was already used; start again.";
 
-    // Unknown state (a crafted link): no session, nothing asked.
+    // Unknown state from a browser without a session (a crafted link, or a flood of them): to
+    // the login page, nothing asked, and no session row made for a sentence.
     let mut browser = app.anonymous();
-    let (_, headers) = callback(&mut browser, "code=x&state=st_made_up").await;
-    assert_eq!(location(&headers), "/login");
+    for _ in 0..20 {
+        let (_, headers) = callback(&mut browser, "code=x&state=st_made_up").await;
+        assert_eq!(location(&headers), "/login");
+        assert!(browser.cookie.is_none(), "no session cookie");
+    }
+    assert!(app.session_rows().await.is_empty(), "no session rows");
+
+    // Unknown state in a browser that started a sign-in: start again, said once.
+    start(&mut browser, "oidc").await;
+    callback(&mut browser, "code=x&state=st_made_up").await;
     assert!(login_page(&browser).await.contains(AGAIN));
     assert!(!login_page(&browser).await.contains(AGAIN), "shown once");
 
@@ -222,13 +231,19 @@ async fn an_expired_reused_or_unknown_sign_in_says_start_again() {
     let whoami = browser.call("whoami", json!({})).await.1;
     assert_eq!(whoami, Value::Null, "not signed in");
 
-    // Vault out of service between the provider's answer and the callback (sealed for real,
-    // as a node that lost leadership or restarted is): the same "start again", since this
-    // sign-in cannot be finished any more.
+    // Vault sealed between the provider's answer and the callback (for real): what is wrong,
+    // as every page says it, and start again, since this sign-in cannot be finished any more.
     let back = approved(&mut browser, &idp, "alice", "alice-sso").await;
     app.bao.seal().await;
     callback(&mut browser, &back).await;
-    assert!(login_page(&browser).await.contains(AGAIN));
+    let page = login_page(&browser).await;
+    assert!(
+        page.contains(
+            ">Vault is sealed, so nothing can be read or saved. Try again once it is unsealed. \
+             Start the sign-in again.<"
+        ),
+        "{page}"
+    );
 }
 
 #[tokio::test]
@@ -265,23 +280,43 @@ async fn declined_consent_and_other_provider_errors_are_said_plainly() {
         .contains("incomplete or too long"));
 }
 
+/// A start from a browser without a session that Keyway refuses: its page (no session is made
+/// to carry the sentence to the login page).
+async fn refused_start(client: &Client<'_>, mount: &str) -> String {
+    let req = Request::post("/auth/oidc/start")
+        .header("sec-fetch-site", "same-origin")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!("mount={mount}")))
+        .unwrap();
+    let (status, headers, body) = client.send(req).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(headers.get(header::SET_COOKIE).is_none(), "no session");
+    body
+}
+
 #[tokio::test]
-async fn a_redirect_uri_the_role_does_not_allow_names_the_uri_and_the_role() {
+async fn a_redirect_uri_the_role_does_not_allow_is_logged_not_shown() {
     let (app, idp) = world(&["--oidc-roles", "oidc=narrow"]).await;
     idp.add_role(&app.bao, "oidc", "narrow", "https://elsewhere.example/cb")
         .await;
-    let mut browser = app.anonymous();
-    let (status, to) = start(&mut browser, "oidc").await;
-    assert_eq!((status, to.as_str()), (StatusCode::SEE_OTHER, "/login"));
-    assert!(login_page(&browser).await.contains(&format!(
-        "the redirect URI {CALLBACK} is not allowed in role narrow"
-    )));
+    let browser = app.anonymous();
+    // The page is anonymous: a generic sentence, the URI and role only in the log.
+    let page = refused_start(&browser, "oidc").await;
+    assert!(
+        page.contains(
+            "Single sign-on is not set up correctly for this portal; tell the platform team."
+        ),
+        "{page}"
+    );
+    assert!(
+        !page.contains(CALLBACK) && !page.contains("narrow"),
+        "{page}"
+    );
 
     // A mount Vault does not list as single sign-on.
-    start(&mut browser, "userpass").await;
-    assert!(login_page(&browser)
-        .await
-        .contains("That single sign-on method is not offered here."));
+    let page = refused_start(&browser, "userpass").await;
+    assert!(page.contains("That single sign-on method is not offered here."));
+    assert!(app.session_rows().await.is_empty(), "no session rows");
 
     // From another site: refused before anything is asked.
     let req = Request::post("/auth/oidc/start")
@@ -298,10 +333,11 @@ async fn a_redirect_uri_the_role_does_not_allow_names_the_uri_and_the_role() {
 async fn sign_ins_count_against_the_login_limit_per_address() {
     let (app, _idp) = world(&["--login-limit-per-address", "2"]).await;
     let mut browser = app.anonymous();
-    for _ in 0..2 {
-        let (status, to) = start(&mut browser, "oidc").await;
-        assert_eq!(status, StatusCode::OK, "{to}");
-    }
+    let (status, to) = start(&mut browser, "oidc").await;
+    assert_eq!(status, StatusCode::OK, "{to}");
+    // A made-up mount counts too, before Vault is asked which mounts it has.
+    start(&mut browser, "made-up").await;
+    assert!(login_page(&browser).await.contains("not offered here"));
     let (_, to) = start(&mut browser, "oidc").await;
     assert_eq!(to, "/login", "the third is not sent to the provider");
     assert!(login_page(&browser)

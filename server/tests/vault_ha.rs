@@ -404,7 +404,11 @@ async fn a_sign_in_started_before_the_leader_changed_says_start_again() {
     let new_leader = cluster.leader().await;
     assert_ne!(new_leader, leader);
     assert_eq!(callback(&mut browser, &back).await, "/login");
-    assert!(login_page(&browser).await.contains(AGAIN));
+    let page = login_page(&browser).await;
+    assert!(
+        page.contains(&format!(">{AGAIN}<")),
+        "the sentence exactly: {page}"
+    );
     assert_eq!(browser.call("whoami", json!({})).await.1, Value::Null);
 
     let back = approved(&mut browser, &idp, "oidc", "alice", "alice-sso").await;

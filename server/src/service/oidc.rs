@@ -67,16 +67,12 @@ pub enum OidcProblem {
     /// The mount is not an OIDC method Vault lists.
     NotOffered,
     /// Vault gave an empty `auth_url`: the redirect URI is not in the role's
-    /// `allowed_redirect_uris` (or the role is not an `oidc` role).
-    RedirectNotAllowed {
-        redirect_uri: String,
-        /// Empty for the mount's default role.
-        role: String,
-        mount: String,
-    },
+    /// `allowed_redirect_uris` (or the role is not an `oidc` role). The sentence is generic (the
+    /// page is anonymous); the URI, role and mount are in the log for the platform team.
+    RedirectNotAllowed,
     /// The state is unknown to this browser's session or to Vault: expired (10 minutes), used
     /// already, or lost (Vault keeps it in its active node's memory, so a leader change or a
-    /// restart loses it), or Vault could not be asked to finish it. Start again.
+    /// restart loses it), or Vault had no active node to finish it. Start again.
     Expired,
     /// The provider answered `error=access_denied`.
     Declined,
@@ -90,6 +86,9 @@ pub enum OidcProblem {
     Mfa,
     /// Throttled, or Vault or the audit store unreachable: the error's own sentence.
     Failed(AppError),
+    /// Vault could not finish the callback for a reason other than an election (sealed, a 5xx,
+    /// misconfigured): the error's own sentence, and start again (the state is used up).
+    Unfinished(AppError),
 }
 
 impl OidcProblem {
@@ -97,22 +96,9 @@ impl OidcProblem {
     pub fn message(&self) -> String {
         match self {
             OidcProblem::NotOffered => "That single sign-on method is not offered here.".into(),
-            OidcProblem::RedirectNotAllowed {
-                redirect_uri,
-                role,
-                mount,
-            } => {
-                let role = if role.is_empty() {
-                    "the default role".to_string()
-                } else {
-                    format!("role {role}")
-                };
-                format!(
-                    "Single sign-on is not set up for Keyway yet: the redirect URI {redirect_uri} \
-                     is not allowed in {role} of the Vault auth method at auth/{mount}. Your \
-                     platform team must add it to the role's allowed_redirect_uris (and register \
-                     it at the identity provider for Vault's client)."
-                )
+            OidcProblem::RedirectNotAllowed => {
+                "Single sign-on is not set up correctly for this portal; tell the platform team."
+                    .into()
             }
             OidcProblem::Expired => "This sign-in expired or was already used; start again.".into(),
             OidcProblem::Declined => {
@@ -136,6 +122,7 @@ impl OidcProblem {
                     .into()
             }
             OidcProblem::Failed(e) => e.to_string(),
+            OidcProblem::Unfinished(e) => format!("{e} Start the sign-in again."),
         }
     }
 
@@ -148,6 +135,7 @@ impl OidcProblem {
             OidcProblem::Refused(why) => format!("Vault refused: {why}"),
             OidcProblem::Mfa => "Vault asked for MFA".into(),
             OidcProblem::Malformed => "malformed provider answer".into(),
+            OidcProblem::Unfinished(_) => "Vault could not finish the sign-in".into(),
             _ => return None,
         })
     }
@@ -168,6 +156,10 @@ impl Core {
         client_nonce: &SecretString,
         meta: &RequestMeta,
     ) -> Result<Started, OidcProblem> {
+        // Counted first, so made-up mounts from one address do not each cost a Vault call.
+        self.throttle_login(LoginKind::Oidc, mount, None, meta)
+            .await
+            .map_err(OidcProblem::Failed)?;
         let listed = self
             .vault
             .login_methods()
@@ -179,9 +171,6 @@ impl Core {
         {
             return Err(OidcProblem::NotOffered);
         }
-        self.throttle_login(LoginKind::Oidc, mount, None, meta)
-            .await
-            .map_err(OidcProblem::Failed)?;
         let role = settings.role(mount);
         let url = match (self.vault)
             .oidc_auth_url(mount, role, &settings.redirect_uri, client_nonce)
@@ -189,13 +178,11 @@ impl Core {
         {
             Ok(Some(url)) => url,
             Ok(None) => {
+                // `mount` is one Vault lists (checked above), `role` and the URI are settings.
                 tracing::warn!(mount, role, redirect_uri = %settings.redirect_uri,
-                    "Vault gave no auth_url: the redirect URI is not allowed in the role");
-                return Err(OidcProblem::RedirectNotAllowed {
-                    redirect_uri: settings.redirect_uri.clone(),
-                    role: role.to_owned(),
-                    mount: mount.to_owned(),
-                });
+                    "Vault gave no auth_url: the redirect URI is not allowed in the role; add it \
+                     to the role's allowed_redirect_uris (and at the identity provider)");
+                return Err(OidcProblem::RedirectNotAllowed);
             }
             Err(VaultError::BadRequest(why)) => return Err(OidcProblem::Refused(why)),
             Err(e) => return Err(OidcProblem::Failed(vault_error(e, "start an OIDC sign-in"))),
@@ -238,14 +225,19 @@ impl Core {
             }
             // The one place a lost sign-in becomes "start again", whatever lost it: Vault's 10
             // minutes, a reuse, a leader change or restart of Vault (its new active node does
-            // not have the state), or a Vault that cannot be asked right now (Unreachable, no
-            // active node, 5xx). "Try again" would not help there: the callback's state was
-            // used up in this browser's session before Vault was asked, and a state a lost
-            // leader held is gone with it.
+            // not have the state), or an election under way (Unreachable, no active node: the
+            // state a lost leader held is gone with it). "Try again" would not help there: the
+            // callback's state was used up in this browser's session before Vault was asked.
             Err(OidcFailure::StateExpired) => OidcProblem::Expired,
-            Err(OidcFailure::Vault(e)) => {
+            Err(OidcFailure::Vault(
+                e @ (VaultError::Unreachable(_) | VaultError::NoActiveNode(_)),
+            )) => {
                 tracing::warn!(error = %e, mount, "an OIDC callback could not be finished at Vault; the user starts again");
                 OidcProblem::Expired
+            }
+            // Sealed, a 5xx, a client misconfigured: what is wrong, as every call says it.
+            Err(OidcFailure::Vault(e)) => {
+                OidcProblem::Unfinished(vault_error(e, "finish the sign-in"))
             }
             Err(OidcFailure::Refused(why)) => OidcProblem::Refused(why),
             Err(OidcFailure::MfaRequired) => OidcProblem::Mfa,
@@ -285,14 +277,11 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_auth_url_names_the_redirect_uri_and_the_role() {
-        let p = OidcProblem::RedirectNotAllowed {
-            redirect_uri: "https://k/auth/oidc/callback".into(),
-            role: "dev".into(),
-            mount: "oidc".into(),
-        };
-        assert!(p
-            .message()
-            .contains("the redirect URI https://k/auth/oidc/callback is not allowed in role dev"));
+    fn an_empty_auth_url_names_nothing_of_the_setup_to_anonymous_users() {
+        let said = OidcProblem::RedirectNotAllowed.message();
+        assert_eq!(
+            said,
+            "Single sign-on is not set up correctly for this portal; tell the platform team."
+        );
     }
 }

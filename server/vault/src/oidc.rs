@@ -3,11 +3,12 @@
 //! the browser comes back, exchanges the `state` and `code` at `oidc/callback` for the user's
 //! token. Keyway never sees an id_token or the client secret.
 //!
-//! Like the password logins, these calls carry no token. Vault's answers are sorted here into
-//! what a login page must tell apart ([`OidcFailure`]): a sign-in whose state Vault no longer
-//! holds (expired after 10 minutes, used already, or lost with a leader change or restart, since
-//! Vault keeps it in the active node's memory) is [`OidcFailure::StateExpired`], whatever the
-//! cause, so the user is told to start again.
+//! Like the password logins, these calls carry no token. Vault's answers are read by the one
+//! mapping ([`from_status`]) and refined here into what a login page must tell apart
+//! ([`OidcFailure`]): Vault's words for a state it no longer holds (expired after 10 minutes,
+//! used already, or lost with a leader change or restart, since Vault keeps it in the active
+//! node's memory) are [`OidcFailure::StateExpired`]; a refusal of the login is
+//! [`OidcFailure::Refused`] with Vault's words; anything else stays the [`VaultError`] it is.
 
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
@@ -64,9 +65,14 @@ impl Vault {
             .await?;
         if !answer.status.is_success() {
             let errors = errors_of(&answer.body);
-            return Err(match answer.status.as_u16() {
-                400 | 403 | 404 => VaultError::BadRequest(bounded(&errors.join("; "))),
-                status => from_status(status, &errors),
+            // A role or mount Vault does not know is a 400, 403 or 404: said in Vault's words.
+            return Err(match from_status(answer.status.as_u16(), &errors) {
+                VaultError::BadRequest(_)
+                | VaultError::PermissionDenied
+                | VaultError::Server { status: 404, .. } => {
+                    VaultError::BadRequest(bounded(&errors.join("; ")))
+                }
+                other => other,
             });
         }
         let auth_url = answer
@@ -102,12 +108,16 @@ impl Vault {
         if !answer.status.is_success() {
             let errors = errors_of(&answer.body);
             let text = errors.join("; ");
-            return Err(match status {
-                400..=499 if text.contains("Expired or missing OAuth state") => {
+            return Err(match from_status(status, &errors) {
+                VaultError::BadRequest(_) | VaultError::PermissionDenied
+                    if text.contains("Expired or missing OAuth state") =>
+                {
                     OidcFailure::StateExpired
                 }
-                400 | 401 | 403 => OidcFailure::Refused(bounded(&text)),
-                _ => OidcFailure::Vault(from_status(status, &errors)),
+                VaultError::BadRequest(_) | VaultError::PermissionDenied => {
+                    OidcFailure::Refused(bounded(&text))
+                }
+                other => OidcFailure::Vault(other),
             });
         }
         let auth = answer.body.get("auth").unwrap_or(&Value::Null);
