@@ -109,7 +109,7 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, AppState), String> {
         trusted_proxies: Arc::new(checked.trusted_proxies.clone()),
     };
     spawn_upkeep(&state.core);
-    metrics::serve::spawn_vault_probe(&state.core);
+    service::vault_health::spawn_vault_probe(&state.core);
     sessions::spawn_sweeper(
         store.clone(),
         state.core.clone(),

@@ -23,7 +23,7 @@ pub async fn healthz() -> Response {
 
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let (vault, db) = tokio::join!(
-        crate::metrics::serve::vault_serving(&state.core),
+        crate::service::vault_health::vault_serving(&state.core),
         state.db.prove_writable()
     );
     let mut problems = Vec::new();

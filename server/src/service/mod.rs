@@ -32,6 +32,7 @@ pub mod refusals;
 mod request;
 mod secrets;
 pub mod throttle;
+pub mod vault_health;
 mod write;
 
 use keyway_app::dto::SecretRef;
