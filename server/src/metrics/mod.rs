@@ -193,7 +193,7 @@ impl Metrics {
         );
         registry.register(
             "keyway_sessions_active",
-            "Sessions not yet expired, over all replicas (read from the shared store)",
+            "Session rows not yet expired, over all replicas (read from the shared store): signed-in users' and pre-login ones (a single sign-on under way, a login page's sentence)",
             m.sessions_active.clone(),
         );
         registry.register_collector(Box::new(scrape::AuditAppends(audit.clone())));

@@ -103,7 +103,8 @@ impl AnyStore {
             .collect()
     }
 
-    /// How many rows have not expired at `now`: the sessions of every replica (one store).
+    /// How many rows have not expired at `now`: the sessions of every replica (one store),
+    /// pre-login ones included (telling them apart would mean decoding every row).
     pub async fn live_count(&self, now: OffsetDateTime) -> session_store::Result<i64> {
         let (n,): (i64,) = match &self.backing {
             Backing::Sqlite(_, pool) => {
