@@ -14,22 +14,6 @@ use common::{Client, DbKind, TestApp, ORIGIN};
 use keyway_server::sessions::{sweep, USER_KEY};
 use serde_json::{json, Value};
 
-/// The session rows: (stored id, expiry) as the database holds them.
-async fn session_rows(app: &TestApp) -> Vec<(String, String)> {
-    if let Some(pool) = app.state.db.sqlite() {
-        sqlx::query_as("select id, expiry_date from tower_sessions")
-            .fetch_all(pool)
-            .await
-            .unwrap()
-    } else {
-        let pool = app.state.db.postgres().expect("SQLite or PostgreSQL");
-        sqlx::query_as(r#"select id, expiry_date::text from "tower_sessions"."session""#)
-            .fetch_all(pool)
-            .await
-            .unwrap()
-    }
-}
-
 /// The token accessors OpenBao holds: one per live token.
 async fn live_tokens(app: &TestApp) -> usize {
     let listed = app
@@ -94,7 +78,7 @@ async fn background_polls_neither_slide_the_idle_expiry_nor_renew_the_token() {
         status.is_redirection() || status.is_success(),
         "{status} {body}"
     );
-    let before = session_rows(app).await;
+    let before = app.session_rows().await;
     // 40 minutes on: past the minute after which a request slides the expiry, and past half the
     // token's TTL, after which a request renews it.
     app.state
@@ -110,7 +94,7 @@ async fn background_polls_neither_slide_the_idle_expiry_nor_renew_the_token() {
         );
     }
     assert_eq!(
-        session_rows(app).await,
+        app.session_rows().await,
         before,
         "a background poll must not slide the row's expiry"
     );
@@ -126,7 +110,7 @@ async fn background_polls_neither_slide_the_idle_expiry_nor_renew_the_token() {
         headers.get(header::SET_COOKIE).is_some(),
         "slid: a new cookie"
     );
-    assert_ne!(session_rows(app).await, before, "slid: a later expiry");
+    assert_ne!(app.session_rows().await, before, "slid: a later expiry");
     let looked = token_lookup(app, &token).await;
     assert!(
         looked["data"]["last_renewal_time"].as_i64().unwrap_or(0) > 0,
@@ -179,7 +163,7 @@ async fn a_session_ends_at_its_maximum_lifetime_and_its_token_is_revoked() {
     let (status, _, body) = raw_call(&c, "cluster_status", status_args(false)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     assert_eq!(live_tokens(app).await, tokens - 1, "its token is revoked");
-    assert!(session_rows(app).await.is_empty(), "its row is gone");
+    assert!(app.session_rows().await.is_empty(), "its row is gone");
     let row = app.audit_rows().await.pop().unwrap();
     assert!(format!("{row:?}").contains("maximum lifetime"), "{row:?}");
 }
@@ -264,7 +248,7 @@ async fn in_flight_after_logout(app: &TestApp) {
     user["last_seen"] = json!(user["last_seen"].as_i64().unwrap() + 60);
     in_flight.insert(USER_KEY, &user).await.unwrap();
     in_flight.save().await.unwrap();
-    assert!(session_rows(app).await.is_empty(), "the session came back");
+    assert!(app.session_rows().await.is_empty(), "the session came back");
     let mut old = app.anonymous();
     old.cookie = Some(cookie);
     let (status, _, body) = raw_call(&old, "cluster_status", status_args(false)).await;
@@ -280,7 +264,7 @@ async fn no_presentable_id(app: &TestApp) {
     let c = app.login("alice", "alice-pass").await;
     let cookie = c.cookie.clone().unwrap();
     let (name, value) = cookie.split_once('=').unwrap();
-    let rows = session_rows(app).await;
+    let rows = app.session_rows().await;
     assert_eq!(rows.len(), 1);
     assert_ne!(rows[0].0, value, "the row's id is the cookie's value");
     let (status, _, _) = raw_call(&c, "cluster_status", status_args(false)).await;
@@ -327,7 +311,7 @@ async fn a_logout_whose_token_vault_did_not_revoke_says_so() {
         "{body}"
     );
     assert!(
-        session_rows(app).await.is_empty(),
+        app.session_rows().await.is_empty(),
         "logged out all the same"
     );
     let row = app.audit_rows().await.pop().unwrap();

@@ -12,8 +12,11 @@
 //!
 //! Every failure ends on `/login` with its sentence kept in the session (`OidcProblem::message`),
 //! never in the URL, so the code and state leave the address bar at once and a crafted link
-//! cannot put words on the login page. Every parameter is bounded. The request log names the
-//! path only (`super::request_id`), so code and state are never logged; the answers are
+//! cannot put words on the login page. Only a session the store already holds keeps one: a
+//! request without one (a crafted link, a client making up mounts) must not create a row each
+//! time, so a callback without one goes to `/login` with no sentence and a start without one
+//! shows its sentence on a page of its own (`not_started`). Every parameter is bounded. The
+//! request log names the path only (`super::request_id`), so code and state are never logged; the answers are
 //! `no-store` like every other (`super::security_headers`).
 
 use axum::{
@@ -65,7 +68,7 @@ async fn start(State(state): State<AppState>, req: Request<Body>) -> Response {
     };
     use keyway_app::logic::limits::{check_chars, NAME_MAX_CHARS};
     if mount.is_empty() || check_chars("mount", &mount, NAME_MAX_CHARS).is_err() {
-        return back_to_login(&session, OidcProblem::NotOffered).await;
+        return not_started(&session, OidcProblem::NotOffered).await;
     }
     let nonce = client_nonce();
     let core = &backend.core;
@@ -74,7 +77,7 @@ async fn start(State(state): State<AppState>, req: Request<Body>) -> Response {
         .await
     {
         Ok(started) => started,
-        Err(problem) => return back_to_login(&session, problem).await,
+        Err(problem) => return not_started(&session, problem).await,
     };
     let now = backend.rules.clock.now();
     let mut pending = read_pending(&session).await;
@@ -92,7 +95,7 @@ async fn start(State(state): State<AppState>, req: Request<Body>) -> Response {
     );
     if let Err(e) = session.insert(PENDING_KEY, &pending).await {
         tracing::error!(error = %e, "could not keep an OIDC sign-in in the session");
-        return back_to_login(
+        return not_started(
             &session,
             OidcProblem::Failed(keyway_app::error::AppError::Unavailable(
                 "Your session could not be saved. Try again in a moment.".into(),
@@ -257,8 +260,35 @@ async fn read_pending(session: &Session) -> PendingSignIns {
         .unwrap_or_default()
 }
 
+/// Whether the request came with a session the store holds (one a started sign-in or a login
+/// made). Loads it first: an unknown cookie's id is forgotten then.
+async fn stored(session: &Session) -> bool {
+    let _ = session.get_value(NOTICE_KEY).await;
+    session.id().is_some()
+}
+
+/// A start that failed: its sentence left for the login page in the browser's session, or,
+/// without one, on a page of its own (no session row is made for it).
+async fn not_started(session: &Session, problem: OidcProblem) -> Response {
+    if stored(session).await {
+        return back_to_login(session, problem).await;
+    }
+    let said = html_attr(&problem.message());
+    let page = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>Keyway: not signed in</title></head><body>\
+         <p id=\"notice\">{said}</p><p><a href=\"{LOGIN}\">Back to the login page</a></p>\
+         </body></html>"
+    );
+    axum::response::Html(page).into_response()
+}
+
 /// Leaves the problem's sentence for the login page and sends the browser there (a clean URL).
+/// Without a stored session (a crafted link), just there: no row is made for a sentence.
 async fn back_to_login(session: &Session, problem: OidcProblem) -> Response {
+    if !stored(session).await {
+        return Redirect::to(LOGIN).into_response();
+    }
     if let Err(e) = session.insert(NOTICE_KEY, problem.message()).await {
         tracing::error!(error = %e, "could not keep the sign-in's problem for the login page");
     }

@@ -333,6 +333,22 @@ impl TestApp {
         (status, String::from_utf8_lossy(&bytes).into_owned())
     }
 
+    /// The session rows: (stored id, expiry) as the database holds them.
+    pub async fn session_rows(&self) -> Vec<(String, String)> {
+        if let Some(pool) = self.state.db.sqlite() {
+            sqlx::query_as("select id, expiry_date from tower_sessions")
+                .fetch_all(pool)
+                .await
+                .unwrap()
+        } else {
+            let pool = self.state.db.postgres().expect("SQLite or PostgreSQL");
+            sqlx::query_as(r#"select id, expiry_date::text from "tower_sessions"."session""#)
+                .fetch_all(pool)
+                .await
+                .unwrap()
+        }
+    }
+
     /// `GET /metrics` on the metrics listener's router, as Prometheus scrapes it.
     pub async fn scrape(&self) -> String {
         let metrics = keyway_server::metrics::serve::router(self.state.clone());
