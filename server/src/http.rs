@@ -13,7 +13,7 @@
 mod assets;
 mod audit_export;
 mod oidc;
-mod ready;
+pub mod ready;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -56,6 +56,8 @@ pub struct AppState {
     pub sessions: SessionRules,
     /// The session store (for the sweeper, and for tests that look at its rows).
     pub store: AnyStore,
+    /// `/readyz`'s last Vault and database check, shared by every request for 2 s.
+    pub ready: Arc<ready::ReadyCache>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

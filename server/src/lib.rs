@@ -77,6 +77,7 @@ pub async fn build(cfg: &Config) -> Result<(axum::Router, AppState), String> {
     let state = AppState {
         sessions: sessions.clone(),
         store: store.clone(),
+        ready: Default::default(),
         core: Arc::new(Core {
             vault,
             audit,

@@ -1,7 +1,8 @@
 //! Operating Keyway (issue 12, part 5), against a real OpenBao and real SQLite:
 //! - `/metrics` on its own listener, after a login, a save and a conflict: the names and labels
 //!   Prometheus alerts on, and no user name, secret path, key or value anywhere in it;
-//! - `/readyz` 503 with the reason while Vault is sealed, 200 again once it is unsealed;
+//! - `/readyz` 503 with the reason while Vault is sealed, 200 again once it is unsealed; a flood
+//!   of `/readyz` asks Vault once (its answer is kept 2 s);
 //! - SIGTERM to the real binary while a save waits on Vault (`operations/shutdown.rs`).
 
 mod common;
@@ -132,8 +133,16 @@ async fn readyz_says_why_while_vault_is_sealed_and_recovers_when_it_is_unsealed(
     assert_eq!((status, body.as_str()), (StatusCode::OK, "ok"));
 
     app.bao.seal().await;
-    let (status, body) = app.get("/readyz").await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    // The last check's answer is kept 2 s (`ready::PROBE_EVERY`): poll until it is the sealed one.
+    let body = keyway_testkit::eventually(
+        "readyz answers 503 once Vault is sealed",
+        Duration::from_secs(30),
+        async || {
+            let (status, body) = app.get("/readyz").await;
+            (status == StatusCode::SERVICE_UNAVAILABLE).then_some(body)
+        },
+    )
+    .await;
     assert_eq!(body, "not ready:\nVault: Vault is sealed.\n");
     // Alive all the same: a sealed Vault is no reason to restart Keyway.
     assert_eq!(app.get("/healthz").await.0, StatusCode::OK);
@@ -159,6 +168,30 @@ async fn readyz_says_why_while_vault_is_sealed_and_recovers_when_it_is_unsealed(
             "keyway_vault_requests_total{operation=\"health\",outcome=\"sealed\"}"
         ) >= Some(1.0),
         "{text}"
+    );
+}
+
+/// Vault health calls so far, whatever their outcome.
+fn health_calls(text: &str) -> f64 {
+    text.lines()
+        .filter(|l| l.starts_with("keyway_vault_requests_total{operation=\"health\""))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+#[tokio::test]
+async fn a_flood_of_readyz_asks_vault_once() {
+    let app = TestApp::spawn().await;
+    let before = health_calls(&app.scrape().await);
+    let answers = futures::future::join_all((0..50).map(|_| app.get("/readyz"))).await;
+    assert!(answers
+        .iter()
+        .all(|(s, b)| *s == StatusCode::OK && b == "ready\n"));
+    let after = health_calls(&app.scrape().await);
+    // One for the flood; at most one more from the background probe (every 15 s).
+    assert!(
+        after - before >= 1.0 && after - before <= 2.0,
+        "{before} -> {after}"
     );
 }
 

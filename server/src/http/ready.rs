@@ -10,6 +10,13 @@
 //!   recently. 200 `ready`, or 503 with one line per failing check in plain words. No address,
 //!   error text or name of anything in the body (it is on the public listener): those go to the
 //!   log.
+//!
+//! The Vault and database checks cost a Vault call and a database write, and `/readyz` is public,
+//! so their answer is kept for [`PROBE_EVERY`] and one check runs at a time ([`ReadyCache`]): a
+//! flood of requests makes at most one probe each [`PROBE_EVERY`]. The cluster check reads memory
+//! and is fresh on every request.
+
+use std::time::{Duration, Instant};
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -21,19 +28,26 @@ pub async fn healthz() -> Response {
     (StatusCode::OK, "ok").into_response()
 }
 
+/// How long one Vault and database check answers every `/readyz`.
+pub const PROBE_EVERY: Duration = Duration::from_secs(2);
+
+/// The last Vault and database check (when it ran, its problems); the lock is held while a check
+/// runs, so requests arriving meanwhile wait for its answer instead of probing again.
+#[derive(Default)]
+pub struct ReadyCache(tokio::sync::Mutex<Option<(Instant, Vec<String>)>>);
+
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    let (vault, db) = tokio::join!(
-        crate::service::vault_health::vault_serving(&state.core),
-        state.db.prove_writable()
-    );
-    let mut problems = Vec::new();
-    if let Err(why) = vault {
-        problems.push(format!("Vault: {why}."));
-    }
-    if let Err(e) = db {
-        tracing::error!(error = %e, "readiness: the database does not take writes");
-        problems.push("database: it does not take writes (see Keyway's log).".to_owned());
-    }
+    let mut problems = {
+        let mut last = state.ready.0.lock().await;
+        match &*last {
+            Some((at, problems)) if at.elapsed() < PROBE_EVERY => problems.clone(),
+            _ => {
+                let problems = vault_and_db(&state).await;
+                *last = Some((Instant::now(), problems.clone()));
+                problems
+            }
+        }
+    };
     if let Some(k) = state.core.cluster.as_deref() {
         let health = k.caches.health();
         if !health.ok {
@@ -46,4 +60,21 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         let body = format!("not ready:\n{}\n", problems.join("\n"));
         (StatusCode::SERVICE_UNAVAILABLE, body).into_response()
     }
+}
+
+/// Vault serves and the database takes a write: one line per failing check.
+async fn vault_and_db(state: &AppState) -> Vec<String> {
+    let (vault, db) = tokio::join!(
+        crate::service::vault_health::vault_serving(&state.core),
+        state.db.prove_writable()
+    );
+    let mut problems = Vec::new();
+    if let Err(why) = vault {
+        problems.push(format!("Vault: {why}."));
+    }
+    if let Err(e) = db {
+        tracing::error!(error = %e, "readiness: the database does not take writes");
+        problems.push("database: it does not take writes (see Keyway's log).".to_owned());
+    }
+    problems
 }
