@@ -106,8 +106,12 @@ pub fn audit_export_href(
 pub const LOGIN: &str = "/login";
 
 /// Where the login page's "Sign in with" buttons post (the server's OIDC routes; the provider
-/// sends the browser back to `/auth/oidc/callback`).
+/// sends the browser back to [`OIDC_CALLBACK`]).
 pub const OIDC_START: &str = "/auth/oidc/start";
+
+/// Where the identity provider sends the browser back to, below the public origin (the redirect
+/// URI a Vault role's `allowed_redirect_uris` must hold is `<origin>` followed by it).
+pub const OIDC_CALLBACK: &str = "/auth/oidc/callback";
 
 /// `/login?method=<kind>&mount=<mount>[&problem=<code>]`: the login page with that method at that
 /// mount chosen (the mount filled in when Vault does not list it), saying why the last attempt

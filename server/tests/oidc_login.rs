@@ -12,6 +12,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Request, StatusCode};
 use common::{Client, TestApp};
+use keyway_app::links::{OIDC_CALLBACK, OIDC_START};
 use keyway_testkit::OidcProvider;
 use serde_json::{json, Value};
 
@@ -54,7 +55,7 @@ fn location(headers: &HeaderMap) -> String {
 /// Posts the login page's "Sign in with" form; returns the status and where it sends the
 /// browser (the provider, or `/login` after a failure).
 async fn start(client: &mut Client<'_>, mount: &str) -> (StatusCode, String) {
-    let mut req = Request::post("/auth/oidc/start")
+    let mut req = Request::post(OIDC_START)
         .header("sec-fetch-site", "same-origin")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
     if let Some(c) = &client.cookie {
@@ -74,7 +75,7 @@ async fn start(client: &mut Client<'_>, mount: &str) -> (StatusCode, String) {
 
 /// The browser arriving back at Keyway from the provider with this query.
 async fn callback(client: &mut Client<'_>, query: &str) -> (StatusCode, HeaderMap) {
-    let mut req = Request::get(format!("/auth/oidc/callback?{query}"));
+    let mut req = Request::get(format!("{OIDC_CALLBACK}?{query}"));
     if let Some(c) = &client.cookie {
         req = req.header(header::COOKIE, c);
     }
@@ -283,7 +284,7 @@ async fn declined_consent_and_other_provider_errors_are_said_plainly() {
 /// A start from a browser without a session that Keyway refuses: its page (no session is made
 /// to carry the sentence to the login page).
 async fn refused_start(client: &Client<'_>, mount: &str) -> String {
-    let req = Request::post("/auth/oidc/start")
+    let req = Request::post(OIDC_START)
         .header("sec-fetch-site", "same-origin")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .body(Body::from(format!("mount={mount}")))
@@ -319,7 +320,7 @@ async fn a_redirect_uri_the_role_does_not_allow_is_logged_not_shown() {
     assert!(app.session_rows().await.is_empty(), "no session rows");
 
     // From another site: refused before anything is asked.
-    let req = Request::post("/auth/oidc/start")
+    let req = Request::post(OIDC_START)
         .header("sec-fetch-site", "cross-site")
         .header(header::ORIGIN, "https://evil.example")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")

@@ -27,12 +27,12 @@ use axum::{
     routing::{get, post},
     Router,
 };
-use keyway_app::links::{LOGIN, OIDC_START};
+use keyway_app::links::{LOGIN, OIDC_CALLBACK, OIDC_START};
 use keyway_vault::SecretString;
 use tower_sessions::Session;
 
 use super::{request_backend, AppState};
-use crate::service::oidc::{OidcProblem, CALLBACK_PATH};
+use crate::service::oidc::OidcProblem;
 use crate::service::TokenOrigin;
 use crate::sessions::pending::{PendingSignIn, PendingSignIns, NOTICE_KEY, PENDING_KEY};
 
@@ -50,7 +50,7 @@ const DESCRIPTION_SHOWN_CHARS: usize = 200;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route(OIDC_START, post(start))
-        .route(CALLBACK_PATH, get(callback))
+        .route(OIDC_CALLBACK, get(callback))
 }
 
 async fn start(State(state): State<AppState>, req: Request<Body>) -> Response {

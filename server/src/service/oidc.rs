@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use keyway_app::dto::LoginKind;
 use keyway_app::error::AppError;
+use keyway_app::links::OIDC_CALLBACK;
 use keyway_store::{Action, NewEvent, Outcome};
 use keyway_vault::{OidcFailure, SecretString, VaultError};
 
@@ -26,13 +27,10 @@ pub struct OidcSettings {
     pub roles: BTreeMap<String, String>,
 }
 
-/// Keyway's callback path, below the public origin.
-pub const CALLBACK_PATH: &str = "/auth/oidc/callback";
-
 impl OidcSettings {
     pub fn new(public_origin: &str, roles: BTreeMap<String, String>) -> Self {
         OidcSettings {
-            redirect_uri: format!("{}{CALLBACK_PATH}", public_origin.trim_end_matches('/')),
+            redirect_uri: format!("{}{OIDC_CALLBACK}", public_origin.trim_end_matches('/')),
             roles,
         }
     }

@@ -5,6 +5,7 @@
 
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Request, StatusCode};
+use keyway_app::links::{OIDC_CALLBACK, OIDC_START};
 use keyway_testkit::OidcProvider;
 
 use super::Client;
@@ -37,7 +38,7 @@ pub async fn approved(
     user: &str,
     password: &str,
 ) -> String {
-    let req = Request::post("/auth/oidc/start")
+    let req = Request::post(OIDC_START)
         .header("sec-fetch-site", "same-origin")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
     let req = with_cookie(req, client)
@@ -66,7 +67,7 @@ pub async fn approved(
 /// The browser arriving back at Keyway with `query`: where Keyway sends it (`/` signed in, or
 /// `/login` with a sentence).
 pub async fn callback(client: &mut Client<'_>, query: &str) -> String {
-    let req = with_cookie(Request::get(format!("/auth/oidc/callback?{query}")), client)
+    let req = with_cookie(Request::get(format!("{OIDC_CALLBACK}?{query}")), client)
         .body(Body::empty())
         .unwrap();
     let (_, headers, _) = client.send(req).await;
