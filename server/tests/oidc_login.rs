@@ -10,13 +10,12 @@ mod common;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::http::{header, HeaderMap, Request, StatusCode};
+use axum::http::{header, Request, StatusCode};
+use common::oidc::{approved, callback_answer, location, login_page, start, state_of, CALLBACK};
 use common::{Client, TestApp};
-use keyway_app::links::{OIDC_CALLBACK, OIDC_START};
+use keyway_app::links::OIDC_START;
 use keyway_testkit::OidcProvider;
 use serde_json::{json, Value};
-
-const CALLBACK: &str = "http://127.0.0.1:3999/auth/oidc/callback";
 
 /// Keyway (seeded like the demo: `dev-editor` edits `dev`) whose OpenBao offers "Corporate SSO"
 /// at `oidc/`, and a provider where alice is in `payments-devs`, which the external group
@@ -38,87 +37,6 @@ async fn world(extra: &[&str]) -> (TestApp, OidcProvider) {
     (app, idp)
 }
 
-/// A browser's cookie jar of one: the session cookie Keyway last set.
-fn keep_cookie(client: &mut Client<'_>, headers: &HeaderMap) {
-    if let Some(v) = headers.get(header::SET_COOKIE) {
-        client.cookie = Some(v.to_str().unwrap().split(';').next().unwrap().to_string());
-    }
-}
-
-fn location(headers: &HeaderMap) -> String {
-    headers
-        .get(header::LOCATION)
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default()
-}
-
-/// Posts the login page's "Sign in with" form; returns the status and where it sends the
-/// browser (the provider, or `/login` after a failure).
-async fn start(client: &mut Client<'_>, mount: &str) -> (StatusCode, String) {
-    let mut req = Request::post(OIDC_START)
-        .header("sec-fetch-site", "same-origin")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-    if let Some(c) = &client.cookie {
-        req = req.header(header::COOKIE, c);
-    }
-    let (status, headers, _) = client
-        .send(req.body(Body::from(format!("mount={mount}"))).unwrap())
-        .await;
-    keep_cookie(client, &headers);
-    // On to the provider: a page refreshing to it (the `Refresh` header and its meta tag).
-    let to = match headers.get("refresh") {
-        Some(v) => v.to_str().unwrap().trim_start_matches("0;url=").to_string(),
-        None => location(&headers),
-    };
-    (status, to)
-}
-
-/// The browser arriving back at Keyway from the provider with this query.
-async fn callback(client: &mut Client<'_>, query: &str) -> (StatusCode, HeaderMap) {
-    let mut req = Request::get(format!("{OIDC_CALLBACK}?{query}"));
-    if let Some(c) = &client.cookie {
-        req = req.header(header::COOKIE, c);
-    }
-    let (status, headers, _) = client.send(req.body(Body::empty()).unwrap()).await;
-    keep_cookie(client, &headers);
-    (status, headers)
-}
-
-/// The login page as this browser sees it next (it shows a failed sign-in's sentence once).
-async fn login_page(client: &Client<'_>) -> String {
-    let mut req = Request::get("/login").header(header::ACCEPT, "text/html");
-    if let Some(c) = &client.cookie {
-        req = req.header(header::COOKIE, c);
-    }
-    let (_, _, body) = client.send(req.body(Body::empty()).unwrap()).await;
-    body.replace("&#x27;", "'").replace("&#39;", "'")
-}
-
-fn state_of(url: &str) -> String {
-    url::Url::parse(url)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .map(|(_, v)| v.into_owned())
-        .unwrap()
-}
-
-/// Starts a sign-in and has `user` approve it at the provider: the callback query it sends back.
-async fn approved(client: &mut Client<'_>, idp: &OidcProvider, user: &str, pw: &str) -> String {
-    let (status, auth_url) = start(client, "oidc").await;
-    assert_eq!(status, StatusCode::OK, "{auth_url}");
-    assert!(auth_url.starts_with(&idp.bao.addr), "{auth_url}");
-    let token = idp.login(user, pw).await;
-    let (status, answer) = idp.authorize(&auth_url, &token).await;
-    assert_eq!(status, 200, "{answer}");
-    assert_eq!(answer["state"], json!(state_of(&auth_url)));
-    format!(
-        "code={}&state={}",
-        answer["code"].as_str().unwrap(),
-        answer["state"].as_str().unwrap()
-    )
-}
-
 #[tokio::test]
 async fn a_provider_group_member_signs_in_and_edits_the_environment_her_group_maps_to() {
     let started = std::time::Instant::now();
@@ -130,8 +48,8 @@ async fn a_provider_group_member_signs_in_and_edits_the_environment_her_group_ma
         .await
         .contains("Sign in with Corporate SSO"));
 
-    let back = approved(&mut browser, &idp, "alice", "alice-sso").await;
-    let (status, headers) = callback(&mut browser, &back).await;
+    let back = approved(&mut browser, &idp, "oidc", "alice", "alice-sso").await;
+    let (status, headers) = callback_answer(&mut browser, &back).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location(&headers), "/", "a clean URL, no code or state");
     assert_eq!(headers["cache-control"], "no-store");
@@ -172,7 +90,7 @@ async fn a_provider_group_member_signs_in_and_edits_the_environment_her_group_ma
     // The same answer again: used once.
     let mut replay = app.anonymous();
     replay.cookie = browser.cookie.clone();
-    let (status, headers) = callback(&mut replay, &back).await;
+    let (status, headers) = callback_answer(&mut replay, &back).await;
     assert_eq!(
         (status, location(&headers).as_str()),
         (StatusCode::SEE_OTHER, "/login")
@@ -180,8 +98,8 @@ async fn a_provider_group_member_signs_in_and_edits_the_environment_her_group_ma
 
     // Someone outside the mapped group gets in with `default` only: no environment to edit.
     let mut other = app.anonymous();
-    let back = approved(&mut other, &idp, "mallory", "mallory-sso").await;
-    callback(&mut other, &back).await;
+    let back = approved(&mut other, &idp, "oidc", "mallory", "mallory-sso").await;
+    callback_answer(&mut other, &back).await;
     let (status, _) = other
         .call(
             "save",
@@ -202,7 +120,7 @@ async fn an_expired_reused_or_unknown_sign_in_says_start_again() {
     // the login page, nothing asked, and no session row made for a sentence.
     let mut browser = app.anonymous();
     for _ in 0..20 {
-        let (_, headers) = callback(&mut browser, "code=x&state=st_made_up").await;
+        let (_, headers) = callback_answer(&mut browser, "code=x&state=st_made_up").await;
         assert_eq!(location(&headers), "/login");
         assert!(browser.cookie.is_none(), "no session cookie");
     }
@@ -210,33 +128,33 @@ async fn an_expired_reused_or_unknown_sign_in_says_start_again() {
 
     // Unknown state in a browser that started a sign-in: start again, said once.
     start(&mut browser, "oidc").await;
-    callback(&mut browser, "code=x&state=st_made_up").await;
+    callback_answer(&mut browser, "code=x&state=st_made_up").await;
     assert!(login_page(&browser).await.contains(AGAIN));
     assert!(!login_page(&browser).await.contains(AGAIN), "shown once");
 
     // Older than Vault keeps a state (10 minutes).
-    let back = approved(&mut browser, &idp, "alice", "alice-sso").await;
+    let back = approved(&mut browser, &idp, "oidc", "alice", "alice-sso").await;
     app.state
         .sessions
         .clock
         .advance(Duration::from_secs(11 * 60));
-    callback(&mut browser, &back).await;
+    callback_answer(&mut browser, &back).await;
     assert!(login_page(&browser).await.contains(AGAIN));
 
     // Vault lost the state (used already; the same as a Vault leader change or restart).
-    let back = approved(&mut browser, &idp, "alice", "alice-sso").await;
+    let back = approved(&mut browser, &idp, "oidc", "alice", "alice-sso").await;
     let vault_callback = format!("{}/v1/auth/oidc/oidc/callback?{back}", app.bao.addr);
     reqwest::get(vault_callback).await.unwrap();
-    callback(&mut browser, &back).await;
+    callback_answer(&mut browser, &back).await;
     assert!(login_page(&browser).await.contains(AGAIN));
     let whoami = browser.call("whoami", json!({})).await.1;
     assert_eq!(whoami, Value::Null, "not signed in");
 
     // Vault sealed between the provider's answer and the callback (for real): what is wrong,
     // as every page says it, and start again, since this sign-in cannot be finished any more.
-    let back = approved(&mut browser, &idp, "alice", "alice-sso").await;
+    let back = approved(&mut browser, &idp, "oidc", "alice", "alice-sso").await;
     app.bao.seal().await;
-    callback(&mut browser, &back).await;
+    callback_answer(&mut browser, &back).await;
     let page = login_page(&browser).await;
     assert!(
         page.contains(
@@ -253,13 +171,13 @@ async fn declined_consent_and_other_provider_errors_are_said_plainly() {
     let mut browser = app.anonymous();
     let (_, auth_url) = start(&mut browser, "oidc").await;
     let state = state_of(&auth_url);
-    callback(&mut browser, &format!("error=access_denied&state={state}")).await;
+    callback_answer(&mut browser, &format!("error=access_denied&state={state}")).await;
     assert!(login_page(&browser).await.contains("You declined consent"));
 
     let (_, auth_url) = start(&mut browser, "oidc").await;
     let state = state_of(&auth_url);
     let long = "x".repeat(900);
-    callback(
+    callback_answer(
         &mut browser,
         &format!("error=temporarily_unavailable&error_description=Try+later+{long}&state={state}"),
     )
@@ -271,7 +189,7 @@ async fn declined_consent_and_other_provider_errors_are_said_plainly() {
     // Out of bounds: a code longer than any provider's.
     let (_, auth_url) = start(&mut browser, "oidc").await;
     let code = "c".repeat(5000);
-    callback(
+    callback_answer(
         &mut browser,
         &format!("code={code}&state={}", state_of(&auth_url)),
     )
