@@ -147,7 +147,9 @@ impl Core {
         };
         // Named by what was over its limit, so the repeats of one flood collapse into one
         // counted row a minute: a spray of usernames from one address is one row, not one
-        // per made-up name (see `refusals`).
+        // per made-up name (see `refusals`). The address limit names no mount either: it is
+        // checked before the mount is known to exist (an OIDC start), so a spray of made-up
+        // mounts is one row too.
         let kind = kind.as_str();
         let event = match throttled.limit {
             LoginLimit::Address => NewEvent::new(
@@ -155,7 +157,7 @@ impl Core {
                 Action::LoginFailed,
             )
             .detail(format!(
-                "{kind} at {mount}: too many attempts from this address, not asked"
+                "{kind}: too many attempts from this address, not asked"
             )),
             LoginLimit::Username => NewEvent::new(
                 username.unwrap_or_default().trim().to_string(),
