@@ -3,6 +3,7 @@
 //!   Prometheus alerts on, and no user name, secret path, key or value anywhere in it;
 //! - `/readyz` 503 with the reason while Vault is sealed, 200 again once it is unsealed; a flood
 //!   of `/readyz` asks Vault once (its answer is kept 2 s);
+//! - `/readyz` answers 503 within its bound while Vault accepts connections and never answers;
 //! - SIGTERM to the real binary while a save waits on Vault (`operations/shutdown.rs`).
 
 mod common;
@@ -197,3 +198,29 @@ async fn a_flood_of_readyz_asks_vault_once() {
 
 #[path = "operations/shutdown.rs"]
 mod shutdown;
+
+#[tokio::test]
+async fn readyz_answers_within_its_bound_while_vault_hangs() {
+    // A test double: a real Vault cannot be made to accept a connection and never answer.
+    let hung = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = format!("http://{}", hung.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((conn, _)) = hung.accept().await {
+            held.push(conn);
+        }
+    });
+    let app = TestApp::spawn_with(&["--vault-addr", &addr]).await;
+    let asked = std::time::Instant::now();
+    let (status, body) = app.get("/readyz").await;
+    assert!(
+        asked.elapsed() < Duration::from_secs(5),
+        "{:?}: the kubelet would time out first",
+        asked.elapsed()
+    );
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(
+        body,
+        "not ready:\nVault or the database: no answer within 3 s (see Keyway's log).\n"
+    );
+}

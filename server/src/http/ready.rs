@@ -31,6 +31,11 @@ pub async fn healthz() -> Response {
 /// How long one Vault and database check answers every `/readyz`.
 pub const PROBE_EVERY: Duration = Duration::from_secs(2);
 
+/// How long one check may take before it counts as failed: below the kubelet's 5 s probe
+/// timeout (deploy/base/deployment.yaml), so a hung Vault or database gives a 503 with the
+/// reason, not a probe timeout, and requests queued behind the check are not held longer.
+pub const CHECK_WITHIN: Duration = Duration::from_secs(3);
+
 /// The last Vault and database check (when it ran, its problems); the lock is held while a check
 /// runs, so requests arriving meanwhile wait for its answer instead of probing again.
 #[derive(Default)]
@@ -42,8 +47,21 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         match &*last {
             Some((at, problems)) if at.elapsed() < PROBE_EVERY => problems.clone(),
             _ => {
-                let problems = vault_and_db(&state).await;
-                *last = Some((Instant::now(), problems.clone()));
+                // Stamped when the check starts: an answer is never kept past PROBE_EVERY
+                // from the moment it was asked for.
+                let started = Instant::now();
+                let problems = tokio::time::timeout(CHECK_WITHIN, vault_and_db(&state))
+                    .await
+                    .unwrap_or_else(|_| {
+                        tracing::warn!(
+                            "readiness: the Vault and database checks did not finish in time"
+                        );
+                        vec![format!(
+                            "Vault or the database: no answer within {} s (see Keyway's log).",
+                            CHECK_WITHIN.as_secs()
+                        )]
+                    });
+                *last = Some((started, problems.clone()));
                 problems
             }
         }
