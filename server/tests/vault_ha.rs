@@ -327,7 +327,13 @@ async fn a_save_sent_again_after_its_answer_was_lost_lands_once() {
             NewEvent::new(&login.actor_name, Action::SecretSave)
                 .entity(&login.actor_entity)
                 .secret("dev", "webapp/config")
-                .versions(Some(1), None),
+                .versions(Some(1), None)
+                // The key changes of `same_draft`: only an attempt of the same draft counts.
+                .keys(
+                    Vec::<String>::new(),
+                    vec!["password".to_string()],
+                    Vec::<String>::new(),
+                ),
         )
         .await
         .unwrap();

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use keyway_app::dto::{Changes, ConflictInfo, Saved, SecretRef};
+use keyway_app::dto::{Changes, ConflictInfo, KeyChanges, Saved, SecretRef};
 use keyway_app::error::AppError;
 use keyway_app::logic::{diff, keys, limits};
 use keyway_policy::paths::{kv, KvApi};
@@ -130,7 +130,7 @@ impl Core {
                 .await
             {
                 Err(VaultError::CasMismatch) => {
-                    self.landed_before(caller, s, &data, v.action, base_version)
+                    self.landed_before(caller, s, &data, &summary, v.action, base_version)
                         .await
                 }
                 other => other,
@@ -155,8 +155,8 @@ impl Core {
 
     /// A check-and-set mismatch may be this very save, landed by an earlier attempt whose answer
     /// was lost (a timeout, a leader killed mid-request: the user was told to try again). It is
-    /// taken for that only when the audit log holds such an attempt of this caller
-    /// ([`Core::tried_before`]) and the current version is the one right after the base holding
+    /// taken for that only when the audit log holds such an attempt of this caller, of the same
+    /// key changes ([`Core::tried_before`]), and the current version is the one right after the base holding
     /// exactly this data: the save is done, once, and reported as saved instead of as a conflict
     /// with oneself. Anything else stays the mismatch it is (another user saving the same draft
     /// on the same base gets the conflict); a failed read is that failure (try again).
@@ -165,10 +165,14 @@ impl Core {
         caller: &Caller,
         s: &SecretRef,
         data: &KvData,
+        changes: &KeyChanges,
         action: Action,
         base_version: u64,
     ) -> Result<VersionMeta, VaultError> {
-        if !self.tried_before(caller, s, action, base_version).await {
+        if !self
+            .tried_before(caller, s, changes, action, base_version)
+            .await
+        {
             return Err(VaultError::CasMismatch);
         }
         match self
@@ -189,13 +193,15 @@ impl Core {
     }
 
     /// Whether the audit log holds an earlier request of this caller's entity doing `action` on
-    /// `s` from `base_version` that may have landed unseen ([`audit::may_have_landed`]). A caller
+    /// `s` from `base_version`, with the same key changes (an attempt of another draft that was
+    /// lost does not make this one's match its own), that may have landed unseen ([`audit::may_have_landed`]). A caller
     /// without an entity cannot be told from another, and an unreadable log proves nothing:
     /// both answer no (the conflict, which is safe).
     async fn tried_before(
         &self,
         caller: &Caller,
         s: &SecretRef,
+        changes: &KeyChanges,
         action: Action,
         base_version: u64,
     ) -> bool {
@@ -222,6 +228,9 @@ impl Core {
                 r.outcome == Outcome::Pending
                     && r.actor_entity == caller.entity_id
                     && r.version_before == base
+                    && r.keys_added == changes.added
+                    && r.keys_changed == changes.changed
+                    && r.keys_removed == changes.removed
                     && r.request_id.as_deref() != Some(caller.meta.request_id.as_str())
             })
             .any(|intent| {
