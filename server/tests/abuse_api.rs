@@ -323,6 +323,7 @@ async fn login_attempts_per_username_stop_before_vault_would_lock_the_user_out()
 async fn login_attempts_from_one_address_are_limited_whatever_the_usernames() {
     let app = TestApp::spawn().await;
     let mut first_refused = None;
+    let began = std::time::Instant::now();
     for i in 0..25 {
         let (status, body) = app.anonymous().login(&format!("user{i}"), "x").await;
         if status == StatusCode::TOO_MANY_REQUESTS {
@@ -332,10 +333,13 @@ async fn login_attempts_from_one_address_are_limited_whatever_the_usernames() {
         }
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     }
-    assert_eq!(
-        first_refused,
-        Some(20),
-        "KEYWAY_LOGIN_LIMIT_PER_ADDRESS defaults to 20"
+    // 20 a minute: the 21st attempt is refused, unless the attempts took long enough for the
+    // limit to give one back (one each 3 s; a loaded machine's Vault answers slowly).
+    let given_back = (began.elapsed().as_secs_f64() / 3.0) as usize;
+    assert!(
+        first_refused.is_some_and(|i| (20..=20 + given_back).contains(&i)),
+        "KEYWAY_LOGIN_LIMIT_PER_ADDRESS defaults to 20: first refused {first_refused:?} after {:?}",
+        began.elapsed()
     );
     // Spraying on: each made-up name is over the address's limit, and all of them together are
     // one row of the minute (its repeats counted), not one row per name.
